@@ -1,0 +1,283 @@
+"""python -m helpers <stage> [--flags]: every stage of the project from the command line.
+
+Stages: tiny, curate, split, charts, baselines, evaluate, leaderboard, and main (the
+offline end-to-end job on the bundled sample that the README's first command runs).
+`python -m helpers <stage> --help` lists a stage's flags and their defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers import paths
+from helpers.config import add_arguments, from_arguments
+
+
+@dataclass
+class CurateStage:
+    input: list[str] | None = None  # raw JSONL / JSONL.gz / parquet files, or hub category names
+    tokenizer: str = "meta-llama/Meta-Llama-3.1-8B"
+    out: str = "results/items.jsonl"
+    workers: int = 0  # 0: one per CPU
+    limit: int | None = None
+    category: str | None = None
+    charts: str | None = None  # folder for the distribution charts
+
+
+@dataclass
+class SplitStage:
+    items: str = str(paths.TRAIN_SAMPLE)
+    train_out: str = "results/train.jsonl"
+    test_out: str = "results/test.jsonl"
+    lite: bool = False
+
+
+@dataclass
+class BaselinesStage:
+    train: str = str(paths.TRAIN_SAMPLE)
+    test: str = str(paths.TEST_SAMPLE)
+    size: int = 250
+    json: bool = False
+    dataset: str | None = None  # leaderboard key; default: the test file's name
+    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+    charts: str | None = None  # folder for one scatter chart per model
+
+
+@dataclass
+class EvaluateStage:
+    test: str = str(paths.TEST_SAMPLE)
+    predictions: str = ""  # CSV with a `price` column, one row per test item, in order
+    model: str = "predictions"
+    size: int = 250
+    json: bool = False
+    dataset: str | None = None
+    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+
+
+@dataclass
+class MainStage:
+    workdir: str = str(paths.RESULTS)
+    workers: int = 0
+    forest_trees: int = 100
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _load_items(path: str):
+    from helpers.loaders import DataError, load_items
+
+    try:
+        items, report = load_items(path)
+    except DataError as error:
+        _fail(str(error))
+    if report.read != report.kept:
+        print(report, file=sys.stderr)
+    if not items:
+        _fail(f"no usable items in {path}")
+    return items
+
+
+def run_tiny(args: argparse.Namespace) -> None:
+    from helpers.tiny import TinyConfig, build
+
+    output = build(from_arguments(TinyConfig, args))
+    print(f"tiny tokenizer{' and model' if args.with_model else ''} in {output}")
+
+
+def run_curate(args: argparse.Namespace) -> dict:
+    from helpers.charts import save_all
+    from helpers.curation import save_items
+    from helpers.items import ItemConfig, TokenizerError
+    from helpers.loaders import DataError, LoadConfig, SkipReport, load_raw
+
+    stage = from_arguments(CurateStage, args)
+    if not stage.input:
+        _fail("--input needs at least one raw file or hub category")
+    config = LoadConfig(item=ItemConfig(tokenizer=stage.tokenizer), limit=stage.limit)
+    if stage.workers:
+        config.workers = stage.workers
+    items, total = [], SkipReport()
+    try:
+        for source in stage.input:
+            found, report = load_raw(source, config, category=stage.category)
+            print(report, file=sys.stderr, flush=True)
+            items.extend(found)
+            total.add(report)
+    except (DataError, TokenizerError) as error:
+        _fail(str(error))
+    save_items(items, stage.out)
+    if stage.charts and items:
+        save_all(items, stage.charts)
+    summary = {**total.to_dict(), "out": stage.out}
+    print(json.dumps(summary))
+    return summary
+
+
+def run_split(args: argparse.Namespace) -> None:
+    from helpers.curation import CurationConfig, curate, save_items
+
+    stage = from_arguments(SplitStage, args)
+    config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
+    items = _load_items(stage.items)
+    train, test = curate(items, config)
+    save_items(train, stage.train_out)
+    save_items(test, stage.test_out)
+    print(json.dumps({"items": len(items), "train": len(train), "test": len(test)}))
+
+
+def _report(result, stage, as_json: bool) -> None:
+    from helpers.testing import record
+
+    dataset = stage.dataset or Path(stage.test).stem
+    record(result, dataset, stage.leaderboard)
+    if as_json:
+        print(json.dumps(result.to_dict()), flush=True)
+    else:
+        print(result.summary(), flush=True)
+
+
+def run_baselines(args: argparse.Namespace) -> list:
+    from helpers.baselines import BaselineConfig, fit_baselines
+    from helpers.testing import Tester
+
+    stage = from_arguments(BaselinesStage, args)
+    config = from_arguments(BaselineConfig, args)
+    train, test = _load_items(stage.train), _load_items(stage.test)
+    try:
+        predictors = fit_baselines(train, config)
+    except ValueError as error:
+        _fail(str(error))
+    results = []
+    for name, predictor in predictors.items():
+        result = Tester(predictor, test, title=name, size=stage.size, verbose=False, progress=True).run()
+        _report(result, stage, stage.json)
+        if stage.charts:
+            result.chart(Path(stage.charts) / f"{name}.png")
+        results.append(result)
+    return results
+
+
+def read_predictions(path: str, expected: int) -> list[float | None]:
+    """Prices from a CSV's `price` column; an empty cell is a failure, a bad one an error."""
+    from helpers.prices import extract_price
+
+    if not Path(path).exists():
+        _fail(f"no such file: {path}")
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "price" not in reader.fieldnames:
+            _fail(f"{path}: needs a 'price' column")
+        prices: list[float | None] = []
+        for line, row in enumerate(reader, start=2):
+            cell = (row.get("price") or "").strip()
+            price = extract_price(cell) if cell else None
+            if cell and price is None:
+                _fail(f"{path}, line {line}: {cell!r} is not a price")
+            prices.append(price)
+    if len(prices) < expected:
+        _fail(f"{path}: {len(prices)} rows, but {expected} test items are scored")
+    return prices
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    from helpers.testing import Tester
+
+    stage = from_arguments(EvaluateStage, args)
+    test = _load_items(stage.test)
+    size = min(stage.size, len(test))
+    prices = read_predictions(stage.predictions, size)
+    lookup = {id(item): price for item, price in zip(test, prices)}
+    result = Tester(lambda item: lookup[id(item)], test, title=stage.model, size=size, verbose=False).run()
+    _report(result, stage, stage.json)
+
+
+def run_leaderboard(args: argparse.Namespace) -> None:
+    from helpers.testing import leaderboard
+
+    frame = leaderboard(args.path, args.dataset)
+    if frame.empty:
+        print(f"no results yet in {args.path}")
+        return
+    print(frame.drop(columns=["when"]).to_string(index=False))
+
+
+def run_charts(args: argparse.Namespace) -> None:
+    from helpers.charts import save_all
+
+    for path in save_all(_load_items(args.items), args.out):
+        print(path)
+
+
+def run_main(args: argparse.Namespace) -> None:
+    """The whole offline pipeline on the bundled sample; every output lands in --workdir."""
+    stage = from_arguments(MainStage, args)
+    work = Path(stage.workdir)
+    start = time.time()
+    tokenizer, leaderboard_file = work / "tiny", work / "leaderboard.csv"
+    steps = [
+        ("Tiny tokenizer (offline stand-in for Llama 3.1's)",
+         ["tiny", "--output", str(tokenizer), "--no-with-model"]),
+        ("Curate raw records: the bundled CDs & Vinyl sample",
+         ["curate", "--input", str(paths.RAW_SAMPLE), "--tokenizer", str(tokenizer),
+          "--category", "CDs_and_Vinyl", "--out", str(work / "items_cds_vinyl.jsonl"),
+          "--workers", str(stage.workers), "--charts", str(work / "charts" / "cds_vinyl")]),
+        ("Charts of the bundled training set",
+         ["charts", "--items", str(paths.TRAIN_SAMPLE), "--out", str(work / "charts" / "train")]),
+        ("Classical baselines through the Tester",
+         ["baselines", "--forest-trees", str(stage.forest_trees), "--leaderboard", str(leaderboard_file),
+          "--charts", str(work / "baselines"), "--dataset", "bundled-sample"]),
+    ]  # fmt: skip
+    for number, (title, argv) in enumerate(steps, start=1):
+        print(f"== {number}/{len(steps)} {title} ==", flush=True)
+        main(argv)
+    print("\nLeaderboard (bundled sample, first 250 test items):", flush=True)
+    main(["leaderboard", "--path", str(leaderboard_file), "--dataset", "bundled-sample"])
+    print(f"\nDone in {time.time() - start:.0f}s. Outputs in {work}/", flush=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    from helpers.baselines import BaselineConfig
+    from helpers.curation import CurationConfig
+    from helpers.tiny import TinyConfig
+
+    top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
+    stages = top.add_subparsers(dest="stage", required=True)
+
+    def stage(name: str, run, help: str, *configs: type) -> argparse.ArgumentParser:
+        sub = stages.add_parser(name, help=help, description=help)
+        for config in configs:
+            add_arguments(sub, config)
+        sub.set_defaults(run=run)
+        return sub
+
+    stage("tiny", run_tiny, "build the tiny offline tokenizer and model", TinyConfig)
+    stage("curate", run_curate, "raw metadata records to items, with a skip report", CurateStage)
+    stage("split", run_split, "balance and split items into train and test", SplitStage, CurationConfig)
+    stage("baselines", run_baselines, "train and test every classical baseline", BaselinesStage, BaselineConfig)
+    stage("evaluate", run_evaluate, "score a CSV of predicted prices with the Tester", EvaluateStage)
+    board = stage("leaderboard", run_leaderboard, "print the results leaderboard")
+    board.add_argument("--path", default=str(paths.RESULTS / "leaderboard.csv"))
+    board.add_argument("--dataset", default=None)
+    charts = stage("charts", run_charts, "write distribution charts for an items file")
+    charts.add_argument("--items", default=str(paths.TRAIN_SAMPLE))
+    charts.add_argument("--out", default="results/charts")
+    stage("main", run_main, "the offline end-to-end job on the bundled sample", MainStage)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Distribution charts for the data notebooks and the command line.
+
+Each function returns a matplotlib Figure (shown inline by Jupyter when it is a cell's last
+value) and writes it to `path` when one is given. No pyplot state, so it works headless.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from helpers.items import Item
+
+
+def _figure(size=(15, 6)):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=size)
+    return figure, figure.subplots()
+
+
+def _save(figure, path: str | Path | None):
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+    return figure
+
+
+def price_histogram(items: list[Item], title: str = "Prices", path: str | Path | None = None):
+    prices = [item.price for item in items]
+    figure, axes = _figure()
+    axes.hist(prices, rwidth=0.7, color="darkorange", bins=range(0, 1000, 10))
+    mean = sum(prices) / len(prices)
+    axes.set_title(f"{title}: avg ${mean:,.2f}, highest ${max(prices):,.2f}, n={len(prices):,}")
+    axes.set_xlabel("Price ($)")
+    axes.set_ylabel("Count")
+    return _save(figure, path)
+
+
+def token_histogram(items: list[Item], title: str = "Tokens", path: str | Path | None = None):
+    counts = [item.token_count for item in items]
+    figure, axes = _figure()
+    axes.hist(counts, rwidth=0.7, color="skyblue", bins=range(0, max(counts) + 10, 5))
+    mean = sum(counts) / len(counts)
+    axes.set_title(f"{title}: avg {mean:,.1f}, highest {max(counts):,} tokens per prompt")
+    axes.set_xlabel("Length (tokens)")
+    axes.set_ylabel("Count")
+    return _save(figure, path)
+
+
+def category_counts(items: list[Item], path: str | Path | None = None):
+    counts = Counter(item.category for item in items).most_common()
+    figure, axes = _figure()
+    names = [name for name, _ in counts]
+    values = [count for _, count in counts]
+    bars = axes.bar(names, values, color="goldenrod")
+    axes.bar_label(bars, labels=[f"{v:,}" for v in values])
+    axes.set_title("Items per category")
+    axes.set_ylabel("Count")
+    axes.tick_params(axis="x", rotation=30)
+    return _save(figure, path)
+
+
+def price_by_category(items: list[Item], path: str | Path | None = None):
+    groups: dict[str, list[float]] = {}
+    for item in items:
+        groups.setdefault(item.category, []).append(item.price)
+    names = sorted(groups, key=lambda name: -len(groups[name]))
+    figure, axes = _figure()
+    axes.boxplot([groups[name] for name in names], tick_labels=names, showfliers=False)
+    axes.set_title("Price by category (boxes: quartiles, outliers hidden)")
+    axes.set_ylabel("Price ($)")
+    axes.tick_params(axis="x", rotation=30)
+    return _save(figure, path)
+
+
+def save_all(items: list[Item], folder: str | Path, prefix: str = "") -> list[Path]:
+    """Write the four charts as PNG files; returns their paths."""
+    folder = Path(folder)
+    written = []
+    for name, draw in (
+        ("prices", price_histogram),
+        ("tokens", token_histogram),
+        ("categories", category_counts),
+        ("price_by_category", price_by_category),
+    ):
+        path = folder / f"{prefix}{name}.png"
+        draw(items, path=path)
+        written.append(path)
+    return written

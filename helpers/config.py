@@ -1,0 +1,51 @@
+"""Config dataclasses on the command line: every field becomes a `--flag` with its default.
+
+Like trl's example scripts, minus the dependency: bools get `--x/--no-x`, lists take
+several values (`--models random constant`), and `None` defaults take a value of the annotated type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _base_type(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return _base_type(args[0])
+    return annotation
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """One flag per simple field of `cls` (nested dataclasses are left to the caller)."""
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        if field.name in skip:
+            continue
+        kind = _base_type(hints[field.name])
+        flag = "--" + field.name.replace("_", "-")
+        default = (
+            field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        )
+        if dataclasses.is_dataclass(kind):
+            continue
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        elif typing.get_origin(kind) is list:
+            shown = " ".join(map(str, default)) if default else "none"
+            parser.add_argument(flag, nargs="+", default=default, help=f"(default: {shown})")
+        else:
+            parser.add_argument(flag, type=kind, default=default, help=f"(default: {default})")
+
+
+def from_arguments(cls: type[T], namespace: argparse.Namespace, **extra: Any) -> T:
+    """Build `cls` from the parsed flags that belong to it, plus any `extra` fields."""
+    names = {field.name for field in dataclasses.fields(cls)}
+    values = {k: v for k, v in vars(namespace).items() if k in names}
+    values.update(extra)
+    return cls(**values)

@@ -1,0 +1,259 @@
+"""Raw Amazon metadata (from the hub or a local file) to items, with a report of every skip.
+
+One code path: a hub category is first fetched to the local hub cache as the data set's own
+JSONL file (`raw/meta_categories/meta_<Category>.jsonl`, since the old loading script no
+longer runs under `datasets`), and from there it is read exactly like a local file. Lines are
+decoded and parsed by our own code rather than by a columnar JSON reader, so that one broken
+line is a counted skip instead of a failed load.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from helpers.items import Item, ItemConfig, build_item
+
+HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
+
+# The categories of the data set's raw metadata.
+CATEGORIES = (
+    "All_Beauty", "Amazon_Fashion", "Appliances", "Arts_Crafts_and_Sewing", "Automotive",
+    "Baby_Products", "Beauty_and_Personal_Care", "Books", "CDs_and_Vinyl",
+    "Cell_Phones_and_Accessories", "Clothing_Shoes_and_Jewelry", "Digital_Music", "Electronics",
+    "Gift_Cards", "Grocery_and_Gourmet_Food", "Handmade_Products", "Health_and_Household",
+    "Health_and_Personal_Care", "Home_and_Kitchen", "Industrial_and_Scientific", "Kindle_Store",
+    "Magazine_Subscriptions", "Movies_and_TV", "Musical_Instruments", "Office_Products",
+    "Patio_Lawn_and_Garden", "Pet_Supplies", "Software", "Sports_and_Outdoors",
+    "Subscription_Boxes", "Tools_and_Home_Improvement", "Toys_and_Games", "Video_Games",
+    "Unknown",
+)  # fmt: skip
+
+
+@dataclass
+class LoadConfig:
+    """How to read raw records: the item rules, and how much parallelism."""
+
+    item: ItemConfig = field(default_factory=ItemConfig)
+    workers: int = os.cpu_count() or 1
+    chunk_size: int = 1000
+    limit: int | None = None  # read at most this many lines (None: all)
+    progress: bool = True
+
+
+@dataclass
+class SkipReport:
+    """How many records were read and kept, and why each of the others was not."""
+
+    source: str = ""
+    read: int = 0
+    kept: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def add(self, other: SkipReport) -> None:
+        self.read += other.read
+        self.kept += other.kept
+        self.skipped.update(other.skipped)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "kept": self.kept, "skipped": dict(self.skipped.most_common())}
+
+    def __str__(self) -> str:
+        total = sum(self.skipped.values())
+        reasons = ", ".join(f"{name} {count:,}" for name, count in self.skipped.most_common())
+        head = f"{self.source}: " if self.source else ""
+        return f"{head}read {self.read:,}, kept {self.kept:,}, skipped {total:,}" + (
+            f" ({reasons})" if reasons else ""
+        )
+
+
+class DataError(ValueError):
+    """A source that cannot be read at all: a missing file, an unknown category."""
+
+
+def resolve(source: str | Path) -> tuple[Path, str | None]:
+    """A local path, or a hub category fetched into the cache. Returns (file, category)."""
+    path = Path(source)
+    if path.exists():
+        if path.is_dir():
+            raise DataError(f"{source} is a folder, not a JSONL, JSONL.gz or parquet file")
+        return path, _category_from_name(path)
+    name = str(source)
+    looks_like_path = os.sep in name or "." in name
+    if looks_like_path:
+        raise DataError(f"no such file: {source}")
+    if name not in CATEGORIES:
+        raise DataError(f"unknown category {name!r}; known: {', '.join(CATEGORIES)}")
+    from huggingface_hub import hf_hub_download
+
+    local = hf_hub_download(
+        repo_id=HUB_DATASET,
+        repo_type="dataset",
+        filename=f"raw/meta_categories/meta_{name}.jsonl",
+    )
+    return Path(local), name
+
+
+def _category_from_name(path: Path) -> str | None:
+    stem = path.name.split(".")[0]
+    if stem.startswith("meta_") and stem[5:] in CATEGORIES:
+        return stem[5:]
+    return None
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def iter_lines(path: Path, limit: int | None = None) -> Iterator[bytes]:
+    """Raw lines of a JSONL or JSONL.gz file, or parquet rows encoded as JSON lines."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        rows = (
+            json.dumps(row, default=str).encode()
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=1000)
+            for row in batch.to_pylist()
+        )
+        yield from islice(rows, limit)
+        return
+    with _open(path) as handle:
+        yield from islice(handle, limit)
+
+
+def parse_line(line: bytes, category: str | None, config: ItemConfig) -> Item | str:
+    """One raw line to an Item, or a skip reason."""
+    if not line.strip():
+        return "blank_line"
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not_utf8"
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        return "bad_json"
+    if not isinstance(record, dict):
+        return "not_an_object"
+    name = category or record.get("main_category") or "Unknown"
+    return build_item(record, str(name), config)
+
+
+def _parse_chunk(args: tuple[list[bytes], str | None, ItemConfig]) -> tuple[list[Item], Counter]:
+    lines, category, config = args
+    items: list[Item] = []
+    skipped: Counter = Counter()
+    for line in lines:
+        result = parse_line(line, category, config)
+        if isinstance(result, Item):
+            items.append(result)
+        else:
+            skipped[result] += 1
+    return items, skipped
+
+
+def _chunks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    while chunk := list(islice(lines, size)):
+        yield chunk
+
+
+def _count_lines(path: Path, limit: int | None) -> int | None:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        rows = pq.ParquetFile(path).metadata.num_rows
+        return min(rows, limit) if limit else rows
+    if path.suffix == ".gz":
+        return limit
+    with open(path, "rb") as handle:
+        count = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    return min(count, limit) if limit else count
+
+
+def load_raw(
+    source: str | Path, config: LoadConfig | None = None, category: str | None = None
+) -> tuple[list[Item], SkipReport]:
+    """Items from one raw metadata source (local file or hub category), in file order."""
+    from tqdm.auto import tqdm
+
+    config = config or LoadConfig()
+    path, found_category = resolve(source)
+    category = category or found_category
+    report = SkipReport(source=str(category or path.name))
+    items: list[Item] = []
+    total = _count_lines(path, config.limit)
+    jobs = ((chunk, category, config.item) for chunk in _chunks(iter_lines(path, config.limit), config.chunk_size))
+    bar = tqdm(total=total, desc=f"Parsing {report.source}", unit="rec", disable=not config.progress)
+    with bar:
+        if config.workers <= 1:
+            results: Iterator = map(_parse_chunk, jobs)
+            _consume(results, items, report, bar)
+        else:
+            with ProcessPoolExecutor(max_workers=config.workers) as pool:
+                _consume(pool.map(_parse_chunk, jobs), items, report, bar)
+    return items, report
+
+
+def _consume(results, items: list[Item], report: SkipReport, bar) -> None:
+    for chunk_items, skipped in results:
+        items.extend(chunk_items)
+        read = len(chunk_items) + sum(skipped.values())
+        report.read += read
+        report.kept += len(chunk_items)
+        report.skipped.update(skipped)
+        bar.update(read)
+
+
+def load_categories(
+    categories: list[str], config: LoadConfig | None = None
+) -> tuple[list[Item], SkipReport]:
+    """Several categories (or files) in one list, with one combined report, printed per source."""
+    items: list[Item] = []
+    total = SkipReport(source="all")
+    for category in categories:
+        found, report = load_raw(category, config)
+        print(report, flush=True)
+        items.extend(found)
+        total.add(report)
+    return items, total
+
+
+def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:
+    """Curated items (JSONL or parquet with `title`, `category`, `price`, `text`)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"no such file: {path}")
+    items: list[Item] = []
+    report = SkipReport(source=path.name)
+    for line in iter_lines(path):
+        report.read += 1
+        if not line.strip():
+            report.skipped["blank_line"] += 1
+            continue
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            report.skipped["bad_json"] += 1
+            continue
+        if not isinstance(row, dict) or not all(k in row for k in ("title", "price", "text")):
+            report.skipped["missing_field"] += 1
+            continue
+        try:
+            item = Item.from_dict(row)
+        except (TypeError, ValueError):
+            report.skipped["bad_field"] += 1
+            continue
+        if not (item.price > 0 and item.price == item.price and item.price != float("inf")):
+            report.skipped["price_out_of_range"] += 1
+            continue
+        items.append(item)
+        report.kept += 1
+    return items, report

@@ -1,0 +1,11 @@
+"""Where the repository keeps things. Works from a clone, an editable install, or Colab."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+RESULTS = ROOT / "results"
+
+RAW_SAMPLE = DATA / "raw_cds_vinyl.jsonl"
+TRAIN_SAMPLE = DATA / "train.jsonl"
+TEST_SAMPLE = DATA / "test.jsonl"

@@ -1,0 +1,41 @@
+"""Secrets from the environment, a `.env` file, or Colab's secrets panel; never printed."""
+
+from __future__ import annotations
+
+import os
+
+from helpers import paths
+
+
+def get_secret(name: str, required: bool = False) -> str | None:
+    """The value of `name`, looked up in the environment, then `.env`, then Colab."""
+    value = os.environ.get(name)
+    if not value:
+        from dotenv import dotenv_values
+
+        for env_file in (paths.ROOT / ".env", os.path.join(os.getcwd(), ".env")):
+            if os.path.exists(env_file):
+                value = dotenv_values(env_file).get(name) or value
+    if not value:
+        value = _colab_secret(name)
+    if not value and required:
+        raise RuntimeError(
+            f"{name} is not set: add it to the environment, a .env file, or Colab secrets"
+        )
+    return value or None
+
+
+def _colab_secret(name: str) -> str | None:
+    try:
+        from google.colab import userdata  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        return userdata.get(name)
+    except Exception:  # SecretNotFoundError, NotebookAccessError: treat as unset
+        return None
+
+
+def describe(name: str) -> str:
+    """Whether a secret is set, for display: never its value."""
+    return f"{name}: {'set' if get_secret(name) else 'not set'}"

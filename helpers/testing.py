@@ -1,0 +1,282 @@
+"""The course's Tester, kept exact, plus what an engineer wants next to it.
+
+Per item: error = |guess - truth|, sle = (log(truth+1) - log(guess+1))**2, and a colour:
+green when error < $40 or under 20% of the truth, orange under $80 or 40%, else red.
+Summary: average error, RMSLE, hit rate (share of green) over the first `size` items.
+
+Beyond the course: replies with no usable price are counted as failures (scored as a $0
+guess, so the averages stay comparable), a bootstrap 95% interval for the average error, a
+per-category table, and a leaderboard file that collects every model of every week.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helpers import paths
+from helpers.items import Item
+
+GREEN = "\033[92m"
+YELLOW = "\033[93m"
+RED = "\033[91m"
+RESET = "\033[0m"
+COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
+DEFAULT_SIZE = 250
+LEADERBOARD = paths.RESULTS / "leaderboard.csv"
+LEADERBOARD_FIELDS = [
+    "model", "dataset", "n", "average_error", "rmsle", "hit_rate", "failures",
+    "error_ci_low", "error_ci_high", "when",
+]  # fmt: skip
+
+Predictor = Callable[[Item], "float | None"]
+
+
+def color_for(error: float, truth: float) -> str:
+    if error < 40 or error / truth < 0.2:
+        return "green"
+    if error < 80 or error / truth < 0.4:
+        return "orange"
+    return "red"
+
+
+def _usable(guess: Any) -> float | None:
+    """A finite, non-negative number, or None (a failure)."""
+    if guess is None or isinstance(guess, bool):
+        return None
+    try:
+        value = float(guess)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return value
+
+
+@dataclass
+class TestResult:
+    """Everything one Tester run measured; metrics are derived, never stored twice."""
+
+    __test__ = False  # not a pytest class
+
+    title: str
+    truths: list[float] = field(default_factory=list)
+    guesses: list[float] = field(default_factory=list)
+    failures: list[bool] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    item_titles: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.truths)
+
+    @property
+    def errors(self) -> list[float]:
+        return [abs(g - t) for g, t in zip(self.guesses, self.truths)]
+
+    @property
+    def sles(self) -> list[float]:
+        return [(math.log(t + 1) - math.log(g + 1)) ** 2 for g, t in zip(self.guesses, self.truths)]
+
+    @property
+    def colors(self) -> list[str]:
+        return [color_for(e, t) for e, t in zip(self.errors, self.truths)]
+
+    @property
+    def average_error(self) -> float:
+        return sum(self.errors) / self.n
+
+    @property
+    def rmsle(self) -> float:
+        return math.sqrt(sum(self.sles) / self.n)
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of green items, in percent."""
+        return 100 * self.colors.count("green") / self.n
+
+    @property
+    def failure_count(self) -> int:
+        return sum(self.failures)
+
+    def error_interval(self, samples: int = 1000, seed: int = 42) -> tuple[float, float]:
+        """Bootstrap 95% interval for the average error."""
+        errors = np.array(self.errors)
+        rng = np.random.default_rng(seed)
+        means = errors[rng.integers(0, len(errors), size=(samples, len(errors)))].mean(axis=1)
+        low, high = np.percentile(means, [2.5, 97.5])
+        return float(low), float(high)
+
+    @property
+    def headline(self) -> str:
+        return (
+            f"{self.title} Error=${self.average_error:,.2f} RMSLE={self.rmsle:,.2f} "
+            f"Hits={self.hit_rate:.1f}%"
+        )
+
+    def by_category(self):
+        """Average error, hit rate and count per category, worst first."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {"category": self.categories, "error": self.errors, "hit": [c == "green" for c in self.colors]}
+        )
+        table = frame.groupby("category").agg(
+            n=("error", "size"), average_error=("error", "mean"), hit_rate=("hit", "mean")
+        )
+        table["hit_rate"] *= 100
+        return table.sort_values("average_error", ascending=False).round(2)
+
+    def chart(self, path: str | Path | None = None):
+        """Truth against estimate, coloured like the per-item lines, with the y = x line."""
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(12, 8))
+        axes = figure.subplots()
+        top = max(max(self.truths), max(self.guesses))
+        axes.plot([0, top], [0, top], color="deepskyblue", lw=2, alpha=0.6)
+        axes.scatter(self.truths, self.guesses, s=3, c=self.colors)
+        axes.set_xlabel("Ground Truth")
+        axes.set_ylabel("Model Estimate")
+        axes.set_xlim(0, top)
+        axes.set_ylim(0, top)
+        axes.set_title(self.headline)
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            figure.savefig(path, dpi=100, bbox_inches="tight")
+        return figure
+
+    def to_dict(self) -> dict[str, Any]:
+        low, high = self.error_interval()
+        return {
+            "model": self.title,
+            "n": self.n,
+            "average_error": round(self.average_error, 4),
+            "rmsle": round(self.rmsle, 4),
+            "hit_rate": round(self.hit_rate, 2),
+            "failures": self.failure_count,
+            "error_ci_low": round(low, 2),
+            "error_ci_high": round(high, 2),
+        }
+
+    def summary(self) -> str:
+        low, high = self.error_interval()
+        extra = f", {self.failure_count} replies with no price" if self.failure_count else ""
+        return f"{self.headline} (95% CI ${low:,.2f}-${high:,.2f}, n={self.n}{extra})"
+
+
+class Tester:
+    """Run a predictor over the first `size` items and score it: `Tester.test(fn, items)`."""
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        data: Sequence[Item],
+        title: str | None = None,
+        size: int = DEFAULT_SIZE,
+        verbose: bool = True,
+        progress: bool = False,
+    ):
+        if not data:
+            raise ValueError("the Tester needs at least one item")
+        self.predictor = predictor
+        self.data = data
+        self.title = title or getattr(predictor, "__name__", "model").replace("_", " ").title()
+        self.size = min(size, len(data))
+        self.verbose = verbose
+        self.progress = progress
+        self.result = TestResult(self.title)
+
+    def run_datapoint(self, i: int) -> None:
+        item = self.data[i]
+        guess = _usable(self.predictor(item))
+        failed = guess is None
+        guess = 0.0 if guess is None else guess
+        truth = item.price
+        result = self.result
+        result.truths.append(truth)
+        result.guesses.append(guess)
+        result.failures.append(failed)
+        result.categories.append(item.category)
+        result.item_titles.append(item.title)
+        if self.verbose:
+            error = abs(guess - truth)
+            sle = (math.log(truth + 1) - math.log(guess + 1)) ** 2
+            color = color_for(error, truth)
+            title = item.title if len(item.title) <= 40 else item.title[:40] + "..."
+            note = " (no price in reply)" if failed else ""
+            print(
+                f"{COLOR_MAP[color]}{i + 1}: Guess: ${guess:,.2f} Truth: ${truth:,.2f} "
+                f"Error: ${error:,.2f} SLE: {sle:,.2f} Item: {title}{note}{RESET}"
+            )
+
+    def run(self) -> TestResult:
+        from tqdm.auto import tqdm
+
+        for i in tqdm(range(self.size), desc=self.title, disable=not self.progress or self.verbose):
+            self.run_datapoint(i)
+        if self.verbose:
+            print(self.result.summary())
+        return self.result
+
+    @classmethod
+    def test(cls, function: Predictor, data: Sequence[Item], **kwargs: Any) -> TestResult:
+        """The course's one-liner. In a notebook the scatter chart is shown as well."""
+        result = cls(function, data, **kwargs).run()
+        if kwargs.get("verbose", True):
+            _show(result.chart())
+        return result
+
+
+def _show(figure) -> None:
+    """Display a figure inline when running under IPython; do nothing elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(figure)
+
+
+def record(result: TestResult, dataset: str, path: str | Path = LEADERBOARD) -> Path:
+    """Add or replace the row for (model, dataset) in the leaderboard CSV."""
+    path = Path(path)
+    rows = read_leaderboard(path)
+    row = {**result.to_dict(), "dataset": dataset, "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    rows = [r for r in rows if (r["model"], r["dataset"]) != (row["model"], dataset)] + [row]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_leaderboard(path: str | Path = LEADERBOARD) -> list[dict[str, Any]]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def leaderboard(path: str | Path = LEADERBOARD, dataset: str | None = None):
+    """The leaderboard as a DataFrame, best average error first."""
+    import pandas as pd
+
+    frame = pd.DataFrame(read_leaderboard(path), columns=LEADERBOARD_FIELDS)
+    if dataset is not None:
+        frame = frame[frame["dataset"] == dataset]
+    for column in ("n", "failures"):
+        frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    for column in ("average_error", "rmsle", "hit_rate", "error_ci_low", "error_ci_high"):
+        frame[column] = pd.to_numeric(frame[column])
+    return frame.sort_values("average_error").reset_index(drop=True)
