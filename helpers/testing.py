@@ -175,6 +175,8 @@ class TestResult:
 class Tester:
     """Run a predictor over the first `size` items and score it: `Tester.test(fn, items)`."""
 
+    __test__ = False  # not a pytest class
+
     def __init__(
         self,
         predictor: Predictor,

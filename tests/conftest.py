@@ -1,0 +1,79 @@
+"""Shared fixtures. Everything runs offline: no hub, no API, no GPU."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+from helpers.items import Item, ItemConfig
+from helpers.loaders import load_items
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory) -> Path:
+    """The tiny tokenizer, trained once per test session."""
+    from helpers.tiny import TinyConfig, build
+
+    return build(TinyConfig(output=str(tmp_path_factory.mktemp("tiny")), with_model=False))
+
+
+@pytest.fixture(scope="session")
+def item_config(tiny_dir) -> ItemConfig:
+    return ItemConfig(tokenizer=str(tiny_dir))
+
+
+@pytest.fixture(scope="session")
+def bundled_train() -> list[Item]:
+    return load_items(paths.TRAIN_SAMPLE)[0]
+
+
+@pytest.fixture(scope="session")
+def bundled_test() -> list[Item]:
+    return load_items(paths.TEST_SAMPLE)[0]
+
+
+@pytest.fixture
+def raw_record() -> dict:
+    """A raw metadata record long enough to pass every rule."""
+    return {
+        "main_category": "Appliances",
+        "title": "Stainless Steel Ice Maker, 26 lbs per day, Model XJ-2000F",
+        "price": 129.99,
+        "features": [
+            "Makes 9 bullet shaped ice cubes in as little as 6 minutes, up to 26 pounds a day.",
+            "Large transparent window lets you watch the ice being made, with a blue indicator.",
+            "Self-cleaning function keeps the machine fresh with one press of the button.",
+        ],
+        "description": [
+            "This countertop ice maker is perfect for parties, camping trips and busy kitchens. "
+            "It needs no plumbing: fill the reservoir with water, plug it in and press start. "
+            "The compact body fits under most cabinets and the scoop is stored on the side."
+        ],
+        "details": {
+            "Brand": "FrostLine",
+            "Item Weight": "22 Pounds",
+            "Batteries Included?": "No",
+            "Date First Available": "March 3, 2021",
+            "Best Sellers Rank": {"Appliances": 5123, "Ice Makers": 42},
+            "Model Number": "XJ2000F33",
+        },
+    }
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    """Rows as JSON lines; a bytes row is written exactly as given (for broken lines)."""
+    with open(path, "wb") as handle:
+        for row in rows:
+            handle.write(row if isinstance(row, bytes) else json.dumps(row).encode() + b"\n")
+    return path

@@ -1,0 +1,103 @@
+"""The command line, run as a learner runs it: `python -m helpers ...` in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import paths
+from tests.conftest import write_jsonl
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def cli(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    run = subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, env=ENV)
+    if ok:
+        assert run.returncode == 0, run.stderr[-2000:]
+    return run
+
+
+def test_curate_prints_a_json_summary_as_its_last_line(tmp_path, tiny_dir):
+    out = tmp_path / "items.jsonl"
+    run = cli("curate", "--input", str(paths.RAW_SAMPLE), "--tokenizer", str(tiny_dir), "--out", str(out))
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["read"] == 242
+    assert summary["kept"] + sum(summary["skipped"].values()) == 242
+    assert len(out.read_text().splitlines()) == summary["kept"]
+
+
+def test_curate_reads_gzip_and_names_a_missing_file(tmp_path, tiny_dir, raw_record):
+    import gzip
+
+    plain = write_jsonl(tmp_path / "raw.jsonl", [raw_record, b"garbage\n"])
+    zipped = tmp_path / "raw.jsonl.gz"
+    zipped.write_bytes(gzip.compress(plain.read_bytes()))
+    run = cli("curate", "--input", str(zipped), "--tokenizer", str(tiny_dir), "--out", str(tmp_path / "o.jsonl"))
+    assert json.loads(run.stdout.splitlines()[-1])["skipped"] == {"bad_json": 1}
+    missing = cli("curate", "--input", "nowhere/raw.jsonl", "--tokenizer", str(tiny_dir), ok=False)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "error: no such file: nowhere/raw.jsonl"
+
+
+def test_an_unknown_category_is_one_line(tiny_dir):
+    run = cli("curate", "--input", "Spaceships", "--tokenizer", str(tiny_dir), ok=False)
+    assert run.returncode == 2
+    assert len(run.stderr.strip().splitlines()) == 1 and "unknown category 'Spaceships'" in run.stderr
+
+
+def test_baselines_print_one_json_line_per_model(tmp_path):
+    board = tmp_path / "board.csv"
+    run = cli("baselines", "--train", str(paths.TRAIN_SAMPLE), "--test", str(paths.TEST_SAMPLE),
+              "--json", "--forest-trees", "5", "--size", "100", "--leaderboard", str(board))  # fmt: skip
+    rows = [json.loads(line) for line in run.stdout.strip().splitlines()]
+    assert [row["model"] for row in rows] == [
+        "random", "constant", "features_lr", "bow_lr", "word2vec_lr", "word2vec_svr", "word2vec_forest", "tfidf_ridge",
+    ]  # fmt: skip
+    for row in rows:
+        assert {"model", "n", "average_error", "rmsle", "hit_rate"} <= set(row) and row["n"] == 100
+    best = min(rows, key=lambda row: row["average_error"])
+    constant = next(row for row in rows if row["model"] == "constant")
+    assert best["average_error"] < 0.85 * constant["average_error"]
+    assert len(board.read_text().splitlines()) == 9
+
+
+def test_split_balances_and_splits(tmp_path):
+    run = cli("split", "--items", str(paths.TRAIN_SAMPLE), "--train-size", "100", "--test-size", "50",
+              "--train-out", str(tmp_path / "tr.jsonl"), "--test-out", str(tmp_path / "te.jsonl"))  # fmt: skip
+    assert json.loads(run.stdout) == {"items": 2973, "train": 100, "test": 50}
+    assert len((tmp_path / "te.jsonl").read_text().splitlines()) == 50
+
+
+def test_evaluate_scores_a_predictions_csv(tmp_path):
+    csv_path = tmp_path / "guesses.csv"
+    csv_path.write_text("title,price\n" + "x,100\n" * 10)
+    run = cli("evaluate", "--predictions", str(csv_path), "--size", "10", "--model", "hundred",
+              "--json", "--leaderboard", str(tmp_path / "b.csv"))  # fmt: skip
+    row = json.loads(run.stdout)
+    assert row["model"] == "hundred" and row["n"] == 10 and row["failures"] == 0
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [("title,price\nx,100\nx,lots\n", "line 3: 'lots' is not a price"),
+     ("title,guess\nx,1\n", "needs a 'price' column"),
+     ("title,price\nx,1\n", "1 rows, but 10 test items are scored")],
+)  # fmt: skip
+def test_evaluate_names_the_bad_row(tmp_path, content, message):
+    csv_path = tmp_path / "guesses.csv"
+    csv_path.write_text(content)
+    run = cli("evaluate", "--predictions", str(csv_path), "--size", "10", ok=False)
+    assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_main_job_runs_offline_end_to_end(tmp_path):
+    run = cli("main", "--workdir", str(tmp_path), "--forest-trees", "5")
+    assert "Leaderboard (bundled sample" in run.stdout
+    assert (tmp_path / "leaderboard.csv").exists()
+    assert (tmp_path / "charts" / "train" / "prices.png").exists()
+    assert (tmp_path / "baselines" / "tfidf_ridge.png").exists()
+    assert (tmp_path / "tiny" / "tokenizer.json").exists()
+    assert sum(1 for _ in open(tmp_path / "items_cds_vinyl.jsonl")) > 50

@@ -1,0 +1,75 @@
+from collections import Counter
+
+import pytest
+
+from helpers.curation import CurationConfig, balance, curate, save_items, split, to_dataset_dict
+from helpers.items import Item
+from helpers.loaders import load_items
+
+
+def make(price: float, category: str = "Toys", n: int = 0) -> Item:
+    return Item(title=f"{category} {price} #{n}", price=price, category=category, text=f"Thing {n}")
+
+
+def test_a_cheap_price_is_capped_and_favours_non_automotive():
+    crowd = [make(10, "Automotive", i) for i in range(300)] + [make(10, "Toys", i) for i in range(300)]
+    kept = balance(crowd, CurationConfig(per_price_cap=200))
+    assert len(kept) == 200
+    counts = Counter(item.category for item in kept)
+    # Drawing 200 of 600 with Toys weighted 5:1 leaves Automotive a small minority.
+    assert counts["Automotive"] < 60 < counts["Toys"]
+
+
+def test_prices_from_the_keep_all_threshold_up_are_never_capped():
+    crowd = [make(240, "Automotive", i) for i in range(50)]
+    assert len(balance(crowd, CurationConfig(per_price_cap=10))) == 50
+
+
+def test_small_groups_are_kept_whole_and_out_of_range_dollars_dropped():
+    items = [make(5.2, n=i) for i in range(3)] + [make(0.5), make(1000.2)]
+    kept = balance(items, CurationConfig())
+    assert sorted(item.title for item in kept) == sorted(item.title for item in items[:3])
+
+
+def test_same_seed_same_split_other_seed_other_split(bundled_train):
+    config = CurationConfig(train_size=500, test_size=100, per_price_cap=5)
+    first = curate(bundled_train, config)
+    again = curate(bundled_train, config)
+    other = curate(bundled_train, CurationConfig(train_size=500, test_size=100, per_price_cap=5, seed=7))
+    assert first == again
+    assert [i.title for i in first[1]] != [i.title for i in other[1]]
+
+
+def test_split_sizes_and_no_overlap(bundled_train):
+    train, test = split(bundled_train, CurationConfig(train_size=1000, test_size=200))
+    assert (len(train), len(test)) == (1000, 200)
+    assert not {id(i) for i in train} & {id(i) for i in test}
+
+
+def test_short_data_shrinks_train_but_keeps_the_test_set(bundled_train, capsys):
+    items = bundled_train[:300]
+    train, test = split(items, CurationConfig(train_size=1000, test_size=100))
+    assert (len(train), len(test)) == (200, 100)
+    assert "train 200 instead of 1,000" in capsys.readouterr().out
+
+
+def test_lite_is_the_course_appliances_variant():
+    lite = CurationConfig.lite()
+    assert (lite.categories, lite.train_size, lite.test_size) == (["Appliances"], 25_000, 2_000)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_items_survive_a_save_and_load(tmp_path, bundled_test, suffix):
+    path = save_items(bundled_test[:20], tmp_path / f"items{suffix}")
+    loaded, report = load_items(path)
+    assert loaded == bundled_test[:20]
+    assert report.kept == 20
+
+
+def test_dataset_dict_has_training_prompts_and_test_prompts(bundled_test):
+    data = to_dataset_dict(bundled_test[:5], bundled_test[5:8])
+    assert data["train"].column_names == ["text", "price", "category"]
+    assert data["train"][0]["text"] == bundled_test[0].prompt
+    assert data["test"][0]["text"] == bundled_test[5].test_prompt()
+    assert data["test"][0]["text"].endswith("Price is $")
+    assert len(data["test"]) == 3

@@ -1,0 +1,82 @@
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers.prices import extract_price, parse_raw_price
+
+
+@pytest.mark.parametrize(
+    "value, price",
+    [(129.99, 129.99), (12, 12.0), ("19.99", 19.99), ("$1,299.99", 1299.99), (" $5 ", 5.0), (".5", 0.5)],
+)
+def test_raw_prices_that_are_prices(value, price):
+    assert parse_raw_price(value).price == pytest.approx(price)
+
+
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        (None, "price_missing"),
+        ("None", "price_missing"),
+        ("", "price_missing"),
+        ("null", "price_missing"),
+        ("$10.99 - $15.99", "price_range"),
+        ("10 to 20", "price_range"),
+        ("call for price", "price_not_a_number"),
+        ("12.99.1", "price_not_a_number"),
+        (float("nan"), "price_not_a_number"),
+        (float("inf"), "price_not_a_number"),
+        (True, "price_not_a_number"),
+        ([12.0], "price_not_a_number"),
+        ({"amount": 3}, "price_not_a_number"),
+    ],
+)
+def test_raw_prices_that_are_not_say_why(value, reason):
+    parsed = parse_raw_price(value)
+    assert parsed.price is None
+    assert parsed.reason == reason
+
+
+@given(st.decimals(min_value=0, max_value=10_000_000, places=2, allow_nan=False))
+def test_any_formatted_price_reads_back(amount):
+    text = f"${amount:,.2f}"
+    assert parse_raw_price(text).price == pytest.approx(float(amount))
+    assert extract_price(f"Price is {text}") == pytest.approx(float(amount))
+
+
+@given(st.one_of(st.none(), st.text(), st.integers(), st.floats(), st.lists(st.integers())))
+def test_raw_price_parser_never_raises(value):
+    parsed = parse_raw_price(value)
+    assert (parsed.price is None) != (parsed.reason is None)
+    if parsed.price is not None:
+        assert math.isfinite(parsed.price)
+
+
+@pytest.mark.parametrize(
+    "reply, price",
+    [
+        ("Price is $1,299.99", 1299.99),
+        ("$1,299.99", 1299.99),
+        ("about 99 dollars", 99.0),
+        ("Price is $ 49", 49.0),
+        ("Price is $49.00 and then some 12", 49.0),
+        ("I think 12 but Price is $80", 80.0),
+        ("It costs .75", 0.75),
+        ("399.", 399.0),
+    ],
+)
+def test_price_extraction_from_replies(reply, price):
+    assert extract_price(reply) == pytest.approx(price)
+
+
+@pytest.mark.parametrize("reply", ["", None, "I cannot tell", "Price is $", "Price is $ unknown"])
+def test_reply_without_a_number_gives_none(reply):
+    assert extract_price(reply) is None
+
+
+@given(st.text())
+def test_extraction_never_raises_and_is_never_negative(reply):
+    price = extract_price(reply)
+    assert price is None or price >= 0
