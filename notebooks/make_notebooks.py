@@ -1,0 +1,363 @@
+"""Write the course notebooks from the cell sources below, without outputs.
+
+    python notebooks/make_notebooks.py
+
+The .ipynb files are generated so that they stay small, reviewable and in step with the
+helpers; edit the cells here, re-run, and commit both. tests/test_notebooks.py checks that
+the committed notebooks match this file and runs each one in smoke mode.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+REPO = "pricer-course/pricer"  # GitHub owner/name the Colab badges and the install cell use
+
+
+def badge(path: str) -> str:
+    url = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{path}"
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+
+
+def setup_cell(week: str) -> str:
+    return f"""\
+# Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
+# `pip install -e .` from the README already did it.
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    if not os.path.exists("/content/pricer"):
+        !git clone -q https://github.com/{REPO} /content/pricer
+        %pip install -q -e /content/pricer
+    sys.path.insert(0, "/content/pricer")
+    os.chdir("/content/pricer/notebooks/{week}")
+
+%matplotlib inline
+
+# Smoke mode runs on the bundled sample, offline, in well under a minute (the tests use it).
+SMOKE = os.environ.get("PRICER_SMOKE") == "1"
+print("Smoke mode: bundled sample, offline" if SMOKE else "Full mode: the real data from the hub")"""
+
+
+HUB_LOGIN = """\
+# Secrets come from the environment, a .env file or Colab's secrets panel, never from the notebook.
+from helpers.secrets import describe, get_secret
+
+print(describe("HF_TOKEN"))
+if not SMOKE and get_secret("HF_TOKEN"):
+    from huggingface_hub import login
+
+    login(get_secret("HF_TOKEN"), add_to_git_credential=False)"""
+
+
+def notebook(path: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "accelerator": "GPU" if "week7" in path else None,
+        "colab": {"provenance": []},
+    }
+    if nb.metadata["accelerator"] is None:
+        del nb.metadata["accelerator"]
+    for kind, source in cells:
+        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        cell.pop("id", None)
+        nb.cells.append(cell)
+    nb.nbformat_minor = 4  # no cell ids: stable files
+    return nb
+
+
+def md(text: str) -> tuple[str, str]:
+    return ("md", text.strip("\n"))
+
+
+def code(text: str) -> tuple[str, str]:
+    return ("code", text.strip("\n"))
+
+
+DAY1 = [
+    md(f"""
+# Week 6, day 1: one category of Amazon products
+
+{badge("week6/day1_explore.ipynb")}
+
+The project: predict what a product costs from its description. Today we read one category of the
+Amazon Reviews 2023 metadata (McAuley Lab), turn each record into an `Item` with the course's
+rules, and look at what we have: how many records carry a price, how prices and text lengths
+are distributed.
+
+In Colab this reads **Appliances** from the Hugging Face hub and counts tokens with the Llama
+3.1 tokenizer (gated: accept its licence on the hub and add `HF_TOKEN` to Colab's secrets).
+"""),
+    code(setup_cell("week6")),
+    code(HUB_LOGIN),
+    md("""
+## Configuration
+
+Everything a learner may want to change sits in one config object. The defaults are the course's.
+"""),
+    code("""
+from helpers import paths
+from helpers.items import ItemConfig
+from helpers.loaders import LoadConfig
+
+CATEGORY = "Appliances"
+config = LoadConfig(item=ItemConfig())  # tokenizer: meta-llama/Meta-Llama-3.1-8B
+
+if SMOKE:
+    # Offline stand-ins: the bundled raw CDs & Vinyl records, and a tiny local tokenizer
+    # (byte-level BPE, numbers 0-999 as single tokens like Llama 3).
+    from helpers.tiny import TinyConfig, build
+
+    CATEGORY = "CDs_and_Vinyl"
+    config.item.tokenizer = str(build(TinyConfig(output=str(paths.RESULTS / "tiny"), with_model=False)))
+config"""),
+    md("""
+## Records to items
+
+`load_raw` reads the raw JSONL (from the hub, or a local file) in parallel chunks. Each record
+becomes an `Item` or a named skip: no price, too little text, a broken line... Nothing is dropped
+silently; the report counts every reason.
+"""),
+    code("""
+from helpers.loaders import load_raw
+
+source = paths.RAW_SAMPLE if SMOKE else CATEGORY
+items, report = load_raw(source, config, category=CATEGORY)
+print(report)"""),
+    code("""
+priced = report.read - report.skipped["price_missing"] - report.skipped["price_range"] - report.skipped["price_not_a_number"]
+print(f"{priced:,} of {report.read:,} records have a price ({priced / report.read:.0%}); {len(items):,} pass every rule")"""),
+    md("""
+## One item, as the model will see it
+
+The training prompt ends with the price rounded to whole dollars; the test prompt stops right
+before it. The title line comes first, then description, features and the scrubbed details,
+capped at 160 tokens.
+"""),
+    code("""
+item = items[0]
+print(item.prompt)
+print("---")
+print(f"{item.token_count} tokens; test prompt ends with: {item.test_prompt()[-30:]!r}")"""),
+    md("""
+## Distributions
+
+Prices are heavily skewed towards the cheap end, which the day 2 curation corrects. Token counts
+cluster just under the cap, by construction.
+"""),
+    code("""
+from helpers import charts
+
+charts.price_histogram(items, title=CATEGORY)"""),
+    code("""
+charts.token_histogram(items, title=CATEGORY)"""),
+    code("""
+# The most expensive items: do the prices look right?
+for item in sorted(items, key=lambda i: i.price, reverse=True)[:5]:
+    print(f"${item.price:>8,.2f}  {item.title[:80]}")"""),
+    md("""
+Next: day 2 curates several categories into a balanced training set.
+"""),
+]
+
+DAY2 = [
+    md(f"""
+# Week 6, day 2: curate a balanced data set
+
+{badge("week6/day2_curate.ipynb")}
+
+We load the course's eight categories, balance them (cheap items flood the data; Automotive
+dominates them), and split into 400,000 training and 2,000 test items. `LITE = True` gives the
+course's small variant: Appliances only, 25,000 / 2,000. The result is saved as JSONL and as a
+`datasets.DatasetDict`, and optionally pushed to your private data set on the hub.
+"""),
+    code(setup_cell("week6")),
+    code(HUB_LOGIN),
+    code("""
+from helpers import paths
+from helpers.curation import CurationConfig
+from helpers.items import ItemConfig
+from helpers.loaders import LoadConfig
+
+LITE = False  # True: Appliances only, 25,000 / 2,000
+PUSH = False  # True: push the DatasetDict to the hub (needs HF_TOKEN with write access)
+HUB_DATASET = "your-hf-name/pricer-data"  # where PUSH sends it
+
+curation = CurationConfig.lite() if LITE else CurationConfig()
+load_config = LoadConfig(item=ItemConfig())
+if SMOKE:
+    # The bundled sample is already curated: small caps show the balancing on it.
+    curation = CurationConfig(train_size=1_500, test_size=300, per_price_cap=15)
+curation"""),
+    md("""
+## Load
+
+In full mode this reads every category from the hub (the eight categories take a while: each
+has a progress bar and a skip report). In smoke mode the bundled curated items stand in.
+"""),
+    code("""
+from helpers.loaders import load_categories, load_items
+
+if SMOKE:
+    items = load_items(paths.TRAIN_SAMPLE)[0] + load_items(paths.TEST_SAMPLE)[0]
+else:
+    items, report = load_categories(curation.categories, load_config)
+    print(report)
+print(f"{len(items):,} items")"""),
+    code("""
+from helpers import charts
+
+charts.category_counts(items)"""),
+    code("""
+charts.price_histogram(items, title="Before balancing")"""),
+    md("""
+## Balance and split
+
+For each whole-dollar price from $1 to $999: keep everything from $240 up; below that keep at
+most 1,200 items per price, drawn with non-Automotive items weighted 5:1. Then a seeded shuffle
+and the split. The seed (42) makes the split the same on every run.
+"""),
+    code("""
+from helpers.curation import balance, split
+
+balanced = balance(items, curation) if curation.balance else items
+train, test = split(balanced, curation)
+print(f"{len(balanced):,} balanced items: {len(train):,} train, {len(test):,} test")"""),
+    code("""
+charts.price_histogram(balanced, title="After balancing")"""),
+    code("""
+charts.price_by_category(balanced)"""),
+    md("""
+## Save
+
+JSONL files for the next notebooks (and parquet if you prefer), and the hub layout: a
+`DatasetDict` whose `text` is the training prompt (train) or the test prompt (test).
+"""),
+    code("""
+from helpers.curation import push_to_hub, save_items, to_dataset_dict
+
+save_items(train, paths.RESULTS / "train.jsonl")
+save_items(test, paths.RESULTS / "test.jsonl")
+dataset = to_dataset_dict(train, test)
+dataset"""),
+    code("""
+if PUSH and not SMOKE:
+    print(push_to_hub(dataset, HUB_DATASET))
+else:
+    print("Not pushed (set PUSH = True and HF_TOKEN to push)")"""),
+]
+
+DAY3 = [
+    md(f"""
+# Week 6, day 3: classical baselines
+
+{badge("week6/day3_baselines.ipynb")}
+
+Before any LLM: how well do simple models do? Every model here is a function `item -> price`,
+and the `Tester` scores it on the first 250 test items: average error in dollars, RMSLE, and the
+hit rate (within $40 or 20%). Every result lands in one leaderboard, `results/leaderboard.csv`,
+that later weeks add to.
+"""),
+    code(setup_cell("week6")),
+    code("""
+from helpers import paths
+from helpers.baselines import BaselineConfig
+from helpers.loaders import load_items
+
+# Day 2's files if you made them, else the bundled sample.
+train_file, test_file = paths.RESULTS / "train.jsonl", paths.RESULTS / "test.jsonl"
+if SMOKE or not train_file.exists():
+    train_file, test_file = paths.TRAIN_SAMPLE, paths.TEST_SAMPLE
+train, test = load_items(train_file)[0], load_items(test_file)[0]
+DATASET = "bundled-sample" if train_file == paths.TRAIN_SAMPLE else "curated"
+
+config = BaselineConfig()
+if SMOKE:
+    train = train[:1000]
+    config.forest_trees = 10
+print(f"train {len(train):,} items from {train_file.name}, test {len(test):,} items")"""),
+    md("""
+## The course's hand-made features
+
+Weight, best-sellers rank, text length and a known-brand flag, read from each item's details.
+"""),
+    code("""
+from helpers.baselines import get_rank, get_weight, is_top_electronics_brand
+
+for item in train[:5]:
+    print(f"${item.price:>7.2f}  weight={get_weight(item)}  rank={get_rank(item)}  "
+          f"top brand={is_top_electronics_brand(item)}  {item.title[:40]}")"""),
+    md("""
+## Train every baseline
+
+Random, constant (the training mean), linear regression on the features, bag of words,
+word2vec with linear regression / SVR / random forest, and one model the 2024 course did not
+have: TF-IDF over words and characters with ridge regression on the log price.
+"""),
+    code("""
+from helpers.baselines import fit_baselines
+
+predictors = fit_baselines(train, config)"""),
+    md("""
+## Through the Tester
+
+Each line is one item: green is a hit, orange is close, red is far off. The chart plots the
+estimate against the truth; a perfect model sits on the blue line.
+"""),
+    code("""
+from helpers.testing import Tester, record
+
+results = {}
+for name, predictor in predictors.items():
+    results[name] = Tester.test(predictor, test, title=name)
+    record(results[name], DATASET)"""),
+    md("""
+## Where the best model goes wrong
+
+Per-category errors and a bootstrap interval tell whether a difference between two models is
+real or noise (250 items is not many).
+"""),
+    code("""
+best = min(results.values(), key=lambda r: r.average_error)
+print(best.summary())
+best.by_category()"""),
+    code("""
+from helpers.testing import leaderboard
+
+leaderboard(dataset=DATASET)"""),
+]
+
+NOTEBOOKS = {
+    "week6/day1_explore.ipynb": DAY1,
+    "week6/day2_curate.ipynb": DAY2,
+    "week6/day3_baselines.ipynb": DAY3,
+}
+
+
+def main() -> None:
+    check = "--check" in sys.argv
+    stale = []
+    for path, cells in NOTEBOOKS.items():
+        target = HERE / path
+        text = nbformat.writes(notebook(path, cells)) + "\n"
+        if check:
+            if not target.exists() or target.read_text() != text:
+                stale.append(path)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        print(f"wrote {target.relative_to(HERE.parent)}")
+    if stale:
+        sys.exit(f"out of date, run python notebooks/make_notebooks.py: {', '.join(stale)}")
+
+
+if __name__ == "__main__":
+    main()
