@@ -8,7 +8,6 @@ offline end-to-end job on the bundled sample that the README's first command run
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -166,37 +165,19 @@ def run_baselines(args: argparse.Namespace) -> list:
     return results
 
 
-def read_predictions(path: str, expected: int) -> list[float | None]:
-    """Prices from a CSV's `price` column; an empty cell is a failure, a bad one an error."""
-    from helpers.prices import extract_price
-
-    if not Path(path).exists():
-        _fail(f"no such file: {path}")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "price" not in reader.fieldnames:
-            _fail(f"{path}: needs a 'price' column")
-        prices: list[float | None] = []
-        for line, row in enumerate(reader, start=2):
-            cell = (row.get("price") or "").strip()
-            price = extract_price(cell) if cell else None
-            if cell and price is None:
-                _fail(f"{path}, line {line}: {cell!r} is not a price")
-            prices.append(price)
-    if len(prices) < expected:
-        _fail(f"{path}: {len(prices)} rows, but {expected} test items are scored")
-    return prices
-
-
 def run_evaluate(args: argparse.Namespace) -> None:
     from helpers.testing import Tester
+
+    from helpers.human import PredictionsError, predictor_from, read_prices
 
     stage = from_arguments(EvaluateStage, args)
     test = _load_items(stage.test)
     size = min(stage.size, len(test))
-    prices = read_predictions(stage.predictions, size)
-    lookup = {id(item): price for item, price in zip(test, prices)}
-    result = Tester(lambda item: lookup[id(item)], test, title=stage.model, size=size, verbose=False).run()
+    try:
+        prices = read_prices(stage.predictions, size)
+    except PredictionsError as error:
+        _fail(str(error))
+    result = Tester(predictor_from(test, prices), test, title=stage.model, size=size, verbose=False).run()
     _report(result, stage, stage.json)
 
 

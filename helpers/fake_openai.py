@@ -1,0 +1,253 @@
+"""A small OpenAI-compatible HTTP server on loopback, for the tests and the notebooks' smoke mode.
+
+It speaks just enough of the API for this project, over real HTTP, so the real `openai` client
+runs unchanged against it: chat completions, file upload, and fine-tuning jobs (create,
+retrieve, list, events). Its replies are not a model: a chat answer is a deterministic number
+derived from the prompt, unless a test scripts what comes next.
+
+    server = FakeOpenAI().start()
+    client = OpenAI(base_url=server.url, api_key=server.api_key)
+    ...
+    server.stop()
+
+Scripting, for tests: `server.script.append(Fault(status=429))` makes the next chat request
+fail with that status; `Fault(delay=2.0)` makes it slow; `Fault(reply="about 40 dollars")`
+sets the reply text. Every request is recorded in `server.requests`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+JOB_STEPS = ["validating_files", "queued", "running", "running", "succeeded"]
+
+
+@dataclass
+class Fault:
+    """What the next chat completion does instead of the default answer."""
+
+    status: int | None = None  # an HTTP error status
+    delay: float = 0.0  # seconds to wait before answering
+    reply: str | None = None  # reply text
+
+
+def default_reply(messages: list[dict[str, Any]]) -> str:
+    """Not a model: a stable number from the prompt, so runs are reproducible."""
+    text = json.dumps(messages, sort_keys=True)
+    return f"{zlib.crc32(text.encode()) % 400 + 10}.00"
+
+
+@dataclass
+class FakeOpenAI:
+    api_key: str = "local-fake-key"
+    host: str = "127.0.0.1"
+    port: int = 0
+    script: deque = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.lock = threading.Lock()
+        self.httpd: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.httpd is not None, "start() the server first"
+        return f"http://{self.host}:{self.httpd.server_address[1]}/v1"
+
+    def chat_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"] == "/v1/chat/completions"]
+
+    def start(self) -> FakeOpenAI:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                server._dispatch(self, "GET")
+
+            def do_POST(self):
+                server._dispatch(self, "POST")
+
+        self.httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _dispatch(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        path = handler.path.split("?")[0]
+        query = dict(p.split("=", 1) for p in handler.path.split("?", 1)[1].split("&")) if "?" in handler.path else {}
+        with self.lock:
+            self.requests.append({"method": method, "path": path, "query": query, "body": body})
+        if handler.headers.get("Authorization") != f"Bearer {self.api_key}":
+            sent = (handler.headers.get("Authorization") or "").removeprefix("Bearer ")
+            # Like a real server, the error echoes the key it was given: callers must not repeat it.
+            return self._send(handler, 401, _error(f"Incorrect API key provided: {sent}", "invalid_api_key"))
+        try:
+            status, payload, headers = self._route(method, path, query, body, handler.headers)
+        except Exception as error:  # a bug in the fake should look like a server error
+            status, payload, headers = 500, _error(f"fake server error: {error}", "server_error"), {}
+        self._send(handler, status, payload, headers)
+
+    def _send(self, handler, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
+
+    def _route(self, method: str, path: str, query: dict, body: bytes, headers) -> tuple[int, dict, dict]:
+        parts = path.strip("/").split("/")[1:]  # drop "v1"
+        if method == "POST" and parts == ["chat", "completions"]:
+            return self._chat(json.loads(body))
+        if method == "POST" and parts == ["files"]:
+            return 200, self._upload(body, headers.get("Content-Type", "")), {}
+        if method == "GET" and len(parts) == 2 and parts[0] == "files" and parts[1] in self.files:
+            return 200, self.files[parts[1]], {}
+        if parts[:2] == ["fine_tuning", "jobs"]:
+            return self._jobs(method, parts[2:], query, body)
+        return 404, _error(f"no route for {method} {path}", "not_found"), {}
+
+    # --- chat --------------------------------------------------------------------------------
+
+    def _chat(self, request: dict[str, Any]) -> tuple[int, dict, dict]:
+        with self.lock:
+            fault = self.script.popleft() if self.script else Fault()
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.status:
+            return fault.status, _error(f"scripted status {fault.status}", "scripted"), {"retry-after-ms": "10"}
+        reply = fault.reply if fault.reply is not None else default_reply(request["messages"])
+        prompt_tokens = sum(len(m["content"]) for m in request["messages"]) // 4
+        return 200, {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request["model"],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 3, "total_tokens": prompt_tokens + 3},
+        }, {}
+
+    # --- files and fine-tuning ---------------------------------------------------------------
+
+    def _upload(self, body: bytes, content_type: str) -> dict[str, Any]:
+        message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            fields[name] = (part.get_filename(), part.get_payload(decode=True))
+        filename, content = fields["file"]
+        purpose = fields.get("purpose", (None, b"fine-tune"))[1].decode()
+        file_id = f"file-{len(self.files) + 1:04d}"
+        self.files[file_id] = {
+            "id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()),
+            "filename": filename, "purpose": purpose, "status": "processed", "content": content.decode(),
+        }  # fmt: skip
+        return {k: v for k, v in self.files[file_id].items() if k != "content"}
+
+    def _jobs(self, method: str, rest: list[str], query: dict, body: bytes) -> tuple[int, dict, dict]:
+        if method == "POST" and not rest:
+            request = json.loads(body)
+            for key in ("training_file", "validation_file"):
+                if request.get(key) and request[key] not in self.files:
+                    return 400, _error(f"{key} {request[key]} not found", "invalid_file"), {}
+            job_id = f"ftjob-{len(self.jobs) + 1:04d}"
+            self.jobs[job_id] = {
+                "id": job_id, "object": "fine_tuning.job", "created_at": int(time.time()),
+                "model": request["model"], "training_file": request["training_file"],
+                "validation_file": request.get("validation_file"), "seed": request.get("seed", 0),
+                "hyperparameters": request.get("hyperparameters") or {"n_epochs": "auto"},
+                "integrations": request.get("integrations") or [], "suffix": request.get("suffix"),
+                "status": JOB_STEPS[0], "fine_tuned_model": None, "organization_id": "org-local",
+                "result_files": [], "trained_tokens": None, "error": None, "finished_at": None,
+                "_step": 0, "_events": [],
+            }  # fmt: skip
+            self._event(job_id, "Created fine-tuning job")
+            return 200, self._public(job_id), {}
+        if not rest or rest[0] not in self.jobs:
+            if method == "GET" and not rest:
+                data = [self._public(j) for j in reversed(list(self.jobs))]
+                return 200, {"object": "list", "data": data, "has_more": False}, {}
+            return 404, _error("job not found", "not_found"), {}
+        job_id = rest[0]
+        if method == "GET" and len(rest) == 1:
+            self._advance(job_id)
+            return 200, self._public(job_id), {}
+        if method == "GET" and rest[1:] == ["events"]:
+            events = list(reversed(self.jobs[job_id]["_events"]))  # newest first, like the API
+            if "after" in query:
+                ids = [e["id"] for e in events]
+                events = events[ids.index(query["after"]) + 1 :] if query["after"] in ids else []
+            limit = int(query.get("limit", 20))
+            return 200, {"object": "list", "data": events[:limit], "has_more": len(events) > limit}, {}
+        return 404, _error("no such job route", "not_found"), {}
+
+    def _advance(self, job_id: str) -> None:
+        """Each retrieve moves the job one step along, with an event for each step."""
+        job = self.jobs[job_id]
+        if job["_step"] >= len(JOB_STEPS) - 1:
+            return
+        job["_step"] += 1
+        job["status"] = JOB_STEPS[job["_step"]]
+        if job["status"] == "running":
+            step = JOB_STEPS[: job["_step"] + 1].count("running")
+            self._event(job_id, f"Step {step}/{JOB_STEPS.count('running')}: training loss={1.5 / step:.2f}")
+        elif job["status"] == "succeeded":
+            suffix = job["suffix"] or "custom"
+            job["fine_tuned_model"] = f"ft:{job['model']}:local:{suffix}:{job_id[-4:]}"
+            job["finished_at"] = int(time.time())
+            job["trained_tokens"] = len(self.files[job["training_file"]]["content"]) // 4
+            self._event(job_id, f"New fine-tuned model created: {job['fine_tuned_model']}")
+            self._event(job_id, "The job has successfully completed")
+        else:
+            self._event(job_id, f"Job {job['status'].replace('_', ' ')}")
+
+    def _event(self, job_id: str, message: str) -> None:
+        events = self.jobs[job_id]["_events"]
+        events.append({
+            "id": f"ftevent-{job_id[-4:]}-{len(events) + 1:03d}", "object": "fine_tuning.job.event",
+            "created_at": int(time.time()), "level": "info", "message": message, "type": "message",
+        })  # fmt: skip
+
+    def _public(self, job_id: str) -> dict[str, Any]:
+        return {k: v for k, v in self.jobs[job_id].items() if not k.startswith("_")}
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}

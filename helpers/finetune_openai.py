@@ -1,0 +1,223 @@
+"""Fine-tune a frontier model through the OpenAI fine-tuning API, and follow the job.
+
+The course's recipe: 200 training and 50 validation items in the chat format (system, user
+as in the frontier pricer, assistant "Price is $N.00"), one epoch on gpt-4o-mini, seed 42,
+suffix "pricer", optionally reporting to Weights & Biases (project "gpt-pricer").
+
+The job's id is saved in the work folder as soon as it exists; running again after a restart
+follows that job (printing only events not yet seen) instead of paying for a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers import paths
+from helpers.frontier import guarded, make_client, messages_for
+from helpers.items import Item
+
+TERMINAL = {"succeeded", "failed", "cancelled"}
+TRAINING_PRICE_PER_MILLION = 3.00  # US dollars per training token, gpt-4o-mini, as published
+
+
+@dataclass
+class FineTuneConfig:
+    """One fine-tuning run, with the course's choices as defaults."""
+
+    base_model: str = "gpt-4o-mini-2024-07-18"
+    train_size: int = 200
+    validation_size: int = 50
+    n_epochs: int = 1
+    seed: int = 42
+    suffix: str = "pricer"
+    wandb: bool = False  # needs the W&B integration enabled in your OpenAI organisation
+    wandb_project: str = "gpt-pricer"
+    workdir: str = str(paths.RESULTS / "finetune_openai")
+    poll_seconds: float = 10.0
+    base_url: str | None = None
+    api_key: str | None = None
+
+
+def chat_example(item: Item) -> dict[str, Any]:
+    answer = {"role": "assistant", "content": f"Price is ${round(item.price)}.00"}
+    return {"messages": messages_for(item)[:2] + [answer]}
+
+
+def write_jsonl(items: Sequence[Item], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(chat_example(item), ensure_ascii=False) + "\n")
+    return path
+
+
+@dataclass
+class FileCheck:
+    """What `check_jsonl` found: count, problems by line, a token estimate."""
+
+    path: str
+    lines: int = 0
+    problems: list[str] = field(default_factory=list)
+    estimated_tokens: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.lines > 0 and not self.problems
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.ok else f"{len(self.problems)} problems, first: {self.problems[0] if self.problems else 'empty file'}"
+        return f"{Path(self.path).name}: {self.lines} examples, about {self.estimated_tokens:,} tokens, {verdict}"
+
+
+def check_jsonl(path: str | Path) -> FileCheck:
+    """Every line a chat example: system, user, then assistant, each with text content."""
+    check = FileCheck(str(path))
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            check.lines += 1
+            try:
+                example = json.loads(line)
+            except json.JSONDecodeError:
+                check.problems.append(f"line {number}: not JSON")
+                continue
+            messages = example.get("messages") if isinstance(example, dict) else None
+            if not isinstance(messages, list) or not messages:
+                check.problems.append(f"line {number}: no messages list")
+                continue
+            roles = [m.get("role") for m in messages if isinstance(m, dict)]
+            if roles != ["system", "user", "assistant"]:
+                check.problems.append(f"line {number}: roles {roles}, expected system, user, assistant")
+            elif not all(isinstance(m.get("content"), str) and m["content"] for m in messages):
+                check.problems.append(f"line {number}: a message has no text")
+            else:
+                # About four characters a token, plus a few tokens of framing per message.
+                check.estimated_tokens += sum(len(m["content"]) // 4 + 4 for m in messages)
+    return check
+
+
+def training_cost(check: FileCheck, epochs: int) -> float:
+    return check.estimated_tokens * epochs * TRAINING_PRICE_PER_MILLION / 1_000_000
+
+
+@dataclass
+class JobState:
+    """What survives a restart: the job, its files, and the last event printed."""
+
+    job_id: str
+    training_file: str
+    validation_file: str | None = None
+    status: str = "created"
+    fine_tuned_model: str | None = None
+    last_event_id: str | None = None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> JobState | None:
+        return cls(**json.loads(path.read_text())) if path.exists() else None
+
+
+class FineTuner:
+    """Write, check, upload, create, follow: each step callable on its own from a notebook."""
+
+    def __init__(self, config: FineTuneConfig | None = None, printer: Callable[[str], None] = print):
+        self.config = config or FineTuneConfig()
+        self.client = make_client(self.config.base_url, self.config.api_key)
+        self.base_url = str(self.client.base_url).rstrip("/")
+        self.workdir = Path(self.config.workdir)
+        self.state_path = self.workdir / "job.json"
+        self.print = printer
+
+    def write_files(self, train: Sequence[Item]) -> tuple[Path, Path]:
+        """The course's split: the first `train_size` items train, the next `validation_size` validate."""
+        size, extra = self.config.train_size, self.config.validation_size
+        if len(train) < size + extra:
+            raise ValueError(f"need {size + extra} training items, have {len(train)}")
+        train_path = write_jsonl(train[:size], self.workdir / "train.jsonl")
+        validation_path = write_jsonl(train[size : size + extra], self.workdir / "validation.jsonl")
+        for path in (train_path, validation_path):
+            check = check_jsonl(path)
+            self.print(str(check))
+            if not check.ok:
+                raise ValueError(str(check))
+        cost = training_cost(check_jsonl(train_path), self.config.n_epochs)
+        self.print(f"Estimated training cost: ${cost:.2f} for {self.config.n_epochs} epoch(s)")
+        return train_path, validation_path
+
+    def upload(self, path: Path) -> str:
+        content = path.read_bytes()
+        uploaded = guarded(self.base_url, "file upload", self.client.files.create, file=(path.name, content), purpose="fine-tune")
+        self.print(f"Uploaded {path.name} as {uploaded.id}")
+        return uploaded.id
+
+    def create_job(self, training_file: str, validation_file: str | None) -> JobState:
+        integrations = (
+            [{"type": "wandb", "wandb": {"project": self.config.wandb_project}}] if self.config.wandb else None
+        )
+        extra: dict[str, Any] = {"integrations": integrations} if integrations else {}
+        if validation_file:
+            extra["validation_file"] = validation_file
+        job = guarded(
+            self.base_url,
+            "fine-tuning",
+            self.client.fine_tuning.jobs.create,
+            training_file=training_file,
+            model=self.config.base_model,
+            seed=self.config.seed,
+            hyperparameters={"n_epochs": self.config.n_epochs},
+            suffix=self.config.suffix,
+            **extra,
+        )
+        state = JobState(job.id, training_file, validation_file, status=job.status)
+        state.save(self.state_path)
+        self.print(f"Created job {job.id} ({job.status}); saved in {self.state_path}")
+        return state
+
+    def new_events(self, state: JobState) -> list[Any]:
+        """Events after the last one printed, oldest first (the API lists newest first)."""
+        fresh = []
+        for event in self.client.fine_tuning.jobs.list_events(state.job_id, limit=50):
+            if event.id == state.last_event_id:
+                break
+            fresh.append(event)
+        return list(reversed(fresh))
+
+    def follow(self, state: JobState | None = None, max_polls: int | None = None) -> JobState:
+        """Print new events until the job ends; safe to stop and call again."""
+        state = state or JobState.load(self.state_path)
+        if state is None:
+            raise ValueError(f"no job to follow: {self.state_path} does not exist")
+        polls = 0
+        while True:
+            job = guarded(self.base_url, "fine-tuning", self.client.fine_tuning.jobs.retrieve, state.job_id)
+            events = guarded(self.base_url, "fine-tuning", self.new_events, state)
+            for event in events:
+                self.print(f"{time.strftime('%H:%M:%S', time.localtime(event.created_at))} {event.message}")
+                state.last_event_id = event.id
+            state.status, state.fine_tuned_model = job.status, job.fine_tuned_model
+            state.save(self.state_path)
+            polls += 1
+            if job.status in TERMINAL:
+                self.print(f"Job {job.id} {job.status}" + (f": {job.fine_tuned_model}" if job.fine_tuned_model else ""))
+                return state
+            if max_polls is not None and polls >= max_polls:
+                return state
+            time.sleep(self.config.poll_seconds)
+
+    def run(self, train: Sequence[Item]) -> JobState:
+        """The whole recipe, or, when a saved job exists, following it again."""
+        state = JobState.load(self.state_path)
+        if state is not None:
+            self.print(f"Resuming job {state.job_id} from {self.state_path}")
+            return self.follow(state)
+        train_path, validation_path = self.write_files(train)
+        state = self.create_job(self.upload(train_path), self.upload(validation_path))
+        return self.follow(state)

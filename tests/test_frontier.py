@@ -1,0 +1,132 @@
+"""The frontier pricer against a real OpenAI-compatible HTTP server on loopback."""
+
+import json
+import logging
+
+import pytest
+
+from helpers.fake_openai import FakeOpenAI, Fault
+from helpers.frontier import FrontierAuthError, FrontierConfig, FrontierPricer, evaluate, messages_for
+from helpers.items import Item
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAI() as running:
+        yield running
+
+
+@pytest.fixture
+def items(bundled_test) -> list[Item]:
+    return bundled_test[:10]
+
+
+def config_for(server, tmp_path, **overrides) -> FrontierConfig:
+    values = dict(
+        base_url=server.url, api_key=server.api_key, cache=str(tmp_path / "cache.sqlite"),
+        concurrency=3, max_retries=3, timeout=5.0, progress=False,
+    )  # fmt: skip
+    return FrontierConfig(**{**values, **overrides})
+
+
+def test_the_course_prompt_goes_over_the_wire_exactly(server, tmp_path, items):
+    FrontierPricer(config_for(server, tmp_path))(items[0])
+    sent = json.loads(server.chat_requests()[0]["body"])
+    assert sent["model"] == "gpt-4o-mini" and sent["max_tokens"] == 5 and sent["seed"] == 42
+    system, user, assistant = sent["messages"]
+    assert system == {"role": "system", "content": "You estimate prices of items. Reply only with the price, no explanation"}
+    assert user["role"] == "user"
+    assert user["content"] == f"How much does this cost?\n\n{items[0].text}"
+    assert assistant == {"role": "assistant", "content": "Price is $"}
+    assert sent["messages"] == messages_for(items[0])
+
+
+@pytest.mark.parametrize(
+    "reply, price",
+    [("99.99", 99.99), ("1,299", 1299.0), (" 45", 45.0), ("Price is $12.50", 12.5), ("about 80 dollars", 80.0)],
+)
+def test_prices_come_out_of_varied_replies(server, tmp_path, items, reply, price):
+    server.script.append(Fault(reply=reply))
+    assert FrontierPricer(config_for(server, tmp_path, cache=None))(items[0]) == price
+
+
+def test_a_reply_without_a_price_is_counted_not_raised(server, tmp_path, items):
+    server.script.append(Fault(reply="I'm not sure"))
+    pricer = FrontierPricer(config_for(server, tmp_path))
+    assert pricer(items[0]) is None
+    assert pricer.stats.failures == 1
+
+
+def test_rate_limits_are_retried_and_give_one_result(server, tmp_path, items):
+    server.script.extend([Fault(status=429), Fault(status=429), Fault(reply="42")])
+    pricer = FrontierPricer(config_for(server, tmp_path))
+    assert pricer(items[0]) == 42.0
+    assert len(server.chat_requests()) == 3
+    assert pricer.stats.calls == 1 and pricer.stats.errors == 0
+
+
+def test_a_timeout_is_retried(server, tmp_path, items):
+    server.script.extend([Fault(delay=1.5), Fault(reply="77")])
+    pricer = FrontierPricer(config_for(server, tmp_path, timeout=0.5, max_retries=2))
+    assert pricer(items[0]) == 77.0
+    assert len(server.chat_requests()) == 2
+
+
+def test_a_server_that_never_answers_in_time_is_a_counted_error(server, tmp_path, items):
+    server.script.extend([Fault(delay=1.0), Fault(delay=1.0)])
+    pricer = FrontierPricer(config_for(server, tmp_path, timeout=0.3, max_retries=1))
+    assert pricer(items[0]) is None
+    assert pricer.stats.errors == 1 and pricer.stats.failures == 1
+
+
+def test_a_second_evaluation_is_served_from_the_cache(server, tmp_path, items):
+    config = config_for(server, tmp_path)
+    first, first_stats = evaluate(items, config, size=10)
+    assert first_stats.calls == 10 and len(server.chat_requests()) == 10
+    second, second_stats = evaluate(items, config, size=10)
+    assert len(server.chat_requests()) == 10  # the server saw nothing new
+    assert second_stats.calls == 0 and second_stats.cached == 10
+    assert second.guesses == first.guesses
+
+
+def test_an_interrupted_evaluation_resumes_with_only_what_is_missing(server, tmp_path, items):
+    config = config_for(server, tmp_path, concurrency=1)
+    wrong = FrontierConfig(**{**config.__dict__, "api_key": "wrong-key-123"})
+    FrontierPricer(config).prefetch(items[:4])  # the first run got this far...
+    with pytest.raises(FrontierAuthError):
+        FrontierPricer(wrong).prefetch(items)  # ...then stopped (here: a revoked key)
+    before = len(server.chat_requests())
+    result, stats = evaluate(items, config, size=10)
+    assert stats.cached == 4 and stats.calls == 6
+    assert len(server.chat_requests()) - before == 6
+    assert result.n == 10
+
+
+def test_a_bad_key_stops_at_once_and_never_shows_the_key(server, tmp_path, items, caplog):
+    secret = "very-secret-key-ABCDEFGHIJKLMNOP"
+    caplog.set_level(logging.DEBUG)
+    pricer = FrontierPricer(config_for(server, tmp_path, api_key=secret))
+    with pytest.raises(FrontierAuthError) as error:
+        evaluate(items, pricer.config, size=10)
+    message = str(error.value)
+    assert message.startswith("authentication failed at http://127.0.0.1:") and "\n" not in message
+    assert secret not in message and error.value.__cause__ is None and error.value.__context__ is None
+    assert all(secret not in record.getMessage() for record in caplog.records)
+    assert len(server.chat_requests()) <= 3  # stopped, not ground through every item
+
+
+def test_a_missing_key_for_openai_itself_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setattr("helpers.secrets._colab_secret", lambda name: None)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("helpers.paths.ROOT", tmp_path)
+    with pytest.raises(FrontierAuthError, match="OPENAI_API_KEY is not set"):
+        FrontierPricer(FrontierConfig(cache=None))
+
+
+def test_usage_and_cost_are_summed(server, tmp_path, items):
+    result, stats = evaluate(items, config_for(server, tmp_path), size=5)
+    assert stats.calls == 5 and stats.prompt_tokens > 0
+    assert stats.cost == pytest.approx((stats.prompt_tokens * 0.15 + stats.completion_tokens * 0.60) / 1e6)
+    assert "5 calls, 0 from cache" in str(stats)
