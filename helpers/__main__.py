@@ -1,7 +1,8 @@
 """python -m helpers <stage> [--flags]: every stage of the project from the command line.
 
-Stages: tiny, curate, split, charts, baselines, evaluate, leaderboard, and main (the
-offline end-to-end job on the bundled sample that the README's first command runs).
+Stages: tiny, curate, split, charts, baselines, evaluate, frontier, finetune-openai,
+leaderboard, and main (the offline end-to-end job on the bundled sample that the README's
+first command runs).
 `python -m helpers <stage> --help` lists a stage's flags and their defaults.
 """
 
@@ -57,6 +58,20 @@ class EvaluateStage:
     json: bool = False
     dataset: str | None = None
     leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+
+
+@dataclass
+class FrontierStage:
+    test: str = str(paths.TEST_SAMPLE)
+    size: int = 250
+    json: bool = False
+    dataset: str | None = None
+    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+
+
+@dataclass
+class FineTuneStage:
+    train: str = str(paths.TRAIN_SAMPLE)
 
 
 @dataclass
@@ -133,11 +148,17 @@ def run_split(args: argparse.Namespace) -> None:
     print(json.dumps({"items": len(items), "train": len(train), "test": len(test)}))
 
 
+def _dataset(stage) -> str:
+    """The leaderboard key: given, or named after the test file."""
+    if stage.dataset:
+        return stage.dataset
+    return "bundled-sample" if Path(stage.test).resolve() == paths.TEST_SAMPLE else Path(stage.test).stem
+
+
 def _report(result, stage, as_json: bool) -> None:
     from helpers.testing import record
 
-    dataset = stage.dataset or Path(stage.test).stem
-    record(result, dataset, stage.leaderboard)
+    record(result, _dataset(stage), stage.leaderboard)
     if as_json:
         print(json.dumps(result.to_dict()), flush=True)
     else:
@@ -181,6 +202,38 @@ def run_evaluate(args: argparse.Namespace) -> None:
     _report(result, stage, stage.json)
 
 
+def run_frontier(args: argparse.Namespace) -> dict:
+    from helpers.frontier import FrontierAuthError, FrontierConfig, evaluate
+
+    stage = from_arguments(FrontierStage, args)
+    config = from_arguments(FrontierConfig, args)
+    test = _load_items(stage.test)
+    try:
+        result, stats = evaluate(test, config, size=stage.size)
+    except FrontierAuthError as error:
+        _fail(str(error))
+    print(f"{config.model}: {stats}", file=sys.stderr, flush=True)
+    row = {**result.to_dict(), "calls": stats.calls, "cached": stats.cached, "errors": stats.errors,
+           "cost": round(stats.cost, 6)}  # fmt: skip
+    from helpers.testing import record
+
+    record(result, _dataset(stage), stage.leaderboard)
+    print(json.dumps(row) if stage.json else result.summary(), flush=True)
+    return row
+
+
+def run_finetune_openai(args: argparse.Namespace) -> None:
+    from helpers.finetune_openai import FineTuneConfig, FineTuner
+    from helpers.frontier import FrontierAuthError
+
+    stage = from_arguments(FineTuneStage, args)
+    try:
+        state = FineTuner(from_arguments(FineTuneConfig, args)).run(_load_items(stage.train))
+    except (FrontierAuthError, ValueError) as error:
+        _fail(str(error))
+    print(json.dumps({"job": state.job_id, "status": state.status, "model": state.fine_tuned_model}))
+
+
 def run_leaderboard(args: argparse.Namespace) -> None:
     from helpers.testing import leaderboard
 
@@ -217,9 +270,18 @@ def run_main(args: argparse.Namespace) -> None:
          ["baselines", "--forest-trees", str(stage.forest_trees), "--leaderboard", str(leaderboard_file),
           "--charts", str(work / "baselines"), "--dataset", "bundled-sample"]),
     ]  # fmt: skip
+    from helpers.secrets import get_secret
+
+    frontier = bool(get_secret("OPENAI_API_KEY") or get_secret("OPENAI_BASE_URL"))
+    if frontier:
+        steps.append(("Frontier model gpt-4o-mini through the Tester (cached in results/cache)",
+                      ["frontier", "--model", "gpt-4o-mini", "--leaderboard", str(leaderboard_file),
+                       "--dataset", "bundled-sample", "--cache", str(work / "cache" / "frontier.sqlite")]))  # fmt: skip
     for number, (title, argv) in enumerate(steps, start=1):
         print(f"== {number}/{len(steps)} {title} ==", flush=True)
         main(argv)
+    if not frontier:
+        print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
     print("\nLeaderboard (bundled sample, first 250 test items):", flush=True)
     main(["leaderboard", "--path", str(leaderboard_file), "--dataset", "bundled-sample"])
     print(f"\nDone in {time.time() - start:.0f}s. Outputs in {work}/", flush=True)
@@ -228,6 +290,8 @@ def run_main(args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     from helpers.baselines import BaselineConfig
     from helpers.curation import CurationConfig
+    from helpers.finetune_openai import FineTuneConfig
+    from helpers.frontier import FrontierConfig
     from helpers.tiny import TinyConfig
 
     top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
@@ -245,6 +309,9 @@ def parser() -> argparse.ArgumentParser:
     stage("split", run_split, "balance and split items into train and test", SplitStage, CurationConfig)
     stage("baselines", run_baselines, "train and test every classical baseline", BaselinesStage, BaselineConfig)
     stage("evaluate", run_evaluate, "score a CSV of predicted prices with the Tester", EvaluateStage)
+    stage("frontier", run_frontier, "score a chat model behind an OpenAI-compatible API", FrontierStage, FrontierConfig)
+    stage("finetune-openai", run_finetune_openai, "fine-tune a model through the OpenAI API and follow the job",
+          FineTuneStage, FineTuneConfig)  # fmt: skip
     board = stage("leaderboard", run_leaderboard, "print the results leaderboard")
     board.add_argument("--path", default=str(paths.RESULTS / "leaderboard.csv"))
     board.add_argument("--dataset", default=None)

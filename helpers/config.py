@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, .
     """One flag per simple field of `cls` (nested dataclasses are left to the caller)."""
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
-        if field.name in skip:
-            continue
+        if field.name in skip or field.metadata.get("cli") is False:
+            continue  # e.g. secrets: never a flag, so never in shell history
         kind = _base_type(hints[field.name])
         flag = "--" + field.name.replace("_", "-")
         default = (

@@ -40,7 +40,7 @@ class FineTuneConfig:
     workdir: str = str(paths.RESULTS / "finetune_openai")
     poll_seconds: float = 10.0
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, metadata={"cli": False})
 
 
 def chat_example(item: Item) -> dict[str, Any]:

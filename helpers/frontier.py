@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,7 +46,8 @@ class FrontierConfig:
 
     model: str = DEFAULT_MODELS[0]
     base_url: str | None = None  # None: OPENAI_BASE_URL, else OpenAI itself
-    api_key: str | None = None  # None: OPENAI_API_KEY from the environment, .env or Colab
+    # None: OPENAI_API_KEY from the environment, .env or Colab. Never a command-line flag.
+    api_key: str | None = field(default=None, metadata={"cli": False})
     max_tokens: int = 5
     seed: int = 42
     concurrency: int = 4

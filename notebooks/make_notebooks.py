@@ -335,10 +335,172 @@ from helpers.testing import leaderboard
 leaderboard(dataset=DATASET)"""),
 ]
 
+LOAD_TEST = """
+from helpers import paths
+from helpers.loaders import load_items
+
+# Day 2's files if you made them, else the bundled sample.
+train_file, test_file = paths.RESULTS / "train.jsonl", paths.RESULTS / "test.jsonl"
+if SMOKE or not train_file.exists():
+    train_file, test_file = paths.TRAIN_SAMPLE, paths.TEST_SAMPLE
+train, test = load_items(train_file)[0], load_items(test_file)[0]
+DATASET = "bundled-sample" if train_file == paths.TRAIN_SAMPLE else "curated"
+print(f"train {len(train):,} items, test {len(test):,} items ({DATASET})")"""
+
+FAKE_SERVER = """
+# Smoke mode: a local OpenAI-compatible server on 127.0.0.1 stands in for the API. Its replies
+# are a number derived from the prompt, not a model's guess: the numbers below test the code,
+# not the models.
+BASE_URL, API_KEY = None, None  # None: OPENAI_BASE_URL / OPENAI_API_KEY from env, .env or Colab
+if SMOKE:
+    from helpers.fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    BASE_URL, API_KEY = server.url, server.api_key"""
+
+DAY4 = [
+    md(f"""
+# Week 6, day 4: a human, and the frontier models
+
+{badge("week6/day4_frontier.ipynb")}
+
+How well does a person guess prices? And GPT-4o? Both go through the same `Tester` as the
+day 3 baselines, and land in the same leaderboard. The frontier calls use the official
+`openai` client: set `OPENAI_API_KEY` in Colab's secrets (or `OPENAI_BASE_URL` for any
+OpenAI-compatible server, such as a local Ollama). Every reply is cached on disk, so running
+the notebook again, or after an interruption, never pays for the same call twice.
+"""),
+    code(setup_cell("week6")),
+    code(LOAD_TEST),
+    md("""
+## The human baseline
+
+Export the first 250 test prompts to a CSV, fill in the `price` column yourself (any spreadsheet
+will do), save it as `human_output.csv` next to it, and score it. An empty cell counts as a
+failure; a cell that is not a price stops with the line it is on.
+"""),
+    code("""
+import csv
+
+from helpers.human import export_prompts, predictor_from, read_prices
+
+human_in = export_prompts(test, paths.RESULTS / "human_input.csv", size=250)
+human_out = paths.RESULTS / "human_output.csv"
+print(f"Prompts to price: {human_in}")
+if SMOKE and not human_out.exists():
+    # No person in a smoke run: the training mean stands in, so the cells below run.
+    mean = sum(item.price for item in train) / len(train)
+    with open(human_in, newline="") as source, open(human_out, "w", newline="") as target:
+        rows = list(csv.DictReader(source))
+        writer = csv.DictWriter(target, fieldnames=["index", "prompt", "price"])
+        writer.writeheader()
+        writer.writerows({**row, "price": f"{mean:.0f}"} for row in rows)"""),
+    code("""
+from helpers.testing import Tester, record
+
+if human_out.exists():
+    human_pricer = predictor_from(test, read_prices(human_out, expected=250))
+    record(Tester.test(human_pricer, test, title="human"), DATASET)
+else:
+    print(f"Fill in {human_in.name} and save it as {human_out.name} to score yourself.")"""),
+    md("""
+## Frontier models
+
+The course's prompt, exactly: a system message, the item's description, and an assistant turn
+that starts "Price is $" for the model to finish in at most 5 tokens, with seed 42.
+"""),
+    code(FAKE_SERVER),
+    code("""
+from helpers.frontier import messages_for
+
+for message in messages_for(test[0]):
+    print(f"[{message['role']}] {message['content'][:300]}")
+    print()"""),
+    code("""
+from helpers.frontier import DEFAULT_MODELS, FrontierConfig, evaluate
+
+results = {}
+for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
+    config = FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY)
+    results[model], stats = evaluate(test, config, size=250, verbose=True)
+    print(f"{model}: {stats}")
+    record(results[model], DATASET)"""),
+    md("""
+## Against everything so far
+
+The leaderboard holds every model scored on this data: day 3's baselines, you, and the frontier
+models. On the course's data the frontier models beat every classical baseline.
+"""),
+    code("""
+from helpers.testing import leaderboard
+
+leaderboard(dataset=DATASET)"""),
+]
+
+DAY5 = [
+    md(f"""
+# Week 6, day 5: fine-tune a frontier model
+
+{badge("week6/day5_finetune_frontier.ipynb")}
+
+The course fine-tunes gpt-4o-mini on 200 examples (50 more to validate) for one epoch, through
+OpenAI's fine-tuning API, then prices the test set with the new model. The job takes a while on
+OpenAI's side: the job id is saved as soon as it exists, so if you close the notebook, running
+it again picks the same job up instead of starting (and paying for) another.
+"""),
+    code(setup_cell("week6")),
+    code(LOAD_TEST),
+    code(FAKE_SERVER),
+    code("""
+from helpers.finetune_openai import FineTuneConfig, FineTuner
+
+config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY)
+# config.wandb = True  # report to Weights & Biases (project "gpt-pricer"), once linked in OpenAI
+if SMOKE:
+    config.poll_seconds = 0.05
+tuner = FineTuner(config)
+config"""),
+    md("""
+## The training files
+
+One chat per item: the same system and user messages as day 4, and the answer
+"Price is $N.00". Each file is checked line by line before it is uploaded.
+"""),
+    code("""
+train_path, validation_path = tuner.write_files(train)
+print(train_path.read_text().splitlines()[0][:600])"""),
+    md("""
+## Upload, create, follow
+
+`tuner.run(train)` does it all, or resumes following a saved job. The steps are also callable
+one at a time: `upload`, `create_job`, `follow`.
+"""),
+    code("""
+state = tuner.run(train)
+state"""),
+    md("""
+## Price the test set with the fine-tuned model
+"""),
+    code("""
+from helpers.frontier import FrontierConfig, evaluate
+from helpers.testing import leaderboard, record
+
+if state.status != "succeeded":
+    raise RuntimeError(f"job {state.job_id} ended {state.status}")
+tuned = FrontierConfig(model=state.fine_tuned_model, base_url=BASE_URL, api_key=API_KEY)
+result, stats = evaluate(test, tuned, size=250, verbose=True)
+print(stats)
+record(result, DATASET)"""),
+    code("""
+leaderboard(dataset=DATASET)"""),
+]
+
 NOTEBOOKS = {
     "week6/day1_explore.ipynb": DAY1,
     "week6/day2_curate.ipynb": DAY2,
     "week6/day3_baselines.ipynb": DAY3,
+    "week6/day4_frontier.ipynb": DAY4,
+    "week6/day5_finetune_frontier.ipynb": DAY5,
 }
 
 

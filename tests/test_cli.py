@@ -93,9 +93,43 @@ def test_evaluate_names_the_bad_row(tmp_path, content, message):
     assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
-def test_main_job_runs_offline_end_to_end(tmp_path):
-    run = cli("main", "--workdir", str(tmp_path), "--forest-trees", "5")
+def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
+    from helpers.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        env = {**ENV, "OPENAI_API_KEY": server.api_key}
+        args = [sys.executable, "-m", "helpers", "frontier", "--model", "gpt-4o-mini", "--base-url", server.url,
+                "--size", "20", "--cache", str(tmp_path / "c.sqlite"), "--json", "--leaderboard", str(tmp_path / "b.csv")]  # fmt: skip
+        first = subprocess.run(args, capture_output=True, text=True, env=env)
+        second = subprocess.run(args, capture_output=True, text=True, env=env)
+        assert len(server.chat_requests()) == 20
+    assert first.returncode == 0, first.stderr[-2000:]
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert {k: one[k] for k in ("model", "n", "calls", "cached", "failures")} == {
+        "model": "gpt-4o-mini", "n": 20, "calls": 20, "cached": 0, "failures": 0}  # fmt: skip
+    assert (two["calls"], two["cached"]) == (0, 20)
+    assert two["average_error"] == one["average_error"] and {"rmsle", "hit_rate"} <= set(two)
+
+
+def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
+    from helpers.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        env = {**ENV, "OPENAI_API_KEY": "bad-key-do-not-print-123456"}
+        run = subprocess.run([sys.executable, "-m", "helpers", "frontier", "--base-url", server.url, "--size", "5",
+                              "--cache", str(tmp_path / "c.sqlite")], capture_output=True, text=True, env=env)  # fmt: skip
+    assert run.returncode == 2
+    assert "bad-key-do-not" not in run.stdout + run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("error: authentication failed at http://127.0.0.1:")
+
+
+def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path):
+    env = {k: v for k, v in ENV.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    run = subprocess.run([sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), "--forest-trees", "5"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
     assert "Leaderboard (bundled sample" in run.stdout
+    assert "Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured" in run.stdout
     assert (tmp_path / "leaderboard.csv").exists()
     assert (tmp_path / "charts" / "train" / "prices.png").exists()
     assert (tmp_path / "baselines" / "tfidf_ridge.png").exists()

@@ -1,0 +1,131 @@
+"""The open base model: by hub id or local folder, quantised as asked, on the hardware found.
+
+Mixed precision follows the GPU: bf16 where it is supported (Ampere and later: A100, L4,
+H100), fp16 on older cards (the T4 in free Colab), fp32 on the CPU. 4-bit NF4 with double
+quantisation is the course's choice and the default; 8-bit and no quantisation are there to
+compare memory footprints (week 7, day 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BASE_MODEL = "meta-llama/Meta-Llama-3.1-8B"
+QUANTIZATIONS = ("4bit", "8bit", "none")
+
+
+@dataclass
+class Hardware:
+    """What we run on, and the precision that suits it."""
+
+    device: str  # "cuda" or "cpu"
+    name: str
+    bf16: bool
+    fp16: bool
+
+    @property
+    def compute_dtype(self):
+        import torch
+
+        return torch.bfloat16 if self.bf16 else torch.float16 if self.fp16 else torch.float32
+
+    def __str__(self) -> str:
+        precision = "bf16" if self.bf16 else "fp16" if self.fp16 else "fp32"
+        return f"{self.name} ({self.device}, {precision})"
+
+
+def detect_hardware() -> Hardware:
+    import torch
+
+    if torch.cuda.is_available():
+        bf16 = torch.cuda.is_bf16_supported()
+        return Hardware("cuda", torch.cuda.get_device_name(0), bf16=bf16, fp16=not bf16)
+    return Hardware("cpu", "CPU", bf16=False, fp16=False)
+
+
+class ModelAccessError(RuntimeError):
+    """A model that cannot be loaded; the message says why in one line."""
+
+
+def quantization_config(kind: str, hardware: Hardware):
+    """A BitsAndBytesConfig for "4bit" (NF4, double quantisation) or "8bit"; None for "none"."""
+    from transformers import BitsAndBytesConfig
+
+    if kind not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, not {kind!r}")
+    if kind == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=hardware.compute_dtype,
+            bnb_4bit_quant_type="nf4",
+        )
+    if kind == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return None
+
+
+def _access_error(name: str, error: Exception) -> ModelAccessError:
+    text = str(error)
+    lowered = text.lower()
+    if "gated" in lowered or "401" in text or "403" in text or "restricted" in lowered:
+        why = "it is gated: accept its licence on the hub, then log in (HF_TOKEN in the environment or Colab secrets)"
+    elif "offline" in lowered or "connect" in lowered or "resolve" in lowered:
+        why = "not in the local cache and the hub is unreachable: pass a local folder"
+    else:
+        why = text.splitlines()[0] if text else type(error).__name__
+    return ModelAccessError(f"cannot load {name!r}: {why}")
+
+
+def load_tokenizer(name: str, revision: str | None = None, padding_side: str = "right"):
+    """The tokenizer, with a pad token (Llama has none: the end-of-text token stands in)."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, revision=revision)
+    except Exception as error:
+        raise _access_error(name, error) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = padding_side
+    return tokenizer
+
+
+def load_model(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None, hardware: Hardware | None = None):
+    """The causal LM, quantised as asked, on the GPU when there is one."""
+    from transformers import AutoModelForCausalLM
+
+    hardware = hardware or detect_hardware()
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            name,
+            revision=revision,
+            quantization_config=quantization_config(quantization, hardware),
+            dtype=hardware.compute_dtype,
+            device_map="auto" if hardware.device == "cuda" else "cpu",
+        )
+    except (OSError, ValueError, EnvironmentError) as error:
+        if isinstance(error, ValueError) and "quantization" in str(error):
+            raise
+        raise _access_error(name, error) from None
+    return model
+
+
+def load_base(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None):
+    """Tokenizer and model together, with the model's pad token set from the tokenizer."""
+    tokenizer = load_tokenizer(name, revision)
+    model = load_model(name, quantization, revision)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def memory_mb(model) -> float:
+    """The model's memory footprint in MB (parameters and buffers, as stored)."""
+    return model.get_memory_footprint() / 1e6
+
+
+def four_bit_layers(model) -> int:
+    """How many linear layers are stored in 4 bits (bitsandbytes Linear4bit)."""
+    import bitsandbytes as bnb
+
+    return sum(isinstance(module, bnb.nn.Linear4bit) for module in model.modules())

@@ -1,0 +1,96 @@
+"""Fine-tuning through the OpenAI API, end to end against the loopback server."""
+
+import json
+
+import pytest
+
+from helpers.fake_openai import FakeOpenAI
+from helpers.finetune_openai import FineTuneConfig, FineTuner, JobState, chat_example, check_jsonl, write_jsonl
+from helpers.frontier import FrontierConfig, evaluate
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAI() as running:
+        yield running
+
+
+def tuner_for(server, tmp_path, lines: list[str] | None = None, **overrides) -> FineTuner:
+    config = FineTuneConfig(base_url=server.url, api_key=server.api_key, workdir=str(tmp_path / "ft"),
+                            poll_seconds=0.01, **overrides)  # fmt: skip
+    return FineTuner(config, printer=(lines.append if lines is not None else lambda line: None))
+
+
+def test_a_chat_example_answers_in_whole_dollars(bundled_train):
+    item = bundled_train[0]
+    example = chat_example(item)
+    assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
+    assert example["messages"][2]["content"] == f"Price is ${round(item.price)}.00"
+    assert "Price is $" not in example["messages"][1]["content"]
+
+
+def test_written_files_pass_the_check(tmp_path, bundled_train):
+    check = check_jsonl(write_jsonl(bundled_train[:30], tmp_path / "t.jsonl"))
+    assert check.ok and check.lines == 30 and check.estimated_tokens > 30 * 40
+
+
+def test_the_check_names_each_bad_line(tmp_path, bundled_train):
+    path = write_jsonl(bundled_train[:2], tmp_path / "t.jsonl")
+    good = json.dumps(chat_example(bundled_train[0]))
+    no_answer = json.dumps({"messages": chat_example(bundled_train[0])["messages"][:2]})
+    path.write_text(good + "\n" + "{broken\n" + no_answer + "\n")
+    check = check_jsonl(path)
+    assert not check.ok and check.lines == 3
+    assert check.problems[0] == "line 2: not JSON"
+    assert check.problems[1].startswith("line 3: roles ['system', 'user']")
+
+
+def test_the_course_split_needs_enough_items(server, tmp_path, bundled_train):
+    with pytest.raises(ValueError, match="need 250 training items, have 100"):
+        tuner_for(server, tmp_path).write_files(bundled_train[:100])
+
+
+def test_fine_tune_from_jsonl_to_a_model_the_tester_evaluates(server, tmp_path, bundled_train, bundled_test):
+    lines: list[str] = []
+    tuner = tuner_for(server, tmp_path, lines, wandb=True)
+    state = tuner.run(bundled_train)
+    assert state.status == "succeeded"
+    assert state.fine_tuned_model == "ft:gpt-4o-mini-2024-07-18:local:pricer:0001"
+    job = server.jobs["ftjob-0001"]
+    assert job["hyperparameters"] == {"n_epochs": 1} and job["seed"] == 42 and job["suffix"] == "pricer"
+    assert job["integrations"] == [{"type": "wandb", "wandb": {"project": "gpt-pricer"}}]
+    uploaded = {f["filename"]: f["content"].count("\n") for f in server.files.values()}
+    assert uploaded == {"train.jsonl": 200, "validation.jsonl": 50}
+    assert any("New fine-tuned model created" in line for line in lines)
+    assert lines[-1] == f"Job ftjob-0001 succeeded: {state.fine_tuned_model}"
+    config = FrontierConfig(model=state.fine_tuned_model, base_url=server.url, api_key=server.api_key,
+                            cache=None, progress=False)  # fmt: skip
+    result, stats = evaluate(bundled_test, config, size=20)
+    assert result.n == 20 and stats.calls == 20
+    sent = json.loads(server.chat_requests()[-1]["body"])
+    assert sent["model"] == state.fine_tuned_model
+
+
+def test_following_resumes_after_a_restart_without_repeating_events(server, tmp_path, bundled_train):
+    first_lines: list[str] = []
+    tuner = tuner_for(server, tmp_path, first_lines)
+    train_path, validation_path = tuner.write_files(bundled_train)
+    state = tuner.create_job(tuner.upload(train_path), tuner.upload(validation_path))
+    tuner.follow(state, max_polls=2)  # then the notebook was closed
+    assert JobState.load(tuner.state_path).status != "succeeded"
+    later_lines: list[str] = []
+    resumed = tuner_for(server, tmp_path, later_lines).run(bundled_train)  # a fresh process
+    assert resumed.status == "succeeded" and len(server.jobs) == 1  # no second job
+    events = [line.split(" ", 1)[1] for line in first_lines + later_lines if line[:2].isdigit()]
+    assert len(events) == len(set(events)) == len(server.jobs["ftjob-0001"]["_events"])
+
+
+def test_a_bad_key_fails_the_upload_in_one_line(server, tmp_path, bundled_train):
+    from helpers.frontier import FrontierAuthError
+
+    tuner = FineTuner(FineTuneConfig(base_url=server.url, api_key="nope-nope-nope", workdir=str(tmp_path)),
+                      printer=lambda line: None)  # fmt: skip
+    path = write_jsonl(bundled_train[:3], tmp_path / "t.jsonl")
+    with pytest.raises(FrontierAuthError) as error:
+        tuner.upload(path)
+    assert "nope-nope" not in str(error.value)

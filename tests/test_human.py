@@ -1,0 +1,45 @@
+import pytest
+
+from helpers.human import PredictionsError, export_prompts, predictor_from, read_prices
+from helpers.testing import Tester
+
+
+def test_exported_prompts_read_back_once_filled(tmp_path, bundled_test):
+    path = export_prompts(bundled_test, tmp_path / "human.csv", size=5)
+    text = path.read_text()
+    assert text.startswith("index,prompt,price")
+    assert text.count("Price is $") == 5
+    filled = tmp_path / "filled.csv"
+    import csv
+
+    with open(path, newline="") as source, open(filled, "w", newline="") as target:
+        reader, writer = csv.DictReader(source), None
+        writer = csv.DictWriter(target, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        for row, guess in zip(reader, ["10", "$1,200", "", "45.5", "99"]):
+            writer.writerow({**row, "price": guess})
+    prices = read_prices(filled, expected=5)
+    assert prices == [10.0, 1200.0, None, 45.5, 99.0]
+    result = Tester(predictor_from(bundled_test, prices), bundled_test, size=5, verbose=False).run()
+    assert result.failure_count == 1 and result.n == 5
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("index,price\n0,10\n1,lots\n", "line 3: 'lots' is not a price"),
+        ("index,guess\n0,1\n", "needs a 'price' column"),
+        ("index,price\n0,1\n", "1 rows, but 2 test items are scored"),
+        ("index,price\n0,1\n2,3\n", "line 3: index '2' out of order (expected 1)"),
+    ],
+)
+def test_a_bad_predictions_file_names_the_place(tmp_path, content, message):
+    path = tmp_path / "p.csv"
+    path.write_text(content)
+    with pytest.raises(PredictionsError, match=message.replace("(", r"\(").replace(")", r"\)").replace("$", r"\$")):
+        read_prices(path, expected=2)
+
+
+def test_a_missing_predictions_file_is_named(tmp_path):
+    with pytest.raises(PredictionsError, match="no such file"):
+        read_prices(tmp_path / "nope.csv", expected=1)
