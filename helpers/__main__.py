@@ -1,7 +1,7 @@
 """python -m helpers <stage> [--flags]: every stage of the project from the command line.
 
-Stages: tiny, curate, split, charts, baselines, evaluate, frontier, finetune-openai,
-leaderboard, and main (the offline end-to-end job on the bundled sample that the README's
+Stages: tiny, curate, split, charts, baselines, evaluate, frontier, finetune-openai, train,
+predict, leaderboard, and main (the offline end-to-end job on the bundled sample that the README's
 first command runs).
 `python -m helpers <stage> --help` lists a stage's flags and their defaults.
 """
@@ -75,10 +75,23 @@ class FineTuneStage:
 
 
 @dataclass
+class PredictStage:
+    test: str = str(paths.TEST_SAMPLE)
+    size: int = 250
+    improved: bool = False
+    json: bool = False
+    name: str | None = None  # leaderboard name; default: the adapter (or base model) and predictor
+    dataset: str | None = None
+    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+
+
+@dataclass
 class MainStage:
     workdir: str = str(paths.RESULTS)
     workers: int = 0
     forest_trees: int = 100
+    qlora_steps: int = 30  # the tiny model's pipeline-check training steps
+    real_model: bool = False  # on CUDA: QLoRA on Llama 3.1 8B (needs the hub login) instead of the tiny model
 
 
 def _fail(message: str) -> None:
@@ -234,6 +247,40 @@ def run_finetune_openai(args: argparse.Namespace) -> None:
     print(json.dumps({"job": state.job_id, "status": state.status, "model": state.fine_tuned_model}))
 
 
+def run_train(args: argparse.Namespace) -> None:
+    from helpers.models import ModelAccessError
+    from helpers.training import TrainConfig, train
+
+    config = from_arguments(TrainConfig, args)
+    try:
+        trainer = train(config)
+    except (ModelAccessError, ValueError) as error:
+        _fail(str(error))
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    print(json.dumps({"adapter": config.output_dir, "steps": trainer.state.global_step,
+                      "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None}))  # fmt: skip
+
+
+def run_predict(args: argparse.Namespace) -> dict:
+    from helpers.inference import InferenceConfig, Predictors, load_for_inference
+    from helpers.models import ModelAccessError
+    from helpers.testing import Tester
+
+    stage = from_arguments(PredictStage, args)
+    config = from_arguments(InferenceConfig, args)
+    test = _load_items(stage.test)[: stage.size]
+    try:
+        model, tokenizer = load_for_inference(config)
+    except ModelAccessError as error:
+        _fail(str(error))
+    predictor = Predictors(model, tokenizer, config).batched(test, improved=stage.improved)
+    which = "improved_model_predict" if stage.improved else "model_predict"
+    name = stage.name or f"{Path(config.adapter or config.base_model).name} {which}"
+    result = Tester(predictor, test, title=name, size=stage.size, verbose=False).run()
+    _report(result, stage, stage.json)
+    return result.to_dict()
+
+
 def run_leaderboard(args: argparse.Namespace) -> None:
     from helpers.testing import leaderboard
 
@@ -258,8 +305,8 @@ def run_main(args: argparse.Namespace) -> None:
     start = time.time()
     tokenizer, leaderboard_file = work / "tiny", work / "leaderboard.csv"
     steps = [
-        ("Tiny tokenizer (offline stand-in for Llama 3.1's)",
-         ["tiny", "--output", str(tokenizer), "--no-with-model"]),
+        ("Tiny tokenizer and random Llama-shaped model (offline stand-ins for Llama 3.1)",
+         ["tiny", "--output", str(tokenizer)]),
         ("Curate raw records: the bundled CDs & Vinyl sample",
          ["curate", "--input", str(paths.RAW_SAMPLE), "--tokenizer", str(tokenizer),
           "--category", "CDs_and_Vinyl", "--out", str(work / "items_cds_vinyl.jsonl"),
@@ -270,6 +317,28 @@ def run_main(args: argparse.Namespace) -> None:
          ["baselines", "--forest-trees", str(stage.forest_trees), "--leaderboard", str(leaderboard_file),
           "--charts", str(work / "baselines"), "--dataset", "bundled-sample"]),
     ]  # fmt: skip
+    from helpers.models import detect_hardware
+
+    if stage.real_model and detect_hardware().device != "cuda":
+        _fail("--real-model needs a CUDA GPU; without one the tiny model runs the same pipeline")
+    model = "meta-llama/Meta-Llama-3.1-8B" if stage.real_model else str(tokenizer)
+    adapter = work / ("pricer-llama" if stage.real_model else "tiny-qlora")
+    if stage.real_model:
+        train_flags = ["--max-steps", "-1"]  # the course's settings, one epoch
+        label, predict_size = "QLoRA on Llama 3.1 8B (one epoch of the bundled sample)", "250"
+    else:  # a pipeline check: the tiny tokenizer needs longer sequences, and a random model a push
+        train_flags = ["--max-steps", str(stage.qlora_steps), "--max-length", "320", "--learning-rate", "1e-2",
+                       "--no-wandb", "--save-steps", "1000", "--logging-steps", "5"]  # fmt: skip
+        label, predict_size = "QLoRA pipeline check: tiny random model, NOT a real pricer", "50"
+    steps += [
+        (label, ["train", "--train", str(paths.TRAIN_SAMPLE), "--base-model", model, "--output", str(adapter),
+                 *train_flags]),
+        ("The fine-tuned model through the Tester (model_predict, improved_model_predict)",
+         ["predict", "--base-model", model, "--adapter", str(adapter), "--size", predict_size,
+          "--leaderboard", str(leaderboard_file), "--dataset", "bundled-sample"]),
+        ("", ["predict", "--base-model", model, "--adapter", str(adapter), "--size", predict_size, "--improved",
+              "--leaderboard", str(leaderboard_file), "--dataset", "bundled-sample"]),
+    ]  # fmt: skip
     from helpers.secrets import get_secret
 
     frontier = bool(get_secret("OPENAI_API_KEY") or get_secret("OPENAI_BASE_URL"))
@@ -277,8 +346,10 @@ def run_main(args: argparse.Namespace) -> None:
         steps.append(("Frontier model gpt-4o-mini through the Tester (cached in results/cache)",
                       ["frontier", "--model", "gpt-4o-mini", "--leaderboard", str(leaderboard_file),
                        "--dataset", "bundled-sample", "--cache", str(work / "cache" / "frontier.sqlite")]))  # fmt: skip
-    for number, (title, argv) in enumerate(steps, start=1):
-        print(f"== {number}/{len(steps)} {title} ==", flush=True)
+    titled = [title for title, _ in steps if title]
+    for title, argv in steps:
+        if title:
+            print(f"== {titled.index(title) + 1}/{len(titled)} {title} ==", flush=True)
         main(argv)
     if not frontier:
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
@@ -292,7 +363,9 @@ def parser() -> argparse.ArgumentParser:
     from helpers.curation import CurationConfig
     from helpers.finetune_openai import FineTuneConfig
     from helpers.frontier import FrontierConfig
+    from helpers.inference import InferenceConfig
     from helpers.tiny import TinyConfig
+    from helpers.training import TrainConfig
 
     top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
     stages = top.add_subparsers(dest="stage", required=True)
@@ -312,6 +385,9 @@ def parser() -> argparse.ArgumentParser:
     stage("frontier", run_frontier, "score a chat model behind an OpenAI-compatible API", FrontierStage, FrontierConfig)
     stage("finetune-openai", run_finetune_openai, "fine-tune a model through the OpenAI API and follow the job",
           FineTuneStage, FineTuneConfig)  # fmt: skip
+    stage("train", run_train, "QLoRA fine-tuning of the base model on price prompts", TrainConfig)
+    stage("predict", run_predict, "price test items with a base model or adapter through the Tester",
+          PredictStage, InferenceConfig)  # fmt: skip
     board = stage("leaderboard", run_leaderboard, "print the results leaderboard")
     board.add_argument("--path", default=str(paths.RESULTS / "leaderboard.csv"))
     board.add_argument("--dataset", default=None)

@@ -109,7 +109,7 @@ class Predictors:
     """The course's predictors over one loaded model, as Tester-ready callables."""
 
     def __init__(self, model, tokenizer, config: InferenceConfig | None = None):
-        self.model = model
+        self.model = model.eval()  # dropout off: the same item always gets the same price
         self.tokenizer = tokenizer
         self.config = config or InferenceConfig()
 

@@ -129,8 +129,7 @@ def sft_config(config: TrainConfig, hardware: Hardware):
         bf16=hardware.bf16,
         fp16=hardware.fp16,
         use_cpu=hardware.device == "cpu",
-        gradient_checkpointing=config.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
+        **_checkpointing(SFTConfig, config.gradient_checkpointing),
         logging_steps=config.logging_steps,
         save_strategy="steps",
         save_steps=config.save_steps,
@@ -143,6 +142,14 @@ def sft_config(config: TrainConfig, hardware: Hardware):
         seed=config.seed,
         data_seed=config.seed,
     )
+
+
+def _checkpointing(config_class, enabled: bool) -> dict:
+    """transformers 5.23 renamed gradient checkpointing to activation checkpointing."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(config_class)}
+    return {"activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing": enabled}
 
 
 def _hub_model(config: TrainConfig) -> str:
@@ -206,8 +213,16 @@ def last_checkpoint(output_dir: str) -> str | None:
     return get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
 
 
+def latest_run(project: str = "pricer") -> str | None:
+    """The newest results/<project>-* folder that holds a checkpoint: what `--resume` picks up."""
+    runs = [p for p in paths.RESULTS.glob(f"{project}-*") if last_checkpoint(str(p))]
+    return str(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
+
+
 def train(config: TrainConfig, dataset=None, callbacks=None):
     """Train, save the adapter in `config.output_dir` (and push it when asked); returns the trainer."""
+    if config.resume and config.output is None:
+        config.output = latest_run(config.project)  # None: nothing to resume, a fresh run
     trainer = build_trainer(config, dataset, callbacks)
     checkpoint = last_checkpoint(config.output_dir) if config.resume else None
     if config.resume:

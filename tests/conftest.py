@@ -77,3 +77,11 @@ def write_jsonl(path: Path, rows: list) -> Path:
         for row in rows:
             handle.write(row if isinstance(row, bytes) else json.dumps(row).encode() + b"\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """The tiny tokenizer and a random Llama-shaped model, saved once per test session."""
+    from helpers.tiny import TinyConfig, build
+
+    return build(TinyConfig(output=str(tmp_path_factory.mktemp("tiny_model"))))

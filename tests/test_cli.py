@@ -135,3 +135,67 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path):
     assert (tmp_path / "baselines" / "tfidf_ridge.png").exists()
     assert (tmp_path / "tiny" / "tokenizer.json").exists()
     assert sum(1 for _ in open(tmp_path / "items_cds_vinyl.jsonl")) > 50
+
+
+@pytest.fixture(scope="module")
+def trained_adapter(tmp_path_factory):
+    """`python -m helpers tiny`, then `train`, as a learner would run them."""
+    work = tmp_path_factory.mktemp("week7")
+    cli("tiny", "--output", str(work / "tiny"))
+    run = cli("train", "--train", str(paths.TRAIN_SAMPLE), "--base-model", str(work / "tiny"), "--output",
+              str(work / "adapter"), "--max-steps", "4", "--save-steps", "2", "--max-length", "320",
+              "--learning-rate", "1e-2", "--batch-size", "2", "--logging-steps", "1", "--no-wandb")  # fmt: skip
+    return work, json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_train_saves_an_adapter_and_reports_its_losses(trained_adapter):
+    work, summary = trained_adapter
+    assert summary["steps"] == 4 and summary["adapter"] == str(work / "adapter")
+    assert summary["first_loss"] > 0 and summary["last_loss"] > 0
+    assert (work / "adapter" / "adapter_model.safetensors").exists()
+    assert (work / "adapter" / "checkpoint-2").is_dir()
+
+
+def predict(*args, env=None) -> dict:
+    run = subprocess.run([sys.executable, "-m", "helpers", "predict", "--test", str(paths.TEST_SAMPLE), "--size", "6",
+                          "--batch-size", "3", "--json", *args], capture_output=True, text=True, env=env or ENV)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_predict_prints_one_json_line(trained_adapter, tmp_path):
+    work, _ = trained_adapter
+    board = str(tmp_path / "b.csv")
+    for extra in ([], ["--improved"]):
+        row = predict("--base-model", str(work / "tiny"), "--adapter", str(work / "adapter"), "--leaderboard", board, *extra)
+        assert {"model", "n", "average_error", "rmsle", "hit_rate", "failures"} <= set(row) and row["n"] == 6
+    assert len(open(board).read().splitlines()) == 3
+
+
+def test_predict_loads_an_adapter_revision_from_the_hub_cache(trained_adapter, tmp_path):
+    """The hub code path, offline: a cached repo with two revisions (two pushed checkpoints)."""
+    work, _ = trained_adapter
+    repo = tmp_path / "hub" / "models--learner--pricer-run"
+    early, late = "a" * 40, "b" * 40
+    for sha, source in ((early, work / "adapter" / "checkpoint-2"), (late, work / "adapter")):
+        (repo / "snapshots" / sha).mkdir(parents=True)
+        for name in ("adapter_config.json", "adapter_model.safetensors"):
+            (repo / "snapshots" / sha / name).write_bytes((source / name).read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(late)
+    env = {**ENV, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+    board = ["--leaderboard", str(tmp_path / "b.csv"), "--improved"]
+    base = ["--base-model", str(work / "tiny")]
+    at_early = predict(*base, "--adapter", "learner/pricer-run", "--revision", early, *board, env=env)
+    at_main = predict(*base, "--adapter", "learner/pricer-run", *board, env=env)
+    local_early = predict(*base, "--adapter", str(work / "adapter" / "checkpoint-2"), *board)
+    local_late = predict(*base, "--adapter", str(work / "adapter"), *board)
+    assert at_early["average_error"] == local_early["average_error"]
+    assert at_main["average_error"] == local_late["average_error"]
+
+
+def test_predict_with_a_missing_model_is_one_line(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "helpers", "predict", "--base-model", str(tmp_path / "nothing"),
+                          "--size", "2"], capture_output=True, text=True, env=ENV)  # fmt: skip
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith(f"error: cannot load '{tmp_path / 'nothing'}'")

@@ -1,0 +1,111 @@
+"""Inference with the base model and a trained adapter: reload, batching, the two predictors."""
+
+import pytest
+import torch
+from datasets import Dataset
+
+from helpers.inference import InferenceConfig, Predictors, generate_replies, load_for_inference, next_token_logits, weighted_price
+from helpers.models import load_tokenizer
+from helpers.testing import Tester
+from helpers.training import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def adapter(tiny_model_dir, tmp_path_factory, bundled_train):
+    """A LoRA adapter trained for a few steps, with one intermediate checkpoint."""
+    output = tmp_path_factory.mktemp("adapter")
+    items = bundled_train[:4]
+    rows = Dataset.from_dict({"prompt": [i.test_prompt() for i in items], "completion": [i.completion for i in items]})
+    config = TrainConfig(base_model=str(tiny_model_dir), output=str(output), max_steps=8, save_steps=4, max_length=320,
+                         lora_r=8, lora_alpha=16, learning_rate=1e-2, warmup_ratio=0.0, wandb=False)  # fmt: skip
+    trainer = train(config, rows)
+    prompts = [i.test_prompt() for i in items]
+    trainer.model.eval()  # no LoRA dropout when comparing
+    # trl trains QLoRA adapters in bf16; peft loads them back as fp32. Same weights, so compare in fp32.
+    for parameter in trainer.model.parameters():
+        if parameter.requires_grad:
+            parameter.data = parameter.data.float()
+    trained_logits = next_token_logits(trainer.model, trainer.processing_class, prompts)
+    return output, prompts, trained_logits
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_model_dir, adapter):
+    config = InferenceConfig(base_model=str(tiny_model_dir), adapter=str(adapter[0]), batch_size=3)
+    model, tokenizer = load_for_inference(config)
+    return Predictors(model, tokenizer, config)
+
+
+def test_the_adapter_reloads_from_its_folder_with_the_same_logits(loaded, adapter):
+    _, prompts, trained_logits = adapter
+    reloaded = next_token_logits(loaded.model, loaded.tokenizer, prompts)
+    assert torch.allclose(reloaded, trained_logits, atol=1e-4)
+
+
+def test_a_checkpoint_loads_as_an_earlier_revision(tiny_model_dir, adapter, loaded):
+    output, prompts, _ = adapter
+    config = InferenceConfig(base_model=str(tiny_model_dir), adapter=str(output / "checkpoint-4"))
+    early = next_token_logits(*load_for_inference(config), prompts)
+    final = next_token_logits(loaded.model, loaded.tokenizer, prompts)
+    assert early.shape == final.shape and not torch.allclose(early, final, atol=1e-3)
+
+
+def test_a_missing_adapter_is_a_one_line_error(tiny_model_dir, tmp_path):
+    from helpers.models import ModelAccessError
+
+    with pytest.raises(ModelAccessError) as error:
+        load_for_inference(InferenceConfig(base_model=str(tiny_model_dir), adapter=str(tmp_path / "none")))
+    assert "\n" not in str(error.value) and "cannot load adapter" in str(error.value)
+
+
+def test_batched_logits_match_one_at_a_time(loaded, bundled_test):
+    prompts = [i.test_prompt() for i in bundled_test[:5]]
+    one_by_one = torch.cat([next_token_logits(loaded.model, loaded.tokenizer, [p]) for p in prompts])
+    batched = next_token_logits(loaded.model, loaded.tokenizer, prompts)
+    assert torch.allclose(one_by_one, batched, atol=1e-4)
+
+
+def test_batched_generation_matches_one_at_a_time(loaded, bundled_test):
+    prompts = [i.test_prompt() for i in bundled_test[:5]]
+    one_by_one = [generate_replies(loaded.model, loaded.tokenizer, [p])[0] for p in prompts]
+    assert generate_replies(loaded.model, loaded.tokenizer, prompts) == one_by_one
+    assert len(one_by_one) == 5
+
+
+def test_batched_predictors_match_one_at_a_time(loaded, bundled_test):
+    items = bundled_test[:5]
+    assert loaded.model_predict_batch(items) == [loaded.model_predict(i) for i in items]
+    assert loaded.improved_model_predict_batch(items) == pytest.approx([loaded.improved_model_predict(i) for i in items])
+
+
+def single_token(tokenizer, text: str) -> int:
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    assert len(ids) == 1, f"{text!r} is not one token"
+    return ids[0]
+
+
+def test_improved_predict_is_the_weighted_average_of_the_top_numbers(tiny_model_dir):
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    logits = torch.full((len(tokenizer),), -30.0)
+    ids = {text: single_token(tokenizer, text) for text in ("100", "200", " the")}
+    logits[ids["100"]] = torch.log(torch.tensor(0.5))
+    logits[ids["200"]] = torch.log(torch.tensor(0.3))
+    logits[ids[" the"]] = torch.log(torch.tensor(0.2))
+    # " the" is in the top 3 but is not a number: the average is over 100 and 200 only.
+    assert weighted_price(logits, tokenizer, top_k=3) == pytest.approx((100 * 0.5 + 200 * 0.3) / 0.8)
+
+
+def test_improved_predict_with_no_number_on_top_is_a_counted_failure(tiny_model_dir, bundled_test):
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    logits = torch.full((len(tokenizer),), -30.0)
+    for text in (" the", ".", " and"):
+        logits[single_token(tokenizer, text)] = 0.0
+    assert weighted_price(logits, tokenizer, top_k=3) is None
+    result = Tester(lambda item: weighted_price(logits, tokenizer), bundled_test[:3], verbose=False).run()
+    assert result.failure_count == 3
+
+
+def test_a_batched_predictor_goes_through_the_tester(loaded, bundled_test):
+    predictor = loaded.batched(bundled_test[:6], improved=True, progress=False)
+    result = Tester(predictor, bundled_test, size=6, verbose=False).run()
+    assert result.n == 6 and 0 <= result.failure_count <= 6

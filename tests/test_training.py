@@ -1,0 +1,124 @@
+"""QLoRA training of the tiny model through the 4-bit layers, on the CPU, with trl."""
+
+import os
+
+import pytest
+from datasets import Dataset
+from transformers import TrainerCallback
+
+from helpers.models import Hardware, detect_hardware
+from helpers.training import (
+    TrainConfig, build_trainer, check_lengths, last_checkpoint, lora_config, sft_config, split_prompt, train, training_rows,
+)  # fmt: skip
+from helpers import paths
+
+
+def rows(items) -> Dataset:
+    return Dataset.from_dict({"prompt": [i.test_prompt() for i in items], "completion": [i.completion for i in items]})
+
+
+def tiny_config(model_dir, output, **overrides) -> TrainConfig:
+    values = dict(base_model=str(model_dir), output=str(output), max_length=320, lora_r=8, lora_alpha=16,
+                  wandb=False, logging_steps=1, save_steps=1000, learning_rate=1e-2, warmup_ratio=0.0, batch_size=4)  # fmt: skip
+    return TrainConfig(**{**values, **overrides})
+
+
+def test_the_course_defaults():
+    config = TrainConfig()
+    lora = lora_config(config)
+    assert (lora.r, lora.lora_alpha, lora.lora_dropout) == (32, 64, 0.1)
+    assert set(lora.target_modules) == {"q_proj", "k_proj", "v_proj", "o_proj"}
+    args = sft_config(config, detect_hardware())
+    assert (args.num_train_epochs, args.per_device_train_batch_size, args.gradient_accumulation_steps) == (1, 4, 1)
+    assert args.learning_rate == 1e-4 and args.lr_scheduler_type == "cosine" and args.warmup_steps == 0.03
+    assert (args.max_length, args.weight_decay, args.max_grad_norm) == (182, 0.001, 0.3)
+    assert (args.save_steps, args.save_total_limit) == (2000, 10)
+    assert args.completion_only_loss is True
+
+
+def test_the_cpu_gets_no_mixed_precision_and_no_paged_optimizer():
+    args = sft_config(TrainConfig(), Hardware("cpu", "CPU", bf16=False, fp16=False))
+    assert not args.bf16 and not args.fp16 and args.use_cpu
+    assert args.optim == "adamw_torch"
+
+
+def test_rows_are_prompt_and_price(bundled_train):
+    data = training_rows(str(paths.TRAIN_SAMPLE))
+    assert data.column_names == ["prompt", "completion"]
+    assert data[0]["prompt"] == bundled_train[0].test_prompt() and data[0]["prompt"].endswith("Price is $")
+    assert data[0]["completion"] == f"{round(bundled_train[0].price)}.00"
+
+
+def test_hub_style_text_splits_at_the_last_prefix(bundled_train):
+    assert split_prompt(bundled_train[0].prompt) == (bundled_train[0].test_prompt(), bundled_train[0].completion)
+
+
+def test_labels_mask_every_prompt_token_and_keep_the_price(tiny_model_dir, tmp_path, bundled_train):
+    trainer = build_trainer(tiny_config(tiny_model_dir, tmp_path), rows(bundled_train[:4]))
+    example = trainer.train_dataset[0]
+    batch = trainer.data_collator([example])
+    labels, ids = batch["labels"][0].tolist(), batch["input_ids"][0].tolist()
+    kept = [(i, token) for i, (token, label) in enumerate(zip(ids, labels)) if label != -100]
+    tokenizer = trainer.processing_class
+    assert tokenizer.decode([token for _, token in kept]) == bundled_train[0].completion + tokenizer.eos_token
+    prompt_length = len(tokenizer(bundled_train[0].test_prompt())["input_ids"])
+    assert kept[0][0] == prompt_length and all(label == -100 for label in labels[:prompt_length])
+
+
+def test_a_few_steps_on_a_memorisable_set_lower_the_loss(tiny_model_dir, tmp_path, bundled_train):
+    trainer = train(tiny_config(tiny_model_dir, tmp_path, max_steps=24), rows(bundled_train[:4]))
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert len(losses) == 24
+    assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4 - 0.2
+    assert (tmp_path / "adapter_model.safetensors").exists()
+
+
+class StopAt(TrainerCallback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt  # the session died here
+
+
+class RecordSteps(TrainerCallback):
+    def __init__(self):
+        self.steps = []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps.append(state.global_step)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_model_dir, tmp_path, bundled_train):
+    config = tiny_config(tiny_model_dir, tmp_path, max_steps=6, save_steps=3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, rows(bundled_train[:8]), callbacks=[StopAt(4)])
+    assert last_checkpoint(str(tmp_path)).endswith("checkpoint-3")
+    recorder = RecordSteps()
+    config.resume = True
+    trainer = train(config, rows(bundled_train[:8]), callbacks=[recorder])
+    assert recorder.steps == [4, 5, 6]
+    assert trainer.state.global_step == 6
+
+
+def test_weights_and_biases_logs_offline(tiny_model_dir, tmp_path, bundled_train, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    monkeypatch.delenv("WANDB_PROJECT", raising=False)
+    train(tiny_config(tiny_model_dir, tmp_path / "run", max_steps=2, wandb=True), rows(bundled_train[:4]))
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    assert os.environ["WANDB_PROJECT"] == "pricer"
+
+
+def test_rows_too_long_for_max_length_are_reported_and_all_too_long_refused(tiny_model_dir, bundled_train, capsys):
+    from helpers.models import load_tokenizer
+
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    data = rows(bundled_train[:10])
+    assert check_lengths(data, tokenizer, 400) == 0
+    with pytest.raises(ValueError, match="every one of 10 rows is longer than max_length=50 tokens"):
+        check_lengths(data, tokenizer, 50)
+    some = check_lengths(data, tokenizer, 240)
+    assert 0 < some < 10 and f"{some} of 10 rows are longer than max_length=240" in capsys.readouterr().out
