@@ -114,6 +114,13 @@ class Item:
         )
 
 
+def item_from_prompt(prompt: str, price: float, category: str = "Unknown") -> Item:
+    """An Item back from a hub row (`text` is a training or test prompt, `price` the price)."""
+    body = prompt.removeprefix(f"{QUESTION}\n\n")
+    text = body[: body.rindex(f"\n\n{PREFIX}")] if f"\n\n{PREFIX}" in body else body
+    return Item(title=text.split("\n", 1)[0], price=float(price), category=category, text=text)
+
+
 class TokenizerError(RuntimeError):
     """A tokenizer could not be loaded; the message says what to do in one line."""
 

@@ -226,6 +226,21 @@ def load_categories(
     return items, total
 
 
+def load_hub_items(dataset_id: str, split: str = "test") -> list[Item]:
+    """Items from a data set pushed by week 6 day 2 (`text`, `price`, optional `category`)."""
+    from datasets import load_dataset
+
+    from helpers.items import item_from_prompt
+
+    try:
+        rows = load_dataset(dataset_id, split=split)
+    except Exception as error:  # hub, network and missing-split errors alike
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(f"cannot load data set {dataset_id!r} ({split}): {first}") from None
+    categories = rows["category"] if "category" in rows.column_names else ["Unknown"] * len(rows)
+    return [item_from_prompt(t, p, c) for t, p, c in zip(rows["text"], rows["price"], categories)]
+
+
 def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:
     """Curated items (JSONL or parquet with `title`, `category`, `price`, `text`)."""
     path = Path(path)

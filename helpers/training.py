@@ -103,6 +103,15 @@ def lora_config(config: TrainConfig):
     )
 
 
+def lora_parameter_count(model, config: TrainConfig) -> int:
+    """Parameters LoRA adds: r x (inputs + outputs) for every targeted linear layer."""
+    return sum(
+        config.lora_r * (module.in_features + module.out_features)
+        for name, module in model.named_modules()
+        if name.rsplit(".", 1)[-1] in config.target_modules and hasattr(module, "in_features")
+    )
+
+
 def sft_config(config: TrainConfig, hardware: Hardware):
     """trl's SFTConfig for this run on this hardware."""
     from trl import SFTConfig

@@ -495,12 +495,270 @@ record(result, DATASET)"""),
 leaderboard(dataset=DATASET)"""),
 ]
 
+WEEK7_CONFIG = """
+from helpers import paths
+
+BASE_MODEL = "meta-llama/Meta-Llama-3.1-8B"  # gated: accept the licence on the hub first
+DATASET = "your-hf-name/pricer-data"  # the data set week 6 day 2 pushed (text, price, category)
+RESULTS_KEY = "curated"  # the leaderboard key week 6 used for the same test items
+
+if SMOKE:
+    # Offline stand-ins: a tiny random Llama-shaped model with a locally trained tokenizer,
+    # and the bundled sample. Every number it produces tests the code, not a model.
+    from helpers.tiny import TinyConfig, build
+
+    BASE_MODEL = str(build(TinyConfig(output=str(paths.RESULTS / "tiny"))))
+    RESULTS_KEY = "bundled-sample"
+print(f"base model: {BASE_MODEL}")"""
+
+LOAD_HUB_TEST = """
+from helpers.loaders import load_hub_items, load_items
+
+test = load_items(paths.TEST_SAMPLE)[0] if SMOKE else load_hub_items(DATASET, split="test")
+SIZE = 50 if SMOKE else 250  # the Tester's 250 items; fewer on the CPU
+print(f"{len(test):,} test items; scoring the first {SIZE}")"""
+
+W7D1 = [
+    md(f"""
+# Week 7, day 1: quantisation and LoRA
+
+{badge("week7/day1_quantization.ipynb")}
+
+Llama 3.1 8B holds 8 billion parameters: 32 GB in 32-bit floats, 16 GB in bf16. Quantised to
+8 bits it needs about 9 GB, to 4 bits (NF4, with the quantisation constants themselves
+quantised) about 5.6 GB, which fits a free Colab T4. LoRA then trains a small number of extra
+parameters beside the frozen 4-bit weights: that is QLoRA. Run this on a GPU runtime.
+"""),
+    code(setup_cell("week7")),
+    code(HUB_LOGIN),
+    code(WEEK7_CONFIG),
+    code("""
+import gc
+
+import torch
+
+from helpers.models import detect_hardware
+
+hardware = detect_hardware()
+gpu_gb = torch.cuda.get_device_properties(0).total_memory / 1e9 if hardware.device == "cuda" else 0
+# Full precision needs a big GPU (an A100 40GB or better); 8 and 4 bits fit anywhere.
+CHOICES = ["none", "8bit", "4bit"] if SMOKE or gpu_gb > 40 else ["8bit", "4bit"]
+print(f"{hardware}; trying {', '.join(CHOICES)}")"""),
+    md("""
+## Memory footprint at each precision
+"""),
+    code("""
+from helpers.models import four_bit_layers, load_base, memory_mb
+
+footprints = {}
+for choice in CHOICES:
+    model, tokenizer = load_base(BASE_MODEL, choice)
+    footprints[choice] = memory_mb(model)
+    print(f"{choice:>5}: {footprints[choice]:,.1f} MB, {four_bit_layers(model)} layers in 4 bits")
+    if choice != CHOICES[-1]:
+        del model
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()"""),
+    code("""
+from matplotlib.figure import Figure
+
+figure = Figure(figsize=(8, 4))
+axes = figure.subplots()
+bars = axes.bar(list(footprints), list(footprints.values()), color="teal")
+axes.bar_label(bars, labels=[f"{v:,.0f} MB" for v in footprints.values()])
+axes.set_title("Memory footprint by quantisation")
+figure"""),
+    md("""
+## The architecture, and what LoRA adds
+
+The attention projections `q_proj`, `k_proj`, `v_proj` and `o_proj` of every layer get two
+small matrices, r x inputs and outputs x r, with r = 32. Only those train.
+"""),
+    code("""
+model"""),
+    code("""
+from helpers.training import TrainConfig, lora_parameter_count
+
+config = TrainConfig()
+count = lora_parameter_count(model, config)
+print(f"LoRA with r={config.lora_r} on {', '.join(config.target_modules)} adds {count:,} parameters "
+      f"({count * 4 / 1e6:,.1f} MB in 32-bit floats)")"""),
+]
+
+W7D2 = [
+    md(f"""
+# Week 7, day 2: tokenizers, and the base model as a pricer
+
+{badge("week7/day2_base_model.ipynb")}
+
+Llama 3's tokenizer writes every number from 0 to 999 as one token, so a price such as $123
+is one prediction, not three. Then: how does the untrained base model do at pricing? The
+course measured an average error of $395.72 for Llama 3.1 8B: worse than guessing the mean.
+"""),
+    code(setup_cell("week7")),
+    code(HUB_LOGIN),
+    code(WEEK7_CONFIG),
+    code("""
+from helpers.models import load_tokenizer
+
+tokenizer = load_tokenizer(BASE_MODEL)
+for number in (0, 7, 42, 123, 999, 1000, 12345):
+    tokens = tokenizer.encode(str(number), add_special_tokens=False)
+    print(f"{number:>6} -> {len(tokens)} token(s): {[tokenizer.decode([t]) for t in tokens]}")"""),
+    code(LOAD_HUB_TEST),
+    code("""
+print(test[0].test_prompt())"""),
+    md("""
+## The base model through the Tester
+
+`model_predict` lets the model write a few tokens after "Price is $" and reads the number;
+the predictions run in batches (left padding), which gives the same answers as one at a time.
+"""),
+    code("""
+from helpers.inference import InferenceConfig, Predictors
+from helpers.models import load_base
+
+model, tokenizer = load_base(BASE_MODEL, "4bit")
+predictors = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_new_tokens=4))"""),
+    code("""
+from helpers.testing import Tester, record
+
+result = Tester.test(predictors.batched(test[:SIZE]), test, title="base model_predict", size=SIZE)
+record(result, RESULTS_KEY)"""),
+]
+
+W7D34 = [
+    md(f"""
+# Week 7, days 3–4: QLoRA training
+
+{badge("week7/day3_4_train.ipynb")}
+
+The course's recipe on today's libraries: the 4-bit base, LoRA r=32 on the attention
+projections, one epoch at learning rate 1e-4 with a cosine schedule, the loss on the price
+tokens only. Progress goes to Weights & Biases (project `pricer`; `WANDB_API_KEY` in Colab's
+secrets), and with `PUSH = True` every checkpoint is pushed to a private hub repo, each one a
+revision you can load on day 5. If the runtime dies, set `config.resume = True` and run again:
+training carries on from the last checkpoint.
+
+An epoch of 400,000 items takes many hours on a T4; start with `config.max_steps` set low.
+"""),
+    code(setup_cell("week7")),
+    code(HUB_LOGIN),
+    code(WEEK7_CONFIG),
+    code("""
+from helpers.training import TrainConfig
+
+PUSH = False  # True: every checkpoint to a private hub repo <you>/pricer-<run name>
+config = TrainConfig(base_model=BASE_MODEL, train=DATASET, push=PUSH)
+if SMOKE:
+    # A pipeline check: a handful of steps, longer sequences for the tiny tokenizer.
+    config = TrainConfig(base_model=BASE_MODEL, train=str(paths.TRAIN_SAMPLE), max_steps=8, max_length=320,
+                         learning_rate=1e-2, logging_steps=1, save_steps=4, output=str(paths.RESULTS / "pricer-smoke"))
+    os.environ.setdefault("WANDB_DIR", str(paths.RESULTS))
+config"""),
+    md("""
+## What the trainer will do on this hardware
+
+bf16 on Ampere and newer GPUs, fp16 on a T4, full precision on a CPU; the paged 32-bit AdamW
+optimizer only where there is CUDA.
+"""),
+    code("""
+from helpers.models import detect_hardware
+from helpers.training import sft_config, training_rows
+
+hardware = detect_hardware()
+args = sft_config(config, hardware)
+print(f"{hardware}: bf16={args.bf16} fp16={args.fp16} optimizer={args.optim} "
+      f"warm-up={args.warmup_steps} schedule={args.lr_scheduler_type}")
+rows = training_rows(config.train)
+print(rows)
+print(rows[0]["prompt"][-80:], "->", repr(rows[0]["completion"]))"""),
+    md("""
+## Train
+
+The labels hide every prompt token: the model is only ever graded on the price it writes.
+"""),
+    code("""
+from helpers.training import train
+
+trainer = train(config, rows)
+print(f"adapter saved in {config.output_dir}")"""),
+    code("""
+from matplotlib.figure import Figure
+
+history = [(e["step"], e["loss"]) for e in trainer.state.log_history if "loss" in e]
+figure = Figure(figsize=(10, 4))
+axes = figure.subplots()
+axes.plot([s for s, _ in history], [l for _, l in history], color="purple")
+axes.set_xlabel("step")
+axes.set_ylabel("training loss (price tokens only)")
+axes.set_title(f"QLoRA run {config.run_name}")
+figure"""),
+]
+
+W7D5 = [
+    md(f"""
+# Week 7, day 5: the fine-tuned model
+
+{badge("week7/day5_inference.ipynb")}
+
+Load the 4-bit base model with the adapter trained on days 3–4, at any pushed revision
+(every checkpoint is one), and price the test set two ways: `model_predict` (greedy, read the
+number) and `improved_model_predict` (one forward pass, the probability-weighted average of
+the three likeliest number tokens). Then: the leaderboard across weeks 6 and 7.
+"""),
+    code(setup_cell("week7")),
+    code(HUB_LOGIN),
+    code(WEEK7_CONFIG),
+    code("""
+ADAPTER = "your-hf-name/pricer-2026-01-01_00.00.00"  # the hub repo (or local folder) of your run
+REVISION = None  # a commit id of that repo: an earlier checkpoint; None: the latest
+
+if SMOKE:
+    # No hub: train a tiny adapter on the spot (a few seconds) and load it from its folder.
+    from helpers.training import TrainConfig, train
+
+    ADAPTER = str(paths.RESULTS / "pricer-smoke")
+    train(TrainConfig(base_model=BASE_MODEL, train=str(paths.TRAIN_SAMPLE), output=ADAPTER, max_steps=8,
+                      max_length=320, learning_rate=1e-2, wandb=False, save_steps=1000))"""),
+    code("""
+from helpers.inference import InferenceConfig, Predictors, load_for_inference
+
+config = InferenceConfig(base_model=BASE_MODEL, adapter=ADAPTER, revision=REVISION)
+model, tokenizer = load_for_inference(config)
+predictors = Predictors(model, tokenizer, config)
+print(f"{model.get_memory_footprint() / 1e6:,.1f} MB")"""),
+    code(LOAD_HUB_TEST),
+    code("""
+from helpers.testing import Tester, record
+
+plain = Tester.test(predictors.batched(test[:SIZE]), test, title="fine-tuned model_predict", size=SIZE)
+record(plain, RESULTS_KEY)"""),
+    code("""
+improved = Tester.test(predictors.batched(test[:SIZE], improved=True), test,
+                       title="fine-tuned improved_model_predict", size=SIZE)
+record(improved, RESULTS_KEY)
+print(improved.summary())"""),
+    md("""
+## Every model, weeks 6 and 7
+"""),
+    code("""
+from helpers.testing import leaderboard
+
+leaderboard(dataset=RESULTS_KEY)"""),
+]
+
 NOTEBOOKS = {
     "week6/day1_explore.ipynb": DAY1,
     "week6/day2_curate.ipynb": DAY2,
     "week6/day3_baselines.ipynb": DAY3,
     "week6/day4_frontier.ipynb": DAY4,
     "week6/day5_finetune_frontier.ipynb": DAY5,
+    "week7/day1_quantization.ipynb": W7D1,
+    "week7/day2_base_model.ipynb": W7D2,
+    "week7/day3_4_train.ipynb": W7D34,
+    "week7/day5_inference.ipynb": W7D5,
 }
 
 

@@ -73,3 +73,23 @@ def test_dataset_dict_has_training_prompts_and_test_prompts(bundled_test):
     assert data["test"][0]["text"] == bundled_test[5].test_prompt()
     assert data["test"][0]["text"].endswith("Price is $")
     assert len(data["test"]) == 3
+
+
+def test_a_pushed_dataset_dict_loads_back_as_items(tmp_path, bundled_test):
+    """Week 7 reads week 6's data set back; a local folder in the hub's file layout stands in."""
+    from helpers.loaders import load_hub_items
+
+    data = to_dataset_dict(bundled_test[:5], bundled_test[5:9])
+    for split in ("train", "test"):
+        data[split].to_parquet(str(tmp_path / f"{split}.parquet"))
+    items = load_hub_items(str(tmp_path), split="test")
+    assert [i.test_prompt() for i in items] == [i.test_prompt() for i in bundled_test[5:9]]
+    assert [i.price for i in items] == [i.price for i in bundled_test[5:9]]
+    assert [i.category for i in items] == [i.category for i in bundled_test[5:9]]
+
+
+def test_a_missing_hub_dataset_is_a_one_line_error():
+    from helpers.loaders import DataError, load_hub_items
+
+    with pytest.raises(DataError, match="cannot load data set 'nobody/nothing' \\(test\\)"):
+        load_hub_items("nobody/nothing")
