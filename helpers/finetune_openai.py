@@ -212,6 +212,14 @@ class FineTuner:
                 return state
             time.sleep(self.config.poll_seconds)
 
+    def follow_job(self, job_id: str) -> JobState:
+        """Follow a job by its id, e.g. one started elsewhere; events already printed here are skipped."""
+        state = JobState.load(self.state_path)
+        if state is None or state.job_id != job_id:
+            job = guarded(self.base_url, "fine-tuning", self.client.fine_tuning.jobs.retrieve, job_id)
+            state = JobState(job.id, job.training_file, job.validation_file, status=job.status)
+        return self.follow(state)
+
     def run(self, train: Sequence[Item]) -> JobState:
         """The whole recipe, or, when a saved job exists, following it again."""
         state = JobState.load(self.state_path)

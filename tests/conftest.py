@@ -14,6 +14,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: a loaded CI machine must not turn a slow example into a failure.
+settings.register_profile("pricer", deadline=None)
+settings.load_profile("pricer")
 
 from helpers import paths
 from helpers.items import Item, ItemConfig

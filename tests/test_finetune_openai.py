@@ -94,3 +94,15 @@ def test_a_bad_key_fails_the_upload_in_one_line(server, tmp_path, bundled_train)
     with pytest.raises(FrontierAuthError) as error:
         tuner.upload(path)
     assert "nope-nope" not in str(error.value)
+
+
+def test_a_job_can_be_followed_by_its_id_from_a_fresh_folder(server, tmp_path, bundled_train):
+    tuner = tuner_for(server, tmp_path)
+    train_path, _ = tuner.write_files(bundled_train)
+    job_id = tuner.create_job(tuner.upload(train_path), None).job_id
+    lines: list[str] = []
+    other = tuner_for(server, tmp_path / "elsewhere", lines)
+    state = other.follow_job(job_id)
+    assert state.status == "succeeded" and state.job_id == job_id
+    assert JobState.load(other.state_path).fine_tuned_model == state.fine_tuned_model
+    assert server.jobs[job_id]["validation_file"] is None  # none was sent
