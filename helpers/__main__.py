@@ -39,34 +39,31 @@ class SplitStage:
 
 
 @dataclass
-class BaselinesStage:
-    train: str = str(paths.TRAIN_SAMPLE)
+class ScoringStage:
+    """What every stage that runs the Tester shares."""
+
     test: str = str(paths.TEST_SAMPLE)
     size: int = 250
     json: bool = False
     dataset: str | None = None  # leaderboard key; default: the test file's name
     leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+
+
+@dataclass
+class BaselinesStage(ScoringStage):
+    train: str = str(paths.TRAIN_SAMPLE)
     charts: str | None = None  # folder for one scatter chart per model
 
 
 @dataclass
-class EvaluateStage:
-    test: str = str(paths.TEST_SAMPLE)
+class EvaluateStage(ScoringStage):
     predictions: str = ""  # CSV with a `price` column, one row per test item, in order
     model: str = "predictions"
-    size: int = 250
-    json: bool = False
-    dataset: str | None = None
-    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
 
 
 @dataclass
-class FrontierStage:
-    test: str = str(paths.TEST_SAMPLE)
-    size: int = 250
-    json: bool = False
-    dataset: str | None = None
-    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+class FrontierStage(ScoringStage):
+    pass
 
 
 @dataclass
@@ -75,14 +72,9 @@ class FineTuneStage:
 
 
 @dataclass
-class PredictStage:
-    test: str = str(paths.TEST_SAMPLE)
-    size: int = 250
+class PredictStage(ScoringStage):
     improved: bool = False
-    json: bool = False
     name: str | None = None  # leaderboard name; default: the adapter (or base model) and predictor
-    dataset: str | None = None
-    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
 
 
 @dataclass
