@@ -160,12 +160,13 @@ def _dataset(stage) -> str:
     return "bundled-sample" if Path(stage.test).resolve() == paths.TEST_SAMPLE else Path(stage.test).stem
 
 
-def _report(result, stage, as_json: bool) -> None:
+def _report(result, stage: ScoringStage, extra: dict | None = None) -> None:
+    """Record the result in the leaderboard, then print it: a JSON line with --json."""
     from helpers.testing import record
 
     record(result, _dataset(stage), stage.leaderboard)
-    if as_json:
-        print(json.dumps(result.to_dict()), flush=True)
+    if stage.json:
+        print(json.dumps({**result.to_dict(), **(extra or {})}), flush=True)
     else:
         print(result.summary(), flush=True)
 
@@ -184,7 +185,7 @@ def run_baselines(args: argparse.Namespace) -> list:
     results = []
     for name, predictor in predictors.items():
         result = Tester(predictor, test, title=name, size=stage.size, verbose=False, progress=True).run()
-        _report(result, stage, stage.json)
+        _report(result, stage)
         if stage.charts:
             result.chart(Path(stage.charts) / f"{name}.png")
         results.append(result)
@@ -204,7 +205,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
     except PredictionsError as error:
         _fail(str(error))
     result = Tester(predictor_from(test, prices), test, title=stage.model, size=size, verbose=False).run()
-    _report(result, stage, stage.json)
+    _report(result, stage)
 
 
 def run_frontier(args: argparse.Namespace) -> dict:
@@ -218,13 +219,9 @@ def run_frontier(args: argparse.Namespace) -> dict:
     except FrontierAuthError as error:
         _fail(str(error))
     print(f"{config.model}: {stats}", file=sys.stderr, flush=True)
-    row = {**result.to_dict(), "calls": stats.calls, "cached": stats.cached, "errors": stats.errors,
-           "cost": round(stats.cost, 6)}  # fmt: skip
-    from helpers.testing import record
-
-    record(result, _dataset(stage), stage.leaderboard)
-    print(json.dumps(row) if stage.json else result.summary(), flush=True)
-    return row
+    extra = {"calls": stats.calls, "cached": stats.cached, "errors": stats.errors, "cost": round(stats.cost, 6)}
+    _report(result, stage, extra)
+    return {**result.to_dict(), **extra}
 
 
 def run_finetune_openai(args: argparse.Namespace) -> None:
@@ -269,7 +266,7 @@ def run_predict(args: argparse.Namespace) -> dict:
     which = "improved_model_predict" if stage.improved else "model_predict"
     name = stage.name or f"{Path(config.adapter or config.base_model).name} {which}"
     result = Tester(predictor, test, title=name, size=stage.size, verbose=False).run()
-    _report(result, stage, stage.json)
+    _report(result, stage)
     return result.to_dict()
 
 
@@ -314,7 +311,7 @@ def run_main(args: argparse.Namespace) -> None:
     if stage.real_model and detect_hardware().device != "cuda":
         _fail("--real-model needs a CUDA GPU; without one the tiny model runs the same pipeline")
     model = "meta-llama/Meta-Llama-3.1-8B" if stage.real_model else str(tokenizer)
-    adapter = work / ("pricer-llama" if stage.real_model else "tiny-qlora")
+    adapter = work / ("pricer-llama" if stage.real_model else "tiny-qlora-pipeline-check")
     if stage.real_model:
         train_flags = ["--max-steps", "-1"]  # the course's settings, one epoch
         label, predict_size = "QLoRA on Llama 3.1 8B (one epoch of the bundled sample)", "250"
@@ -326,10 +323,11 @@ def run_main(args: argparse.Namespace) -> None:
         (label, ["train", "--train", str(paths.TRAIN_SAMPLE), "--base-model", model, "--output", str(adapter),
                  *train_flags]),
         ("The fine-tuned model through the Tester (model_predict, improved_model_predict)",
-         ["predict", "--base-model", model, "--adapter", str(adapter), "--size", predict_size,
-          "--leaderboard", str(leaderboard_file), "--dataset", "bundled-sample"]),
+         ["predict", "--base-model", model, "--adapter", str(adapter), "--size", predict_size, "--name",
+          f"{adapter.name} model_predict", "--leaderboard", str(leaderboard_file), "--dataset", "bundled-sample"]),
         ("", ["predict", "--base-model", model, "--adapter", str(adapter), "--size", predict_size, "--improved",
-              "--leaderboard", str(leaderboard_file), "--dataset", "bundled-sample"]),
+              "--name", f"{adapter.name} improved_model_predict", "--leaderboard", str(leaderboard_file),
+              "--dataset", "bundled-sample"]),
     ]  # fmt: skip
     from helpers.secrets import get_secret
 
