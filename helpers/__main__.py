@@ -277,7 +277,7 @@ def run_leaderboard(args: argparse.Namespace) -> None:
     if frame.empty:
         print(f"no results yet in {args.path}")
         return
-    print(frame.drop(columns=["when"]).to_string(index=False))
+    print(frame.drop(columns=["when"]).round(2).to_string(index=False))
 
 
 def run_charts(args: argparse.Namespace) -> None:
@@ -343,7 +343,7 @@ def run_main(args: argparse.Namespace) -> None:
         main(argv)
     if not frontier:
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
-    print("\nLeaderboard (bundled sample, first 250 test items):", flush=True)
+    print("\nLeaderboard (bundled sample; n: test items scored):", flush=True)
     main(["leaderboard", "--path", str(leaderboard_file), "--dataset", "bundled-sample"])
     print(f"\nDone in {time.time() - start:.0f}s. Outputs in {work}/", flush=True)
 
