@@ -41,8 +41,10 @@ def load_for_inference(config: InferenceConfig):
         try:
             model = PeftModel.from_pretrained(model, config.adapter, revision=config.revision)
         except Exception as error:  # hub errors, missing files, a wrong revision
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise ModelAccessError(f"cannot load adapter {config.adapter!r} at {config.revision or 'main'}: {first}") from None
+            from helpers.hub import explain
+
+            where = f"{config.adapter!r} at {config.revision or 'main'}"
+            raise ModelAccessError(f"cannot load adapter {where}: {explain(error)}") from None
     model.eval()
     return model, tokenizer
 

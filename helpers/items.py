@@ -133,14 +133,9 @@ def get_tokenizer(name: str):
     try:
         return AutoTokenizer.from_pretrained(name)
     except Exception as error:  # transformers raises OSError, ValueError, hub errors...
-        text = str(error)
-        if "gated" in text.lower() or "401" in text or "403" in text:
-            hint = "it is gated: accept its licence on the hub and log in (HF_TOKEN)"
-        elif "offline" in text.lower() or "connect" in text.lower():
-            hint = "no network and not in the local cache: pass a local tokenizer folder"
-        else:
-            hint = text.splitlines()[0] if text else type(error).__name__
-        raise TokenizerError(f"cannot load tokenizer {name!r}: {hint}") from None
+        from helpers.hub import explain
+
+        raise TokenizerError(f"cannot load tokenizer {name!r}: {explain(error)}") from None
 
 
 def scrub_details(details: str) -> str:

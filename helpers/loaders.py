@@ -235,8 +235,9 @@ def load_hub_items(dataset_id: str, split: str = "test") -> list[Item]:
     try:
         rows = load_dataset(dataset_id, split=split)
     except Exception as error:  # hub, network and missing-split errors alike
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataError(f"cannot load data set {dataset_id!r} ({split}): {first}") from None
+        from helpers.hub import explain
+
+        raise DataError(f"cannot load data set {dataset_id!r} ({split}): {explain(error)}") from None
     categories = rows["category"] if "category" in rows.column_names else ["Unknown"] * len(rows)
     return [item_from_prompt(t, p, c) for t, p, c in zip(rows["text"], rows["price"], categories)]
 

@@ -66,15 +66,9 @@ def quantization_config(kind: str, hardware: Hardware):
 
 
 def _access_error(name: str, error: Exception) -> ModelAccessError:
-    text = str(error)
-    lowered = text.lower()
-    if "gated" in lowered or "401" in text or "403" in text or "restricted" in lowered:
-        why = "it is gated: accept its licence on the hub, then log in (HF_TOKEN in the environment or Colab secrets)"
-    elif "offline" in lowered or "connect" in lowered or "resolve" in lowered:
-        why = "not in the local cache and the hub is unreachable: pass a local folder"
-    else:
-        why = text.splitlines()[0] if text else type(error).__name__
-    return ModelAccessError(f"cannot load {name!r}: {why}")
+    from helpers.hub import explain
+
+    return ModelAccessError(f"cannot load {name!r}: {explain(error)}")
 
 
 def load_tokenizer(name: str, revision: str | None = None, padding_side: str = "right"):
