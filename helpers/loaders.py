@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -267,7 +268,7 @@ def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:
         except (TypeError, ValueError):
             report.skipped["bad_field"] += 1
             continue
-        if not (item.price > 0 and item.price == item.price and item.price != float("inf")):
+        if not (math.isfinite(item.price) and item.price > 0):
             report.skipped["price_out_of_range"] += 1
             continue
         items.append(item)

@@ -119,7 +119,6 @@ def sft_config(config: TrainConfig, hardware: Hardware):
     optimizer = config.optimizer
     if hardware.device != "cuda" and optimizer.startswith("paged_"):
         optimizer = "adamw_torch"  # paged optimizers need CUDA
-    push = config.push
     return SFTConfig(
         output_dir=config.output_dir,
         run_name=config.run_name,
@@ -144,8 +143,8 @@ def sft_config(config: TrainConfig, hardware: Hardware):
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
         report_to=["wandb"] if config.wandb else "none",
-        push_to_hub=push,
-        hub_model_id=config.hub_model if push else None,
+        push_to_hub=config.push,
+        hub_model_id=config.hub_model if config.push else None,
         hub_strategy="every_save",
         hub_private_repo=True,
         seed=config.seed,
