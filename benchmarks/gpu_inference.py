@@ -21,11 +21,25 @@ import torch
 from helpers import paths
 
 SHAPES = {
-    "llama-3.1-8b": dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
-                         num_key_value_heads=8, vocab_size=128256, rope_theta=500000.0, rms_norm_eps=1e-5),
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                 num_key_value_heads=2, vocab_size=4096),
-}  # fmt: skip
+    "llama-3.1-8b": dict(
+        hidden_size=4096,
+        intermediate_size=14336,
+        num_hidden_layers=32,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+        vocab_size=128256,
+        rope_theta=500000.0,
+        rms_norm_eps=1e-5,
+    ),
+    "tiny": dict(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=4096,
+    ),
+}
 
 
 def build_random_model(folder: Path, shape: str) -> None:
@@ -37,9 +51,14 @@ def build_random_model(folder: Path, shape: str) -> None:
     tokenizer = build_tokenizer(folder)
     if (folder / "config.json").exists():
         return
-    config = LlamaConfig(**SHAPES[shape], max_position_embeddings=8192, tie_word_embeddings=False,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id)  # fmt: skip
+    config = LlamaConfig(
+        **SHAPES[shape],
+        max_position_embeddings=8192,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     config.vocab_size = max(config.vocab_size, len(tokenizer))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(0)
@@ -65,12 +84,24 @@ def _reset_peak() -> None:
         torch.cuda.reset_peak_memory_stats()
 
 
-def timed(fn) -> tuple[float, object]:
+def timed(fn, *args) -> tuple[float, object]:
     _sync()
     start = time.perf_counter()
-    out = fn()
+    out = fn(*args)
     _sync()
     return time.perf_counter() - start, out
+
+
+def one_at_a_time(predictor, items) -> list:
+    return [predictor(item) for item in items]
+
+
+def agreement(singles: list, batched: list) -> str:
+    same = sum(
+        (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-3 * max(1, abs(a)))
+        for a, b in zip(singles, batched)
+    )
+    return f"{same}/{len(singles)}"
 
 
 class StepClock:
@@ -118,56 +149,71 @@ def main() -> None:
 
     hardware = detect_hardware()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="pricer-bench-"))
-    seconds, _ = timed(lambda: build_random_model(work, args.shape))
+    seconds, _ = timed(build_random_model, work, args.shape)
     print(f"random {args.shape} model ready in {seconds:.0f}s at {work}", flush=True)
     _reset_peak()
-    seconds, (model, tokenizer) = timed(lambda: load_base(str(work), "4bit"))
-    figures: dict = {"gpu": hardware.name, "shape": args.shape, "load_seconds": round(seconds, 1),
-                     "footprint_mb": round(memory_mb(model), 1), "peak_gb_after_load": round(_peak_gb(), 2)}  # fmt: skip
+    seconds, (model, tokenizer) = timed(load_base, str(work), "4bit")
+    figures: dict = {
+        "gpu": hardware.name,
+        "shape": args.shape,
+        "load_seconds": round(seconds, 1),
+        "footprint_mb": round(memory_mb(model), 1),
+        "peak_gb_after_load": round(_peak_gb(), 2),
+    }
     items = load_items(paths.TEST_SAMPLE)[0][: args.items]
     predictors = Predictors(model, tokenizer, InferenceConfig(max_new_tokens=3))
+    singles = items[: args.single_items]
     rows = []
-    for improved in (False, True):
-        name = "improved_model_predict" if improved else "model_predict"
-        one = predictors.improved_model_predict if improved else predictors.model_predict
-        singles = items[: args.single_items]
-        one(singles[0])  # warm-up
+    for predictor in (predictors.model_predict, predictors.improved_model_predict):
+        name = predictor.__name__
+        predictor(singles[0])  # warm-up
         _reset_peak()
-        seconds, single_answers = timed(lambda: [one(item) for item in singles])
+        seconds, single_answers = timed(one_at_a_time, predictor, singles)
         rows.append((name, 1, len(singles) / seconds, _peak_gb()))
         for size in args.batch_sizes:
-            predictors.config.batch_size = size
+            predictor.batch_size = size
             _reset_peak()
-            seconds, predict = timed(lambda: predictors.batched(items, improved=improved, progress=False))
+            seconds, answers = timed(predictor.predict_batch, items)
             rows.append((name, size, len(items) / seconds, _peak_gb()))
-            batched_answers = [predict(item) for item in singles]
-            agree = sum(
-                (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-3 * max(1, abs(a)))
-                for a, b in zip(single_answers, batched_answers)
-            )
-            figures[f"{name}_batch{size}_agreement"] = f"{agree}/{len(singles)}"
-    figures["inference"] = [dict(predictor=n, batch=b, items_per_s=round(r, 2), peak_gb=round(p, 2)) for n, b, r, p in rows]
+            figures[f"{name}_batch{size}_agreement"] = agreement(single_answers, answers[: len(singles)])
+    figures["inference"] = [
+        dict(predictor=n, batch=b, items_per_s=round(r, 2), peak_gb=round(p, 2)) for n, b, r, p in rows
+    ]
 
     del predictors, model
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     with tempfile.TemporaryDirectory() as output:
-        config = TrainConfig(base_model=str(work), output=output, max_steps=args.train_steps, batch_size=args.train_batch_size,
-                             max_length=320, wandb=False, save_steps=10**9, logging_steps=1, train=str(paths.TRAIN_SAMPLE))  # fmt: skip
+        config = TrainConfig.pipeline_check(
+            base_model=str(work),
+            train=str(paths.TRAIN_SAMPLE),
+            output=output,
+            max_steps=args.train_steps,
+            batch_size=args.train_batch_size,
+            save_steps=10**9,
+            logging_steps=1,
+        )
         clock = StepClock()
         trainer = build_trainer(config, callbacks=[clock])
         _reset_peak()
         seconds, _ = timed(trainer.train)
-    figures["training"] = dict(steps=args.train_steps, batch=args.train_batch_size, seconds=round(seconds, 1),
-                               tokens_per_s=round(clock.steady_rate(), 1), peak_gb=round(_peak_gb(), 2))  # fmt: skip
+    figures["training"] = dict(
+        steps=args.train_steps,
+        batch=args.train_batch_size,
+        seconds=round(seconds, 1),
+        tokens_per_s=round(clock.steady_rate(), 1),
+        peak_gb=round(_peak_gb(), 2),
+    )
 
     print(f"\n{hardware} | {args.shape} in 4-bit NF4 | footprint {figures['footprint_mb']:,.0f} MB")
     print(f"{'predictor':<24} {'batch':>5} {'items/s':>9} {'peak GB':>8}")
     for name, size, rate, peak in rows:
         print(f"{name:<24} {size:>5} {rate:>9.2f} {peak:>8.2f}")
     t = figures["training"]
-    print(f"QLoRA training: {t['tokens_per_s']:,.0f} tokens/s after warm-up (batch {t['batch']}, {t['steps']} steps, "
-          f"{t['seconds']:.0f}s in all), peak {t['peak_gb']:.2f} GB")  # fmt: skip
+    print(
+        f"QLoRA training: {t['tokens_per_s']:,.0f} tokens/s after warm-up (batch {t['batch']}, {t['steps']} steps, "
+        f"{t['seconds']:.0f}s in all), peak {t['peak_gb']:.2f} GB"
+    )
     print("batched agrees with one-at-a-time:", {k: v for k, v in figures.items() if k.endswith("agreement")})
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))

@@ -4,6 +4,9 @@ Stages: tiny, curate, split, charts, baselines, evaluate, frontier, finetune-ope
 predict, leaderboard, and main (the offline end-to-end job on the bundled sample that the README's
 first command runs).
 `python -m helpers <stage> --help` lists a stage's flags and their defaults.
+
+A mistake in the input (a missing file, a gated model, a bad flag) is a `PricerError`: one line
+on stderr and exit status 2. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -12,18 +15,26 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import paths
-from helpers.config import add_arguments, from_arguments
+from helpers.config import add_arguments, as_flags, from_arguments
+from helpers.errors import ConfigError, DataError, PricerError
+from helpers.presets import BASE_MODEL
+from helpers.testing import TEST_SIZE
+
+
+def _results(*parts: str):
+    """A default path under the results folder, read when the parser is built."""
+    return field(default_factory=lambda: str(paths.results(*parts)))
 
 
 @dataclass
 class CurateStage:
     input: list[str] | None = None  # raw JSONL / JSONL.gz / parquet files, or hub category names
-    tokenizer: str = "meta-llama/Meta-Llama-3.1-8B"
-    out: str = "results/items.jsonl"
+    tokenizer: str = BASE_MODEL
+    out: str = _results("items.jsonl")
     workers: int = 0  # 0: one per CPU
     limit: int | None = None
     category: str | None = None
@@ -33,8 +44,8 @@ class CurateStage:
 @dataclass
 class SplitStage:
     items: str = str(paths.TRAIN_SAMPLE)
-    train_out: str = "results/train.jsonl"
-    test_out: str = "results/test.jsonl"
+    train_out: str = _results("train.jsonl")
+    test_out: str = _results("test.jsonl")
     lite: bool = False
 
 
@@ -43,10 +54,10 @@ class ScoringStage:
     """What every stage that runs the Tester shares."""
 
     test: str = str(paths.TEST_SAMPLE)
-    size: int = 250
+    size: int = TEST_SIZE
     json: bool = False
-    dataset: str | None = None  # leaderboard key; default: the test file's name
-    leaderboard: str = str(paths.RESULTS / "leaderboard.csv")
+    dataset: str | None = None  # leaderboard key; default: named after the test items' content
+    leaderboard: str = _results("leaderboard.csv")
 
 
 @dataclass
@@ -79,29 +90,22 @@ class PredictStage(ScoringStage):
 
 @dataclass
 class MainStage:
-    workdir: str = str(paths.RESULTS)
+    workdir: str = _results()
     workers: int = 0
     forest_trees: int = 100
-    qlora_steps: int = 30  # the tiny model's pipeline-check training steps
+    qlora_steps: int | None = None  # None: the pipeline check's own (TrainConfig.pipeline_check)
+    qlora_test_size: int = 50  # test items the pipeline check's adapter is scored on
     real_model: bool = False  # on CUDA: QLoRA on Llama 3.1 8B (needs the hub login) instead of the tiny model
 
 
-def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
 def _load_items(path: str):
-    from helpers.loaders import DataError, load_items
+    from helpers.loaders import load_items
 
-    try:
-        items, report = load_items(path)
-    except DataError as error:
-        _fail(str(error))
+    items, report = load_items(path)
     if report.read != report.kept:
         print(report, file=sys.stderr)
     if not items:
-        _fail(f"no usable items in {path}")
+        raise DataError(f"no usable items in {path}")
     return items
 
 
@@ -112,33 +116,29 @@ def run_tiny(args: argparse.Namespace) -> None:
     print(f"tiny tokenizer{' and model' if args.with_model else ''} in {output}")
 
 
-def run_curate(args: argparse.Namespace) -> dict:
+def run_curate(args: argparse.Namespace) -> None:
     from helpers.charts import save_all
     from helpers.curation import save_items
-    from helpers.items import ItemConfig, TokenizerError
-    from helpers.loaders import DataError, LoadConfig, SkipReport, load_raw
+    from helpers.items import ItemConfig
+    from helpers.loaders import LoadConfig, SkipReport, load_raw
 
     stage = from_arguments(CurateStage, args)
     if not stage.input:
-        _fail("--input needs at least one raw file or hub category")
+        raise ConfigError("--input needs at least one raw file or hub category")
     config = LoadConfig(item=ItemConfig(tokenizer=stage.tokenizer), limit=stage.limit)
     if stage.workers:
         config.workers = stage.workers
     items, total = [], SkipReport()
-    try:
-        for source in stage.input:
-            found, report = load_raw(source, config, category=stage.category)
-            print(report, file=sys.stderr, flush=True)
-            items.extend(found)
-            total.add(report)
-    except (DataError, TokenizerError) as error:
-        _fail(str(error))
+    for source in stage.input:
+        found, report = load_raw(source, config, category=stage.category)
+        print(report, file=sys.stderr, flush=True)
+        items.extend(found)
+        total.add(report)
     save_items(items, stage.out)
     if stage.charts and items:
         save_all(items, stage.charts)
     summary = {**total.to_dict(), "out": stage.out}
     print(json.dumps(summary))
-    return summary
 
 
 def run_split(args: argparse.Namespace) -> None:
@@ -153,121 +153,90 @@ def run_split(args: argparse.Namespace) -> None:
     print(json.dumps({"items": len(items), "train": len(train), "test": len(test)}))
 
 
-def _dataset(stage) -> str:
-    """The leaderboard key: given, or named after the test file."""
+def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progress: bool | None = None):
+    """Run the Tester, record the result in the leaderboard, print it (a JSON line with --json,
+    with the fields `extra()` adds). Returns the TestResult."""
+    from helpers.testing import Tester, record
+
+    result = Tester(predictor, test, title=title, size=stage.size, verbose=False, progress=progress).run()
     if stage.dataset:
-        return stage.dataset
-    return "bundled-sample" if Path(stage.test).resolve() == paths.TEST_SAMPLE else Path(stage.test).stem
+        result.dataset = stage.dataset
+    record(result, stage.leaderboard)
+    row = {**result.to_dict(), **(extra() if extra else {})}
+    print(json.dumps(row) if stage.json else result.summary(), flush=True)
+    return result
 
 
-def _report(result, stage: ScoringStage, extra: dict | None = None) -> None:
-    """Record the result in the leaderboard, then print it: a JSON line with --json."""
-    from helpers.testing import record
-
-    record(result, _dataset(stage), stage.leaderboard)
-    if stage.json:
-        print(json.dumps({**result.to_dict(), **(extra or {})}), flush=True)
-    else:
-        print(result.summary(), flush=True)
-
-
-def run_baselines(args: argparse.Namespace) -> list:
+def run_baselines(args: argparse.Namespace) -> None:
     from helpers.baselines import BaselineConfig, fit_baselines
-    from helpers.testing import Tester
 
     stage = from_arguments(BaselinesStage, args)
     config = from_arguments(BaselineConfig, args)
     train, test = _load_items(stage.train), _load_items(stage.test)
-    try:
-        predictors = fit_baselines(train, config)
-    except ValueError as error:
-        _fail(str(error))
-    results = []
-    for name, predictor in predictors.items():
-        result = Tester(predictor, test, title=name, size=stage.size, verbose=False, progress=True).run()
-        _report(result, stage)
+    for name, predictor in fit_baselines(train, config).items():
+        result = _score(predictor, test, stage, name, progress=True)
         if stage.charts:
             result.chart(Path(stage.charts) / f"{name}.png")
-        results.append(result)
-    return results
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
-    from helpers.testing import Tester
-
-    from helpers.human import PredictionsError, predictor_from, read_prices
+    from helpers.human import PricesFor, read_prices
 
     stage = from_arguments(EvaluateStage, args)
     test = _load_items(stage.test)
-    size = min(stage.size, len(test))
-    try:
-        prices = read_prices(stage.predictions, size)
-    except PredictionsError as error:
-        _fail(str(error))
-    result = Tester(predictor_from(test, prices), test, title=stage.model, size=size, verbose=False).run()
-    _report(result, stage)
+    prices = read_prices(stage.predictions, min(stage.size, len(test)))
+    _score(PricesFor(test, prices), test, stage, stage.model)
 
 
-def run_frontier(args: argparse.Namespace) -> dict:
-    from helpers.frontier import FrontierAuthError, FrontierConfig, evaluate
+def run_frontier(args: argparse.Namespace) -> None:
+    from helpers.frontier import FrontierConfig, FrontierPricer
 
     stage = from_arguments(FrontierStage, args)
     config = from_arguments(FrontierConfig, args)
     test = _load_items(stage.test)
-    try:
-        result, stats = evaluate(test, config, size=stage.size)
-    except FrontierAuthError as error:
-        _fail(str(error))
-    print(f"{config.model}: {stats}", file=sys.stderr, flush=True)
-    extra = {"calls": stats.calls, "cached": stats.cached, "errors": stats.errors, "cost": round(stats.cost, 6)}
-    _report(result, stage, extra)
-    return {**result.to_dict(), **extra}
+    pricer = FrontierPricer(config)
+
+    def stats() -> dict:
+        print(f"{config.model}: {pricer.stats}", file=sys.stderr, flush=True)
+        s = pricer.stats
+        return {"calls": s.calls, "cached": s.cached, "errors": s.errors, "cost": round(s.cost, 6)}
+
+    _score(pricer, test, stage, config.model, extra=stats)
 
 
 def run_finetune_openai(args: argparse.Namespace) -> None:
     from helpers.finetune_openai import FineTuneConfig, FineTuner
-    from helpers.frontier import FrontierAuthError
 
     stage = from_arguments(FineTuneStage, args)
-    try:
-        state = FineTuner(from_arguments(FineTuneConfig, args)).run(_load_items(stage.train))
-    except (FrontierAuthError, ValueError) as error:
-        _fail(str(error))
+    state = FineTuner(from_arguments(FineTuneConfig, args)).run(_load_items(stage.train))
     print(json.dumps({"job": state.job_id, "status": state.status, "model": state.fine_tuned_model}))
 
 
 def run_train(args: argparse.Namespace) -> None:
-    from helpers.models import ModelAccessError
     from helpers.training import TrainConfig, train
 
     config = from_arguments(TrainConfig, args)
-    try:
-        trainer = train(config)
-    except (ModelAccessError, ValueError) as error:
-        _fail(str(error))
+    trainer = train(config)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    print(json.dumps({"adapter": config.output_dir, "steps": trainer.state.global_step,
-                      "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None}))  # fmt: skip
+    summary = {
+        "adapter": config.output_dir,
+        "steps": trainer.state.global_step,
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+    }
+    print(json.dumps(summary))
 
 
-def run_predict(args: argparse.Namespace) -> dict:
+def run_predict(args: argparse.Namespace) -> None:
     from helpers.inference import InferenceConfig, Predictors, load_for_inference
-    from helpers.models import ModelAccessError
-    from helpers.testing import Tester
 
     stage = from_arguments(PredictStage, args)
     config = from_arguments(InferenceConfig, args)
-    test = _load_items(stage.test)[: stage.size]
-    try:
-        model, tokenizer = load_for_inference(config)
-    except ModelAccessError as error:
-        _fail(str(error))
-    predictor = Predictors(model, tokenizer, config).batched(test, improved=stage.improved)
-    which = "improved_model_predict" if stage.improved else "model_predict"
-    name = stage.name or f"{Path(config.adapter or config.base_model).name} {which}"
-    result = Tester(predictor, test, title=name, size=stage.size, verbose=False).run()
-    _report(result, stage)
-    return result.to_dict()
+    test = _load_items(stage.test)
+    predictors = Predictors(*load_for_inference(config), config)
+    predictor = predictors.improved_model_predict if stage.improved else predictors.model_predict
+    name = stage.name or f"{Path(config.adapter or config.base_model).name} {predictor.__name__}"
+    _score(predictor, test, stage, name)
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:
@@ -289,53 +258,76 @@ def run_charts(args: argparse.Namespace) -> None:
 
 def run_main(args: argparse.Namespace) -> None:
     """The whole offline pipeline on the bundled sample; every output lands in --workdir."""
+    from helpers.models import detect_hardware
+    from helpers.secrets import get_secret
+    from helpers.testing import BUNDLED_SAMPLE
+    from helpers.training import TrainConfig
+
     stage = from_arguments(MainStage, args)
     work = Path(stage.workdir)
     start = time.time()
-    tokenizer, leaderboard_file = work / "tiny", work / "leaderboard.csv"
+    tokenizer, board = work / "tiny", ["--leaderboard", str(work / "leaderboard.csv")]
     steps = [
-        ("Tiny tokenizer and random Llama-shaped model (offline stand-ins for Llama 3.1)",
-         ["tiny", "--output", str(tokenizer)]),
-        ("Curate raw records: the bundled CDs & Vinyl sample",
-         ["curate", "--input", str(paths.RAW_SAMPLE), "--tokenizer", str(tokenizer),
-          "--category", "CDs_and_Vinyl", "--out", str(work / "items_cds_vinyl.jsonl"),
-          "--workers", str(stage.workers), "--charts", str(work / "charts" / "cds_vinyl")]),
-        ("Charts of the bundled training set",
-         ["charts", "--items", str(paths.TRAIN_SAMPLE), "--out", str(work / "charts" / "train")]),
-        ("Classical baselines through the Tester",
-         ["baselines", "--forest-trees", str(stage.forest_trees), "--leaderboard", str(leaderboard_file),
-          "--charts", str(work / "baselines"), "--dataset", "bundled-sample"]),
-    ]  # fmt: skip
-    from helpers.models import detect_hardware
-
+        (
+            "Tiny tokenizer and random Llama-shaped model (offline stand-ins for Llama 3.1)",
+            ["tiny", "--output", str(tokenizer)],
+        ),
+        (
+            "Curate raw records: the bundled CDs & Vinyl sample",
+            [
+                "curate",
+                "--input",
+                str(paths.RAW_SAMPLE),
+                "--tokenizer",
+                str(tokenizer),
+                "--category",
+                "CDs_and_Vinyl",
+                "--out",
+                str(work / "items_cds_vinyl.jsonl"),
+                "--workers",
+                str(stage.workers),
+                "--charts",
+                str(work / "charts" / "cds_vinyl"),
+            ],
+        ),
+        (
+            "Charts of the bundled training set",
+            ["charts", "--items", str(paths.TRAIN_SAMPLE), "--out", str(work / "charts" / "train")],
+        ),
+        (
+            "Classical baselines through the Tester",
+            ["baselines", "--forest-trees", str(stage.forest_trees), "--charts", str(work / "baselines"), *board],
+        ),
+    ]
     if stage.real_model and detect_hardware().device != "cuda":
-        _fail("--real-model needs a CUDA GPU; without one the tiny model runs the same pipeline")
-    model = "meta-llama/Meta-Llama-3.1-8B" if stage.real_model else str(tokenizer)
-    adapter = work / ("pricer-llama" if stage.real_model else "tiny-qlora-pipeline-check")
-    if stage.real_model:
-        train_flags = ["--max-steps", "-1"]  # the course's settings, one epoch
-        label, predict_size = "QLoRA on Llama 3.1 8B (one epoch of the bundled sample)", "250"
-    else:  # a pipeline check: the tiny tokenizer needs longer sequences, and a random model a push
-        train_flags = ["--max-steps", str(stage.qlora_steps), "--max-length", "320", "--learning-rate", "1e-2",
-                       "--no-wandb", "--save-steps", "1000", "--logging-steps", "5"]  # fmt: skip
-        label, predict_size = "QLoRA pipeline check: tiny random model, NOT a real pricer", "50"
+        raise ConfigError("--real-model needs a CUDA GPU; without one the tiny model runs the same pipeline")
+    if stage.real_model:  # the course's settings, one epoch
+        adapter = work / "pricer-llama"
+        training = TrainConfig(base_model=BASE_MODEL, output=str(adapter))
+        label, size = "QLoRA on Llama 3.1 8B (one epoch of the bundled sample)", TEST_SIZE
+    else:
+        adapter = work / "tiny-qlora-pipeline-check"
+        training = TrainConfig.pipeline_check(base_model=str(tokenizer), output=str(adapter))
+        if stage.qlora_steps is not None:
+            training.max_steps = stage.qlora_steps
+        label, size = "QLoRA pipeline check: tiny random model, NOT a real pricer", stage.qlora_test_size
+    predict = ["predict", "--base-model", training.base_model, "--adapter", str(adapter), "--size", str(size), *board]
     steps += [
-        (label, ["train", "--train", str(paths.TRAIN_SAMPLE), "--base-model", model, "--output", str(adapter),
-                 *train_flags]),
-        ("The fine-tuned model through the Tester (model_predict, improved_model_predict)",
-         ["predict", "--base-model", model, "--adapter", str(adapter), "--size", predict_size, "--name",
-          f"{adapter.name} model_predict", "--leaderboard", str(leaderboard_file), "--dataset", "bundled-sample"]),
-        ("", ["predict", "--base-model", model, "--adapter", str(adapter), "--size", predict_size, "--improved",
-              "--name", f"{adapter.name} improved_model_predict", "--leaderboard", str(leaderboard_file),
-              "--dataset", "bundled-sample"]),
-    ]  # fmt: skip
-    from helpers.secrets import get_secret
-
+        (label, ["train", *as_flags(training)]),
+        (
+            "The fine-tuned model through the Tester (model_predict, improved_model_predict)",
+            [*predict, "--name", f"{adapter.name} model_predict"],
+        ),
+        ("", [*predict, "--improved", "--name", f"{adapter.name} improved_model_predict"]),
+    ]
     frontier = bool(get_secret("OPENAI_API_KEY") or get_secret("OPENAI_BASE_URL"))
     if frontier:
-        steps.append(("Frontier model gpt-4o-mini through the Tester (cached in results/cache)",
-                      ["frontier", "--model", "gpt-4o-mini", "--leaderboard", str(leaderboard_file),
-                       "--dataset", "bundled-sample", "--cache", str(work / "cache" / "frontier.sqlite")]))  # fmt: skip
+        steps.append(
+            (
+                "Frontier model gpt-4o-mini through the Tester (cached in the work folder)",
+                ["frontier", "--model", "gpt-4o-mini", "--cache", str(work / "cache" / "frontier.sqlite"), *board],
+            )
+        )
     titled = [title for title, _ in steps if title]
     for title, argv in steps:
         if title:
@@ -344,7 +336,7 @@ def run_main(args: argparse.Namespace) -> None:
     if not frontier:
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
     print("\nLeaderboard (bundled sample; n: test items scored):", flush=True)
-    main(["leaderboard", "--path", str(leaderboard_file), "--dataset", "bundled-sample"])
+    main(["leaderboard", "--path", str(work / "leaderboard.csv"), "--dataset", BUNDLED_SAMPLE])
     print(f"\nDone in {time.time() - start:.0f}s. Outputs in {work}/", flush=True)
 
 
@@ -373,24 +365,38 @@ def parser() -> argparse.ArgumentParser:
     stage("baselines", run_baselines, "train and test every classical baseline", BaselinesStage, BaselineConfig)
     stage("evaluate", run_evaluate, "score a CSV of predicted prices with the Tester", EvaluateStage)
     stage("frontier", run_frontier, "score a chat model behind an OpenAI-compatible API", FrontierStage, FrontierConfig)
-    stage("finetune-openai", run_finetune_openai, "fine-tune a model through the OpenAI API and follow the job",
-          FineTuneStage, FineTuneConfig)  # fmt: skip
+    stage(
+        "finetune-openai",
+        run_finetune_openai,
+        "fine-tune a model through the OpenAI API and follow the job",
+        FineTuneStage,
+        FineTuneConfig,
+    )
     stage("train", run_train, "QLoRA fine-tuning of the base model on price prompts", TrainConfig)
-    stage("predict", run_predict, "price test items with a base model or adapter through the Tester",
-          PredictStage, InferenceConfig)  # fmt: skip
+    stage(
+        "predict",
+        run_predict,
+        "price test items with a base model or adapter through the Tester",
+        PredictStage,
+        InferenceConfig,
+    )
     board = stage("leaderboard", run_leaderboard, "print the results leaderboard")
-    board.add_argument("--path", default=str(paths.RESULTS / "leaderboard.csv"))
+    board.add_argument("--path", default=str(paths.leaderboard()))
     board.add_argument("--dataset", default=None)
     charts = stage("charts", run_charts, "write distribution charts for an items file")
     charts.add_argument("--items", default=str(paths.TRAIN_SAMPLE))
-    charts.add_argument("--out", default="results/charts")
+    charts.add_argument("--out", default=str(paths.results("charts")))
     stage("main", run_main, "the offline end-to-end job on the bundled sample", MainStage)
     return top
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except PricerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

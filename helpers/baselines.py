@@ -15,15 +15,26 @@ from functools import cached_property
 
 import numpy as np
 
+from helpers.errors import ConfigError, DataError
 from helpers.items import Item
 
 Predictor = Callable[[Item], float]
 TOP_ELECTRONICS_BRANDS = ["hp", "dell", "lenovo", "samsung", "asus", "sony", "canon", "apple", "intel"]
 POUNDS_PER = {
-    "pounds": 1.0, "pound": 1.0, "lbs": 1.0, "ounces": 1 / 16, "ounce": 1 / 16, "oz": 1 / 16,
-    "grams": 1 / 453.592, "gram": 1 / 453.592, "g": 1 / 453.592,
-    "milligrams": 1 / 453592, "kilograms": 1 / 0.453592, "kilogram": 1 / 0.453592, "kg": 1 / 0.453592,
-}  # fmt: skip
+    "pounds": 1.0,
+    "pound": 1.0,
+    "lbs": 1.0,
+    "ounces": 1 / 16,
+    "ounce": 1 / 16,
+    "oz": 1 / 16,
+    "grams": 1 / 453.592,
+    "gram": 1 / 453.592,
+    "g": 1 / 453.592,
+    "milligrams": 1 / 453592,
+    "kilograms": 1 / 0.453592,
+    "kilogram": 1 / 0.453592,
+    "kg": 1 / 0.453592,
+}
 
 
 @dataclass
@@ -265,9 +276,9 @@ def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> di
     config = config or BaselineConfig()
     unknown = [name for name in config.models if name not in BASELINES]
     if unknown:
-        raise ValueError(f"unknown baseline {unknown[0]!r}; known: {', '.join(BASELINES)}")
+        raise ConfigError(f"unknown baseline {unknown[0]!r}; known: {', '.join(BASELINES)}")
     if not train:
-        raise ValueError("no training items")
+        raise DataError("no training items")
     fitted = _Fitted(train, config)
     predictors = {}
     for name in tqdm(config.models, desc="Training baselines"):

@@ -74,7 +74,7 @@ def price_by_category(items: list[Item], path: str | Path | None = None):
     return _save(figure, path)
 
 
-def save_all(items: list[Item], folder: str | Path, prefix: str = "") -> list[Path]:
+def save_all(items: list[Item], folder: str | Path) -> list[Path]:
     """Write the four charts as PNG files; returns their paths."""
     folder = Path(folder)
     written = []
@@ -84,7 +84,7 @@ def save_all(items: list[Item], folder: str | Path, prefix: str = "") -> list[Pa
         ("categories", category_counts),
         ("price_by_category", price_by_category),
     ):
-        path = folder / f"{prefix}{name}.png"
+        path = folder / f"{name}.png"
         draw(items, path=path)
         written.append(path)
     return written

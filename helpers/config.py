@@ -29,9 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, .
             continue  # e.g. secrets: never a flag, so never in shell history
         kind = _base_type(hints[field.name])
         flag = "--" + field.name.replace("_", "-")
-        default = (
-            field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
-        )
+        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
         if dataclasses.is_dataclass(kind):
             continue
         if kind is bool:
@@ -49,3 +47,26 @@ def from_arguments(cls: type[T], namespace: argparse.Namespace, **extra: Any) ->
     values = {k: v for k, v in vars(namespace).items() if k in names}
     values.update(extra)
     return cls(**values)
+
+
+def as_flags(config: Any) -> list[str]:
+    """The command-line flags that rebuild `config`: one for each field that differs from its
+    default, so a stage can run another stage with settings that live in one place."""
+    flags: list[str] = []
+    for field in dataclasses.fields(config):
+        if field.metadata.get("cli") is False or dataclasses.is_dataclass(getattr(config, field.name)):
+            continue
+        value = getattr(config, field.name)
+        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        if value == default:
+            continue
+        name = field.name.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(f"--{name}" if value else f"--no-{name}")
+        elif value is None:
+            raise TypeError(f"{field.name}=None has no flag: leave it at its default")
+        elif isinstance(value, list):
+            flags += [f"--{name}", *map(str, value)]
+        else:
+            flags += [f"--{name}", str(value)]
+    return flags

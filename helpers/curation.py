@@ -19,9 +19,15 @@ from helpers.items import Item
 
 # The course's eight categories, and its "lite" choice.
 COURSE_CATEGORIES = [
-    "Automotive", "Electronics", "Office_Products", "Tools_and_Home_Improvement",
-    "Cell_Phones_and_Accessories", "Toys_and_Games", "Appliances", "Musical_Instruments",
-]  # fmt: skip
+    "Automotive",
+    "Electronics",
+    "Office_Products",
+    "Tools_and_Home_Improvement",
+    "Cell_Phones_and_Accessories",
+    "Toys_and_Games",
+    "Appliances",
+    "Musical_Instruments",
+]
 LITE_CATEGORIES = ["Appliances"]
 
 
@@ -56,9 +62,7 @@ def balance(items: list[Item], config: CurationConfig) -> list[Item]:
         if dollars >= config.keep_all_from or len(slot) <= config.per_price_cap:
             sample.extend(slot)
             continue
-        weights = np.array(
-            [1.0 if item.category == config.downweighted_category else config.weight for item in slot]
-        )
+        weights = np.array([1.0 if item.category == config.downweighted_category else config.weight for item in slot])
         chosen = rng.choice(len(slot), size=config.per_price_cap, replace=False, p=weights / weights.sum())
         sample.extend(slot[i] for i in chosen)
     return sample
@@ -114,9 +118,7 @@ def to_dataset_dict(train: list[Item], test: list[Item]):
             "category": [item.category for item in items],
         }
 
-    return DatasetDict(
-        {"train": Dataset.from_dict(rows(train, True)), "test": Dataset.from_dict(rows(test, False))}
-    )
+    return DatasetDict({"train": Dataset.from_dict(rows(train, True)), "test": Dataset.from_dict(rows(test, False))})
 
 
 def push_to_hub(dataset_dict, repo_id: str, token: str | None = None) -> str:

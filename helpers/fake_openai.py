@@ -138,8 +138,6 @@ class FakeOpenAI:
             return self._chat(json.loads(body))
         if method == "POST" and parts == ["files"]:
             return 200, self._upload(body, headers.get("Content-Type", "")), {}
-        if method == "GET" and len(parts) == 2 and parts[0] == "files" and parts[1] in self.files:
-            return 200, self.files[parts[1]], {}
         if parts[:2] == ["fine_tuning", "jobs"]:
             return self._jobs(method, parts[2:], query, body)
         return 404, _error(f"no route for {method} {path}", "not_found"), {}
@@ -155,14 +153,18 @@ class FakeOpenAI:
             return fault.status, _error(f"scripted status {fault.status}", "scripted"), {"retry-after-ms": "10"}
         reply = fault.reply if fault.reply is not None else default_reply(request["messages"])
         prompt_tokens = sum(len(m["content"]) for m in request["messages"]) // 4
-        return 200, {
-            "id": f"chatcmpl-{len(self.requests)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": request["model"],
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 3, "total_tokens": prompt_tokens + 3},
-        }, {}
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request["model"],
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 3, "total_tokens": prompt_tokens + 3},
+            },
+            {},
+        )
 
     # --- files and fine-tuning ---------------------------------------------------------------
 
@@ -176,9 +178,15 @@ class FakeOpenAI:
         purpose = fields.get("purpose", (None, b"fine-tune"))[1].decode()
         file_id = f"file-{len(self.files) + 1:04d}"
         self.files[file_id] = {
-            "id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()),
-            "filename": filename, "purpose": purpose, "status": "processed", "content": content.decode(),
-        }  # fmt: skip
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+            "content": content.decode(),
+        }
         return {k: v for k, v in self.files[file_id].items() if k != "content"}
 
     def _jobs(self, method: str, rest: list[str], query: dict, body: bytes) -> tuple[int, dict, dict]:
@@ -189,21 +197,29 @@ class FakeOpenAI:
                     return 400, _error(f"{key} {request[key]} not found", "invalid_file"), {}
             job_id = f"ftjob-{len(self.jobs) + 1:04d}"
             self.jobs[job_id] = {
-                "id": job_id, "object": "fine_tuning.job", "created_at": int(time.time()),
-                "model": request["model"], "training_file": request["training_file"],
-                "validation_file": request.get("validation_file"), "seed": request.get("seed", 0),
+                "id": job_id,
+                "object": "fine_tuning.job",
+                "created_at": int(time.time()),
+                "model": request["model"],
+                "training_file": request["training_file"],
+                "validation_file": request.get("validation_file"),
+                "seed": request.get("seed", 0),
                 "hyperparameters": request.get("hyperparameters") or {"n_epochs": "auto"},
-                "integrations": request.get("integrations") or [], "suffix": request.get("suffix"),
-                "status": JOB_STEPS[0], "fine_tuned_model": None, "organization_id": "org-local",
-                "result_files": [], "trained_tokens": None, "error": None, "finished_at": None,
-                "_step": 0, "_events": [],
-            }  # fmt: skip
+                "integrations": request.get("integrations") or [],
+                "suffix": request.get("suffix"),
+                "status": JOB_STEPS[0],
+                "fine_tuned_model": None,
+                "organization_id": "org-local",
+                "result_files": [],
+                "trained_tokens": None,
+                "error": None,
+                "finished_at": None,
+                "_step": 0,
+                "_events": [],
+            }
             self._event(job_id, "Created fine-tuning job")
             return 200, self._public(job_id), {}
         if not rest or rest[0] not in self.jobs:
-            if method == "GET" and not rest:
-                data = [self._public(j) for j in reversed(list(self.jobs))]
-                return 200, {"object": "list", "data": data, "has_more": False}, {}
             return 404, _error("job not found", "not_found"), {}
         job_id = rest[0]
         if method == "GET" and len(rest) == 1:
@@ -211,9 +227,6 @@ class FakeOpenAI:
             return 200, self._public(job_id), {}
         if method == "GET" and rest[1:] == ["events"]:
             events = list(reversed(self.jobs[job_id]["_events"]))  # newest first, like the API
-            if "after" in query:
-                ids = [e["id"] for e in events]
-                events = events[ids.index(query["after"]) + 1 :] if query["after"] in ids else []
             limit = int(query.get("limit", 20))
             return 200, {"object": "list", "data": events[:limit], "has_more": len(events) > limit}, {}
         return 404, _error("no such job route", "not_found"), {}
@@ -240,10 +253,16 @@ class FakeOpenAI:
 
     def _event(self, job_id: str, message: str) -> None:
         events = self.jobs[job_id]["_events"]
-        events.append({
-            "id": f"ftevent-{job_id[-4:]}-{len(events) + 1:03d}", "object": "fine_tuning.job.event",
-            "created_at": int(time.time()), "level": "info", "message": message, "type": "message",
-        })  # fmt: skip
+        events.append(
+            {
+                "id": f"ftevent-{job_id[-4:]}-{len(events) + 1:03d}",
+                "object": "fine_tuning.job.event",
+                "created_at": int(time.time()),
+                "level": "info",
+                "message": message,
+                "type": "message",
+            }
+        )
 
     def _public(self, job_id: str) -> dict[str, Any]:
         return {k: v for k, v in self.jobs[job_id].items() if not k.startswith("_")}

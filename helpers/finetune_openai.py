@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers import paths
-from helpers.frontier import guarded, make_client, messages_for
+from helpers.errors import DataError
+from helpers.frontier import guarded, make_client
 from helpers.items import Item
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -37,15 +38,14 @@ class FineTuneConfig:
     suffix: str = "pricer"
     wandb: bool = False  # needs the W&B integration enabled in your OpenAI organisation
     wandb_project: str = "gpt-pricer"
-    workdir: str = str(paths.RESULTS / "finetune_openai")
+    workdir: str = field(default_factory=lambda: str(paths.results("finetune_openai")))
     poll_seconds: float = 10.0
     base_url: str | None = None
     api_key: str | None = field(default=None, metadata={"cli": False})
 
 
 def chat_example(item: Item) -> dict[str, Any]:
-    answer = {"role": "assistant", "content": f"Price is ${round(item.price)}.00"}
-    return {"messages": messages_for(item)[:2] + [answer]}
+    return item.prompt_format.chat_example(item.text, item.price)
 
 
 def write_jsonl(items: Sequence[Item], path: str | Path) -> Path:
@@ -71,7 +71,11 @@ class FileCheck:
         return self.lines > 0 and not self.problems
 
     def __str__(self) -> str:
-        verdict = "ok" if self.ok else f"{len(self.problems)} problems, first: {self.problems[0] if self.problems else 'empty file'}"
+        verdict = (
+            "ok"
+            if self.ok
+            else f"{len(self.problems)} problems, first: {self.problems[0] if self.problems else 'empty file'}"
+        )
         return f"{Path(self.path).name}: {self.lines} examples, about {self.estimated_tokens:,} tokens, {verdict}"
 
 
@@ -140,21 +144,23 @@ class FineTuner:
         """The course's split: the first `train_size` items train, the next `validation_size` validate."""
         size, extra = self.config.train_size, self.config.validation_size
         if len(train) < size + extra:
-            raise ValueError(f"need {size + extra} training items, have {len(train)}")
+            raise DataError(f"need {size + extra} training items, have {len(train)}")
         train_path = write_jsonl(train[:size], self.workdir / "train.jsonl")
         validation_path = write_jsonl(train[size : size + extra], self.workdir / "validation.jsonl")
         for path in (train_path, validation_path):
             check = check_jsonl(path)
             self.print(str(check))
             if not check.ok:
-                raise ValueError(str(check))
+                raise DataError(str(check))
         cost = training_cost(check_jsonl(train_path), self.config.n_epochs)
         self.print(f"Estimated training cost: ${cost:.2f} for {self.config.n_epochs} epoch(s)")
         return train_path, validation_path
 
     def upload(self, path: Path) -> str:
         content = path.read_bytes()
-        uploaded = guarded(self.base_url, "file upload", self.client.files.create, file=(path.name, content), purpose="fine-tune")
+        uploaded = guarded(
+            self.base_url, "file upload", self.client.files.create, file=(path.name, content), purpose="fine-tune"
+        )
         self.print(f"Uploaded {path.name} as {uploaded.id}")
         return uploaded.id
 
@@ -194,7 +200,7 @@ class FineTuner:
         """Print new events until the job ends; safe to stop and call again."""
         state = state or JobState.load(self.state_path)
         if state is None:
-            raise ValueError(f"no job to follow: {self.state_path} does not exist")
+            raise DataError(f"no job to follow: {self.state_path} does not exist")
         polls = 0
         while True:
             job = guarded(self.base_url, "fine-tuning", self.client.fine_tuning.jobs.retrieve, state.job_id)

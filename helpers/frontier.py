@@ -1,14 +1,14 @@
 """Frontier models as pricers, through the official `openai` client and any compatible server.
 
-The course's prompt, kept exact: a system message, the item's test prompt without " to the
-nearest dollar" and without the trailing "Price is $", and an assistant message "Price is $"
+The course's prompt, kept exact (`PromptFormat.messages`): a system message, the question
+without " to the nearest dollar" and the item's text, and an assistant message "Price is $"
 for the model to continue; `max_tokens=5`, `seed=42`. The price is read from the reply.
 
 Beyond the course:
 - a persistent response cache (SQLite), keyed by endpoint, model and request, so that a
   re-run or a resumed run never pays for the same call twice;
-- a few requests in flight at once, with a progress bar; the `openai` client's own retries
-  with backoff on 429, 5xx and timeouts;
+- `predict_batch` for the Tester: a few requests in flight at once; the `openai` client's own
+  retries with backoff on 429, 5xx and timeouts;
 - a summary per run: calls made, answers from the cache, failures, tokens, estimated cost;
 - an authentication error stops the run at once, with a message that never holds the key.
 """
@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from helpers import paths
+from helpers.errors import SecretError
 from helpers.items import Item
-from helpers.prices import extract_price
 
 T = TypeVar("T")
-SYSTEM = "You estimate prices of items. Reply only with the price, no explanation"
 DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"]  # the course's frontier models
 # US dollars per million tokens (input, output), as OpenAI published them; unknown models cost 0.
 PRICES_PER_MILLION = {
@@ -53,12 +52,11 @@ class FrontierConfig:
     concurrency: int = 4
     max_retries: int = 5
     timeout: float = 30.0
-    cache: str | None = str(paths.RESULTS / "cache" / "frontier.sqlite")  # None: no cache
-    progress: bool = True
+    cache: str | None = field(default_factory=lambda: str(paths.results("cache", "frontier.sqlite")))  # None: none
 
 
-class FrontierAuthError(RuntimeError):
-    """The endpoint refused the key. The message names the endpoint, never the key."""
+class FrontierAuthError(SecretError):
+    """The endpoint refused the key, or there is none. The message never holds the key."""
 
 
 def make_client(base_url: str | None, api_key: str | None, max_retries: int = 5, timeout: float = 30.0):
@@ -88,18 +86,6 @@ def guarded(base_url: str, what: str, call: Callable[..., T], *args: Any, **kwar
     except openai.PermissionDeniedError:
         problem = f"access to {what} denied at {base_url}: check the key's permissions"
     raise FrontierAuthError(problem)  # outside the except blocks: no __context__ to leak
-
-
-def user_prompt(item: Item) -> str:
-    return item.test_prompt().replace(" to the nearest dollar", "").replace("\n\nPrice is $", "")
-
-
-def messages_for(item: Item) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": user_prompt(item)},
-        {"role": "assistant", "content": "Price is $"},
-    ]
 
 
 def cost_of(model: str, prompt_tokens: int, completion_tokens: int) -> float:
@@ -162,23 +148,27 @@ class ResponseCache:
 
 
 class FrontierPricer:
-    """A predictor `item -> price` backed by a chat model; call `prefetch` to go concurrent."""
+    """A predictor `item -> price` backed by a chat model. The Tester calls `predict_batch`,
+    which keeps `config.concurrency` requests in flight."""
 
     def __init__(self, config: FrontierConfig | None = None):
         self.config = config or FrontierConfig()
-        self.client = make_client(self.config.base_url, self.config.api_key, self.config.max_retries, self.config.timeout)
+        self.client = make_client(
+            self.config.base_url, self.config.api_key, self.config.max_retries, self.config.timeout
+        )
         self.base_url = str(self.client.base_url).rstrip("/")
         self.cache = ResponseCache(self.config.cache)
         self.stats = RunStats()
         self.replies: dict[str, str | None] = {}
         self.__name__ = self.config.model
+        self.batch_size = 8 * max(1, self.config.concurrency)
         self._lock = threading.Lock()
         self._refused: str | None = None
 
     def request(self, item: Item) -> dict[str, Any]:
         return {
             "model": self.config.model,
-            "messages": messages_for(item),
+            "messages": item.messages(),
             "max_tokens": self.config.max_tokens,
             "seed": self.config.seed,
         }
@@ -203,7 +193,9 @@ class FrontierPricer:
         if self._refused:  # another thread's request was refused: send nothing more
             raise FrontierAuthError(self._refused)
         try:
-            response = guarded(self.base_url, self.config.model, self.client.chat.completions.create, **self.request(item))
+            response = guarded(
+                self.base_url, self.config.model, self.client.chat.completions.create, **self.request(item)
+            )
         except FrontierAuthError as error:
             self._refused = str(error)
             raise
@@ -226,41 +218,24 @@ class FrontierPricer:
             self.replies[key] = text
         return text
 
-    def __call__(self, item: Item) -> float | None:
-        price = extract_price(self.reply(item))
+    def price(self, item: Item, reply: str | None) -> float | None:
+        price = item.prompt_format.price_in(reply)
         if price is None:
             with self._lock:
                 self.stats.failures += 1
         return price
 
-    def prefetch(self, items: Sequence[Item]) -> None:
-        """Ask for every item's reply with a few requests in flight; the Tester then reads them."""
-        from tqdm.auto import tqdm
+    def __call__(self, item: Item) -> float | None:
+        return self.price(item, self.reply(item))
 
+    def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
+        """Every item's price, with a few requests in flight; a refused key stops them all."""
         with ThreadPoolExecutor(max_workers=max(1, self.config.concurrency)) as pool:
             futures = [pool.submit(self.reply, item) for item in items]
-            bar = tqdm(total=len(futures), desc=self.config.model, disable=not self.config.progress)
-            with bar:
-                try:
-                    for future in futures:
-                        future.result()
-                        bar.update(1)
-                except FrontierAuthError:
-                    for pending in futures:
-                        pending.cancel()
-                    raise
-
-
-def evaluate(items: Sequence[Item], config: FrontierConfig, size: int = 250, verbose: bool = False):
-    """Prefetch concurrently, then score with the Tester. Returns (TestResult, RunStats)."""
-    from helpers.testing import Tester
-
-    pricer = FrontierPricer(config)
-    subset = list(items[:size])
-    pricer.prefetch(subset)
-    if verbose:
-        result = Tester.test(pricer, subset, title=config.model, size=size)
-    else:
-        result = Tester(pricer, subset, title=config.model, size=size, verbose=False).run()
-    return result, pricer.stats
-
+            try:
+                replies = [future.result() for future in futures]
+            except FrontierAuthError:
+                for pending in futures:
+                    pending.cancel()
+                raise
+        return [self.price(item, reply) for item, reply in zip(items, replies)]

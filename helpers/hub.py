@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from helpers.errors import PricerError
+
+TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
+
 
 def explain(error: Exception) -> str:
     """A gated repo, an unreachable hub, or else the error's own first line."""
@@ -12,3 +18,18 @@ def explain(error: Exception) -> str:
     if "offline" in lowered or "connect" in lowered or "resolve" in lowered:
         return "not in the local cache and the hub is unreachable: pass a local folder"
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def looks_local(name: str) -> bool:
+    """A path rather than a hub id ("owner/name" has one slash and no leading dot or slash)."""
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or Path(name).exists()
+
+
+def check_folder(name: str, needs: tuple[str, ...], what: str, error: type[PricerError]) -> None:
+    """A local folder must exist and hold one of `needs`; the library would say something
+    obscure instead (that the path is not a valid hub repo id, say)."""
+    folder = Path(name)
+    if looks_local(name) and not folder.exists():
+        raise error(f"cannot load {what} {name!r}: no such folder")
+    if folder.is_dir() and not any((folder / file).exists() for file in needs):
+        raise error(f"cannot load {what} {name!r}: the folder has no {' or '.join(needs)}")

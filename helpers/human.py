@@ -6,11 +6,12 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from helpers.errors import DataError
 from helpers.items import Item
 from helpers.prices import extract_price
 
 
-class PredictionsError(ValueError):
+class PredictionsError(DataError):
     """A predictions CSV that cannot be scored; the message names the file and line."""
 
 
@@ -52,11 +53,29 @@ def read_prices(path: str | Path, expected: int) -> list[float | None]:
     return prices
 
 
-def predictor_from(items: Sequence[Item], prices: Sequence[float | None]):
-    """A predictor that answers each of `items` with the price at its position."""
-    lookup = {id(item): price for item, price in zip(items, prices)}
+class PricesFor:
+    """A predictor that answers each test item with the price written for it, matched by the
+    item's test prompt: items that read the same get the first answer given for them."""
 
-    def human_pricer(item: Item) -> float | None:
-        return lookup[id(item)]
+    __name__ = "prices_for"
 
-    return human_pricer
+    def __init__(self, items: Sequence[Item], prices: Sequence[float | None]):
+        self.answers: dict[str, float | None] = {}
+        for item, price in zip(items, prices):
+            self.answers.setdefault(item.test_prompt(), price)
+
+    def __call__(self, item: Item) -> float | None:
+        return self.answers.get(item.test_prompt())
+
+
+def fill_prices(source: str | Path, target: str | Path, price: float) -> Path:
+    """A copy of an exported prompts CSV with every price filled in: a stand-in for a person,
+    so that a smoke run can go through the scoring cells."""
+    with open(source, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    target = Path(target)
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["index", "prompt", "price"])
+        writer.writeheader()
+        writer.writerows({**row, "price": f"{price:.0f}"} for row in rows)
+    return target

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from helpers.errors import ModelAccessError
 from helpers.items import Item
-from helpers.prices import extract_price
+from helpers.presets import BASE_MODEL
 
 
 @dataclass
 class InferenceConfig:
     """Which model to load, and how to ask it."""
 
-    base_model: str = "meta-llama/Meta-Llama-3.1-8B"
+    base_model: str = BASE_MODEL
     adapter: str | None = None  # hub id or local folder of a LoRA adapter; None: the base model
     revision: str | None = None  # the adapter's revision (a hub commit or branch)
     quantization: str = "4bit"
@@ -32,21 +33,35 @@ class InferenceConfig:
 
 def load_for_inference(config: InferenceConfig):
     """The base model in `config.quantization`, with the adapter on top if one is given."""
-    from helpers.models import ModelAccessError, load_base
+    from helpers.models import load_base
 
+    if config.adapter:
+        check_adapter(config.adapter, config.revision)
     model, tokenizer = load_base(config.base_model, config.quantization)
     if config.adapter:
         from peft import PeftModel
 
-        try:
-            model = PeftModel.from_pretrained(model, config.adapter, revision=config.revision)
-        except Exception as error:  # hub errors, missing files, a wrong revision
-            from helpers.hub import explain
-
-            where = f"{config.adapter!r} at {config.revision or 'main'}"
-            raise ModelAccessError(f"cannot load adapter {where}: {explain(error)}") from None
+        model = PeftModel.from_pretrained(model, config.adapter, revision=config.revision)
     model.eval()
     return model, tokenizer
+
+
+def check_adapter(adapter: str, revision: str | None) -> None:
+    """Is there an adapter at this folder, or this hub repo and revision? peft would only say
+    "Can't find adapter_config.json", whether the repo is gated, missing or out of reach."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    from helpers.hub import check_folder, explain, looks_local
+
+    if looks_local(adapter):
+        check_folder(adapter, ("adapter_config.json",), "adapter", ModelAccessError)
+        return
+    where = f"{adapter!r} at {revision or 'main'}"
+    try:
+        hf_hub_download(adapter, "adapter_config.json", revision=revision)
+    except (OSError, ValueError, EntryNotFoundError) as error:  # missing, gated, offline, not a repo id
+        raise ModelAccessError(f"cannot load adapter {where}: {explain(error)}") from None
 
 
 def _device(model):
@@ -107,43 +122,37 @@ def weighted_price(logits, tokenizer, top_k: int = 3) -> float | None:
     return sum(p * w for p, w in zip(prices, weights)) / sum(weights)
 
 
+class ModelPredictor:
+    """One of the course's predictors over a loaded model, for the Tester: call it on one item,
+    or give it many with `predict_batch` (what the Tester does, `batch_size` at a time)."""
+
+    def __init__(self, model, tokenizer, config: InferenceConfig, improved: bool = False):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.improved = improved
+        self.batch_size = max(1, config.batch_size)
+        self.__name__ = "improved_model_predict" if improved else "model_predict"
+
+    def __call__(self, item: Item) -> float | None:
+        return self.predict_batch([item])[0]
+
+    def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
+        prompts = [item.test_prompt() for item in items]
+        if self.improved:
+            logits = next_token_logits(self.model, self.tokenizer, prompts)
+            return [weighted_price(row, self.tokenizer, self.config.top_k) for row in logits]
+        replies = generate_replies(self.model, self.tokenizer, prompts, self.config.max_new_tokens, self.config.seed)
+        return [item.prompt_format.price_in(reply) for item, reply in zip(items, replies)]
+
+
 class Predictors:
-    """The course's predictors over one loaded model, as Tester-ready callables."""
+    """The course's two predictors over one loaded model: `model_predict` (generate a few
+    tokens, read the number) and `improved_model_predict` (weighted top-k next tokens)."""
 
     def __init__(self, model, tokenizer, config: InferenceConfig | None = None):
         self.model = model.eval()  # dropout off: the same item always gets the same price
         self.tokenizer = tokenizer
         self.config = config or InferenceConfig()
-
-    def model_predict(self, item: Item) -> float | None:
-        return self.model_predict_batch([item])[0]
-
-    def improved_model_predict(self, item: Item) -> float | None:
-        return self.improved_model_predict_batch([item])[0]
-
-    def model_predict_batch(self, items: Sequence[Item]) -> list[float | None]:
-        replies = generate_replies(
-            self.model, self.tokenizer, [i.test_prompt() for i in items], self.config.max_new_tokens, self.config.seed
-        )
-        return [extract_price(reply) for reply in replies]
-
-    def improved_model_predict_batch(self, items: Sequence[Item]) -> list[float | None]:
-        logits = next_token_logits(self.model, self.tokenizer, [i.test_prompt() for i in items])
-        return [weighted_price(row, self.tokenizer, self.config.top_k) for row in logits]
-
-    def batched(self, items: Sequence[Item], improved: bool = False, progress: bool = True):
-        """Predict `items` in batches up front; returns a predictor that looks the answers up."""
-        from tqdm.auto import tqdm
-
-        predict = self.improved_model_predict_batch if improved else self.model_predict_batch
-        size = max(1, self.config.batch_size)
-        answers: dict[int, float | None] = {}
-        for start in tqdm(range(0, len(items), size), desc="Predicting", disable=not progress):
-            chunk = items[start : start + size]
-            answers.update(zip(map(id, chunk), predict(chunk)))
-
-        def batched_predictor(item: Item) -> float | None:
-            return answers[id(item)] if id(item) in answers else predict([item])[0]
-
-        batched_predictor.__name__ = "improved_model_predict" if improved else "model_predict"
-        return batched_predictor
+        self.model_predict = ModelPredictor(self.model, tokenizer, self.config)
+        self.improved_model_predict = ModelPredictor(self.model, tokenizer, self.config, improved=True)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from helpers.prices import PREFIX, parse_raw_price
+from helpers.errors import TokenizerError
+from helpers.presets import BASE_MODEL
+from helpers.prices import parse_raw_price
+from helpers.prompts import COURSE, PromptFormat
 
-QUESTION = "How much does this cost to the nearest dollar?"
-BASE_MODEL = "meta-llama/Meta-Llama-3.1-8B"
 MIN_TOKENS = 150
 MAX_TOKENS = 160
 MIN_CHARS = 300
@@ -51,8 +52,7 @@ class ItemConfig:
     """The course's item rules. Change a field, not a constant."""
 
     tokenizer: str = BASE_MODEL  # hub id or local tokenizer folder
-    question: str = QUESTION
-    prefix: str = PREFIX
+    prompt: PromptFormat = COURSE
     min_tokens: int = MIN_TOKENS
     max_tokens: int = MAX_TOKENS
     min_chars: int = MIN_CHARS
@@ -71,30 +71,37 @@ class Item:
     text: str
     details: dict[str, Any] = field(default_factory=dict)
     token_count: int = 0
-    question: str = field(default=QUESTION, repr=False)
-    prefix: str = field(default=PREFIX, repr=False)
+    prompt_format: PromptFormat = field(default=COURSE, repr=False)
 
     @property
     def completion(self) -> str:
         """What the model should write after the test prompt."""
-        return f"{round(self.price)}.00"
+        return self.prompt_format.completion(self.price)
 
     @property
     def prompt(self) -> str:
         """The training prompt: question, text, and the answer."""
-        return self.test_prompt() + self.completion
+        return self.prompt_format.training_prompt(self.text, self.price)
 
     def test_prompt(self) -> str:
         """The same prompt cut at the prefix: everything but the price."""
-        return f"{self.question}\n\n{self.text}\n\n{self.prefix}"
+        return self.prompt_format.test_prompt(self.text)
+
+    def messages(self) -> list[dict[str, str]]:
+        """The chat a frontier model is shown: system, question and text, "Price is $"."""
+        return self.prompt_format.messages(self.text)
 
     def to_dict(self) -> dict[str, Any]:
-        row = asdict(self)
-        if row["question"] == QUESTION:
-            del row["question"]
-        if row["prefix"] == PREFIX:
-            del row["prefix"]
-        return row
+        """A row of an items file; the prompt's fields only where they are not the course's."""
+        row = {
+            "title": self.title,
+            "price": self.price,
+            "category": self.category,
+            "text": self.text,
+            "details": self.details,
+            "token_count": self.token_count,
+        }
+        return {**row, **self.prompt_format.to_dict()}
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Item:
@@ -109,20 +116,18 @@ class Item:
             text=str(row["text"]),
             details=details,
             token_count=int(row.get("token_count") or 0),
-            question=row.get("question") or QUESTION,
-            prefix=row.get("prefix") or PREFIX,
+            prompt_format=PromptFormat.from_dict(row),
         )
 
 
-def item_from_prompt(prompt: str, price: float, category: str = "Unknown") -> Item:
+def item_from_prompt(
+    prompt: str, price: float, category: str = "Unknown", prompt_format: PromptFormat = COURSE
+) -> Item:
     """An Item back from a hub row (`text` is a training or test prompt, `price` the price)."""
-    body = prompt.removeprefix(f"{QUESTION}\n\n")
-    text = body[: body.rindex(f"\n\n{PREFIX}")] if f"\n\n{PREFIX}" in body else body
-    return Item(title=text.split("\n", 1)[0], price=float(price), category=category, text=text)
-
-
-class TokenizerError(RuntimeError):
-    """A tokenizer could not be loaded; the message says what to do in one line."""
+    text = prompt_format.text_of(prompt)
+    return Item(
+        title=text.split("\n", 1)[0], price=float(price), category=category, text=text, prompt_format=prompt_format
+    )
 
 
 @lru_cache(maxsize=4)
@@ -130,11 +135,12 @@ def get_tokenizer(name: str):
     """Load a tokenizer once per process, from the hub or a local folder."""
     from transformers import AutoTokenizer
 
+    from helpers.hub import TOKENIZER_FILES, check_folder, explain
+
+    check_folder(name, TOKENIZER_FILES, "tokenizer", TokenizerError)
     try:
         return AutoTokenizer.from_pretrained(name)
-    except Exception as error:  # transformers raises OSError, ValueError, hub errors...
-        from helpers.hub import explain
-
+    except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
         raise TokenizerError(f"cannot load tokenizer {name!r}: {explain(error)}") from None
 
 
@@ -216,7 +222,7 @@ def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Ite
     if len(tokens) <= config.min_tokens:
         return "too_few_tokens"
     text = tokenizer.decode(tokens[: config.max_tokens])
-    if config.prefix in text:
+    if config.prompt.prefix in text:
         return "text_contains_prefix"  # the test prompt would give the answer away
     item = Item(
         title=title,
@@ -224,8 +230,7 @@ def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Ite
         category=category,
         text=text,
         details=details,
-        question=config.question,
-        prefix=config.prefix,
+        prompt_format=config.prompt,
     )
     item.token_count = len(tokenizer.encode(item.prompt, add_special_tokens=False))
     return item

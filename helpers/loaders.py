@@ -21,22 +21,49 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from helpers.errors import DataError
 from helpers.items import Item, ItemConfig, build_item
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
+ITEM_SUFFIXES = (".jsonl", ".json", ".gz", ".parquet")  # what a local items file is called
 
 # The categories of the data set's raw metadata.
 CATEGORIES = (
-    "All_Beauty", "Amazon_Fashion", "Appliances", "Arts_Crafts_and_Sewing", "Automotive",
-    "Baby_Products", "Beauty_and_Personal_Care", "Books", "CDs_and_Vinyl",
-    "Cell_Phones_and_Accessories", "Clothing_Shoes_and_Jewelry", "Digital_Music", "Electronics",
-    "Gift_Cards", "Grocery_and_Gourmet_Food", "Handmade_Products", "Health_and_Household",
-    "Health_and_Personal_Care", "Home_and_Kitchen", "Industrial_and_Scientific", "Kindle_Store",
-    "Magazine_Subscriptions", "Movies_and_TV", "Musical_Instruments", "Office_Products",
-    "Patio_Lawn_and_Garden", "Pet_Supplies", "Software", "Sports_and_Outdoors",
-    "Subscription_Boxes", "Tools_and_Home_Improvement", "Toys_and_Games", "Video_Games",
+    "All_Beauty",
+    "Amazon_Fashion",
+    "Appliances",
+    "Arts_Crafts_and_Sewing",
+    "Automotive",
+    "Baby_Products",
+    "Beauty_and_Personal_Care",
+    "Books",
+    "CDs_and_Vinyl",
+    "Cell_Phones_and_Accessories",
+    "Clothing_Shoes_and_Jewelry",
+    "Digital_Music",
+    "Electronics",
+    "Gift_Cards",
+    "Grocery_and_Gourmet_Food",
+    "Handmade_Products",
+    "Health_and_Household",
+    "Health_and_Personal_Care",
+    "Home_and_Kitchen",
+    "Industrial_and_Scientific",
+    "Kindle_Store",
+    "Magazine_Subscriptions",
+    "Movies_and_TV",
+    "Musical_Instruments",
+    "Office_Products",
+    "Patio_Lawn_and_Garden",
+    "Pet_Supplies",
+    "Software",
+    "Sports_and_Outdoors",
+    "Subscription_Boxes",
+    "Tools_and_Home_Improvement",
+    "Toys_and_Games",
+    "Video_Games",
     "Unknown",
-)  # fmt: skip
+)
 
 
 @dataclass
@@ -71,13 +98,7 @@ class SkipReport:
         total = sum(self.skipped.values())
         reasons = ", ".join(f"{name} {count:,}" for name, count in self.skipped.most_common())
         head = f"{self.source}: " if self.source else ""
-        return f"{head}read {self.read:,}, kept {self.kept:,}, skipped {total:,}" + (
-            f" ({reasons})" if reasons else ""
-        )
-
-
-class DataError(ValueError):
-    """A source that cannot be read at all: a missing file, an unknown category."""
+        return f"{head}read {self.read:,}, kept {self.kept:,}, skipped {total:,}" + (f" ({reasons})" if reasons else "")
 
 
 def resolve(source: str | Path) -> tuple[Path, str | None]:
@@ -213,9 +234,7 @@ def _consume(results, items: list[Item], report: SkipReport, bar) -> None:
         bar.update(read)
 
 
-def load_categories(
-    categories: list[str], config: LoadConfig | None = None
-) -> tuple[list[Item], SkipReport]:
+def load_categories(categories: list[str], config: LoadConfig | None = None) -> tuple[list[Item], SkipReport]:
     """Several categories (or files) in one list, with one combined report, printed per source."""
     items: list[Item] = []
     total = SkipReport(source="all")
@@ -227,18 +246,25 @@ def load_categories(
     return items, total
 
 
-def load_hub_items(dataset_id: str, split: str = "test") -> list[Item]:
-    """Items from a data set pushed by week 6 day 2 (`text`, `price`, optional `category`)."""
+def hub_rows(dataset_id: str, split: str):
+    """One split of a hub data set (or of a local folder in the hub's layout)."""
     from datasets import load_dataset
 
-    from helpers.items import item_from_prompt
-
+    if Path(dataset_id).suffix in ITEM_SUFFIXES:
+        raise DataError(f"no such file: {dataset_id}")
     try:
-        rows = load_dataset(dataset_id, split=split)
-    except Exception as error:  # hub, network and missing-split errors alike
+        return load_dataset(dataset_id, split=split)
+    except (OSError, ValueError) as error:  # not found, unreachable (ConnectionError), no such split
         from helpers.hub import explain
 
         raise DataError(f"cannot load data set {dataset_id!r} ({split}): {explain(error)}") from None
+
+
+def load_hub_items(dataset_id: str, split: str = "test") -> list[Item]:
+    """Items from a data set pushed by week 6 day 2 (`text`, `price`, optional `category`)."""
+    from helpers.items import item_from_prompt
+
+    rows = hub_rows(dataset_id, split)
     categories = rows["category"] if "category" in rows.column_names else ["Unknown"] * len(rows)
     return [item_from_prompt(t, p, c) for t, p, c in zip(rows["text"], rows["price"], categories)]
 

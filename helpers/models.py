@@ -1,7 +1,8 @@
 """The open base model: by hub id or local folder, quantised as asked, on the hardware found.
 
-Mixed precision follows the GPU: bf16 where it is supported (Ampere and later: A100, L4,
-H100), fp16 on older cards (the T4 in free Colab), fp32 on the CPU. 4-bit NF4 with double
+Mixed precision follows the GPU: bf16 on compute capability 8.0 and newer (Ampere and later:
+A100, L4, H100), fp16 on older cards (the T4 in free Colab), fp32 on the CPU. The capability
+decides, not `torch.cuda.is_bf16_supported()`, which says True on a T4 because it emulates bf16. 4-bit NF4 with double
 quantisation is the course's choice and the default; 8-bit and no quantisation are there to
 compare memory footprints (week 7, day 1).
 """
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BASE_MODEL = "meta-llama/Meta-Llama-3.1-8B"
+from helpers.errors import ConfigError, ModelAccessError
+from helpers.hub import TOKENIZER_FILES, check_folder
+from helpers.presets import BASE_MODEL
+
 QUANTIZATIONS = ("4bit", "8bit", "none")
 
 
@@ -34,17 +38,16 @@ class Hardware:
         return f"{self.name} ({self.device}, {precision})"
 
 
+BF16_CAPABILITY = (8, 0)  # Ampere: the first GPUs with bf16 in hardware
+
+
 def detect_hardware() -> Hardware:
     import torch
 
     if torch.cuda.is_available():
-        bf16 = torch.cuda.is_bf16_supported()
+        bf16 = torch.cuda.get_device_capability(0) >= BF16_CAPABILITY
         return Hardware("cuda", torch.cuda.get_device_name(0), bf16=bf16, fp16=not bf16)
     return Hardware("cpu", "CPU", bf16=False, fp16=False)
-
-
-class ModelAccessError(RuntimeError):
-    """A model that cannot be loaded; the message says why in one line."""
 
 
 def quantization_config(kind: str, hardware: Hardware):
@@ -52,7 +55,7 @@ def quantization_config(kind: str, hardware: Hardware):
     from transformers import BitsAndBytesConfig
 
     if kind not in QUANTIZATIONS:
-        raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, not {kind!r}")
+        raise ConfigError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, not {kind!r}")
     if kind == "4bit":
         return BitsAndBytesConfig(
             load_in_4bit=True,
@@ -65,43 +68,44 @@ def quantization_config(kind: str, hardware: Hardware):
     return None
 
 
-def _access_error(name: str, error: Exception) -> ModelAccessError:
+def _access_error(what: str, name: str, error: Exception) -> ModelAccessError:
     from helpers.hub import explain
 
-    return ModelAccessError(f"cannot load {name!r}: {explain(error)}")
+    return ModelAccessError(f"cannot load {what} {name!r}: {explain(error)}")
 
 
 def load_tokenizer(name: str, revision: str | None = None, padding_side: str = "right"):
     """The tokenizer, with a pad token (Llama has none: the end-of-text token stands in)."""
     from transformers import AutoTokenizer
 
+    check_folder(name, TOKENIZER_FILES, "tokenizer", ModelAccessError)
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, revision=revision)
-    except Exception as error:
-        raise _access_error(name, error) from None
+    except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
+        raise _access_error("tokenizer", name, error) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = padding_side
     return tokenizer
 
 
-def load_model(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None, hardware: Hardware | None = None):
+def load_model(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None):
     """The causal LM, quantised as asked, on the GPU when there is one."""
     from transformers import AutoModelForCausalLM
 
-    hardware = hardware or detect_hardware()
+    hardware = detect_hardware()
+    quantization = quantization_config(quantization, hardware)
+    check_folder(name, ("config.json",), "model", ModelAccessError)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             name,
             revision=revision,
-            quantization_config=quantization_config(quantization, hardware),
+            quantization_config=quantization,
             dtype=hardware.compute_dtype,
             device_map="auto" if hardware.device == "cuda" else "cpu",
         )
-    except (OSError, ValueError, EnvironmentError) as error:
-        if isinstance(error, ValueError) and "quantization" in str(error):
-            raise
-        raise _access_error(name, error) from None
+    except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
+        raise _access_error("model", name, error) from None
     return model
 
 

@@ -1,12 +1,26 @@
-"""Where the repository keeps things. Works from a clone, an editable install, or Colab."""
+"""Where the repository keeps things. Works from a clone, an editable install, or Colab.
+
+One rule for outputs: every stage writes under the results folder (`PRICER_RESULTS`, default
+`results/` in the repository) unless it is given an explicit path. The folder is read from the
+environment on every call, so a notebook may set it after importing helpers.
+"""
 
 import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-RESULTS = Path(os.environ.get("PRICER_RESULTS") or ROOT / "results")  # override: PRICER_RESULTS
 
 RAW_SAMPLE = DATA / "raw_cds_vinyl.jsonl"
 TRAIN_SAMPLE = DATA / "train.jsonl"
 TEST_SAMPLE = DATA / "test.jsonl"
+
+
+def results(*parts: str) -> Path:
+    """A path under the results folder."""
+    return Path(os.environ.get("PRICER_RESULTS") or ROOT / "results").joinpath(*parts)
+
+
+def leaderboard() -> Path:
+    """The leaderboard file that every week's scores go to."""
+    return results("leaderboard.csv")

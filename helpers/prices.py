@@ -11,8 +11,6 @@ import math
 import re
 from dataclasses import dataclass
 
-PREFIX = "Price is $"
-
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
 _MISSING = {"", "none", "null", "nan", "n/a", "na", "-", "—"}
 _RANGE = re.compile(r"\d\s*(?:-|–|—|to)\s*\$?\s*\d")
@@ -55,8 +53,9 @@ def parse_raw_price(value: object) -> RawPrice:
     return RawPrice(price)
 
 
-def extract_price(reply: str | None) -> float | None:
-    """The price a model wrote: the first number after "Price is $", else the first number.
+def extract_price(reply: str | None, prefix: str | None = None) -> float | None:
+    """The price a model wrote: the first number after `prefix` (when the reply holds it),
+    else the first number.
 
     Returns None when there is no number at all; callers count that as a failed reply rather
     than guessing $0 the way the course's version did.
@@ -64,8 +63,8 @@ def extract_price(reply: str | None) -> float | None:
     if not reply:
         return None
     text = reply
-    if PREFIX in text:
-        text = text.split(PREFIX, 1)[1]
+    if prefix and prefix in text:
+        text = text.split(prefix, 1)[1]
     match = _NUMBER.search(text)
     if match is None:
         return None

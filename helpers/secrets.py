@@ -7,7 +7,7 @@ import os
 from helpers import paths
 
 
-def get_secret(name: str, required: bool = False) -> str | None:
+def get_secret(name: str) -> str | None:
     """The value of `name`, looked up in the environment, then `.env`, then Colab."""
     value = os.environ.get(name)
     if not value:
@@ -18,10 +18,6 @@ def get_secret(name: str, required: bool = False) -> str | None:
                 value = dotenv_values(env_file).get(name) or value
     if not value:
         value = _colab_secret(name)
-    if not value and required:
-        raise RuntimeError(
-            f"{name} is not set: add it to the environment, a .env file, or Colab secrets"
-        )
     return value or None
 
 

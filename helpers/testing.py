@@ -12,16 +12,20 @@ per-category table, and a leaderboard file that collects every model of every we
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from helpers import paths
+from helpers.errors import DataError
 from helpers.items import Item
 
 GREEN = "\033[92m"
@@ -29,14 +33,42 @@ YELLOW = "\033[93m"
 RED = "\033[91m"
 RESET = "\033[0m"
 COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
-DEFAULT_SIZE = 250
-LEADERBOARD = paths.RESULTS / "leaderboard.csv"
+TEST_SIZE = 250  # the course scores the first 250 test items
+DEFAULT_BATCH = 32  # items per predict_batch call, for a batched predictor that names no size
+BUNDLED_SAMPLE = "bundled-sample"
 LEADERBOARD_FIELDS = [
-    "model", "dataset", "n", "average_error", "rmsle", "hit_rate", "failures",
-    "error_ci_low", "error_ci_high", "when",
-]  # fmt: skip
+    "model",
+    "dataset",
+    "n",
+    "average_error",
+    "rmsle",
+    "hit_rate",
+    "failures",
+    "error_ci_low",
+    "error_ci_high",
+    "when",
+]
 
 Predictor = Callable[[Item], "float | None"]
+
+
+def _digest(items: Sequence[Item]) -> str:
+    text = json.dumps([[item.test_prompt(), item.price] for item in items], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _bundled_digest() -> str:
+    from helpers.loaders import load_items
+
+    return _digest(load_items(paths.TEST_SAMPLE)[0])
+
+
+def dataset_key(items: Sequence[Item]) -> str:
+    """The leaderboard key of a test set, from its content: the same items give the same key
+    whether they were read from a file, from the hub, in a notebook or on the command line."""
+    digest = _digest(items)
+    return BUNDLED_SAMPLE if digest == _bundled_digest() else f"testset-{digest[:10]}"
 
 
 def color_for(error: float, truth: float) -> str:
@@ -67,6 +99,7 @@ class TestResult:
     __test__ = False  # not a pytest class
 
     title: str
+    dataset: str = ""  # the test set's leaderboard key
     truths: list[float] = field(default_factory=list)
     guesses: list[float] = field(default_factory=list)
     failures: list[bool] = field(default_factory=list)
@@ -116,10 +149,7 @@ class TestResult:
 
     @property
     def headline(self) -> str:
-        return (
-            f"{self.title} Error=${self.average_error:,.2f} RMSLE={self.rmsle:,.2f} "
-            f"Hits={self.hit_rate:.1f}%"
-        )
+        return f"{self.title} Error=${self.average_error:,.2f} RMSLE={self.rmsle:,.2f} Hits={self.hit_rate:.1f}%"
 
     def by_category(self):
         """Average error, hit rate and count per category, worst first."""
@@ -157,6 +187,7 @@ class TestResult:
         low, high = self.error_interval()
         return {
             "model": self.title,
+            "dataset": self.dataset,
             "n": self.n,
             "average_error": round(self.average_error, 4),
             "rmsle": round(self.rmsle, 4),
@@ -173,7 +204,13 @@ class TestResult:
 
 
 class Tester:
-    """Run a predictor over the first `size` items and score it: `Tester.test(fn, items)`."""
+    """Run a predictor over the first `size` items and score it: `Tester.test(fn, items)`.
+
+    A predictor is any callable `item -> price`. One that does better in bulk (a GPU batch,
+    concurrent API calls) also offers `predict_batch(items) -> list[price | None]` and, if it
+    likes, a `batch_size`; the Tester then asks for a batch at a time, with a progress bar.
+    Either way the answers are scored in item order, so the two forms give the same result.
+    """
 
     __test__ = False  # not a pytest class
 
@@ -182,23 +219,41 @@ class Tester:
         predictor: Predictor,
         data: Sequence[Item],
         title: str | None = None,
-        size: int = DEFAULT_SIZE,
+        size: int = TEST_SIZE,
         verbose: bool = True,
-        progress: bool = False,
+        progress: bool | None = None,
     ):
         if not data:
-            raise ValueError("the Tester needs at least one item")
+            raise DataError("the Tester needs at least one item")
         self.predictor = predictor
         self.data = data
         self.title = title or getattr(predictor, "__name__", "model").replace("_", " ").title()
         self.size = min(size, len(data))
         self.verbose = verbose
-        self.progress = progress
-        self.result = TestResult(self.title)
+        batched = hasattr(predictor, "predict_batch")
+        self.progress = batched if progress is None else progress  # None: a bar for batched predictors
+        self.result = TestResult(self.title, dataset=dataset_key(data))
 
-    def run_datapoint(self, i: int) -> None:
+    def batches(self) -> Iterator[tuple[int, list[float | None]]]:
+        """(index of the first item, the predictor's answers) for each batch, in order."""
+        items = list(self.data[: self.size])
+        predict_batch = getattr(self.predictor, "predict_batch", None)
+        if predict_batch is None:
+            for i, item in enumerate(items):
+                yield i, [self.predictor(item)]
+            return
+        step = max(1, int(getattr(self.predictor, "batch_size", DEFAULT_BATCH)))
+        for start in range(0, len(items), step):
+            chunk = items[start : start + step]
+            answers = list(predict_batch(chunk))
+            if len(answers) != len(chunk):
+                raise RuntimeError(f"{self.title}: predict_batch gave {len(answers)} answers for {len(chunk)} items")
+            yield start, answers
+
+    def score(self, i: int, answer: Any) -> None:
+        """Add item i's answer to the result; print its coloured line when verbose."""
         item = self.data[i]
-        guess = _usable(self.predictor(item))
+        guess = _usable(answer)
         failed = guess is None
         guess = 0.0 if guess is None else guess
         truth = item.price
@@ -222,8 +277,11 @@ class Tester:
     def run(self) -> TestResult:
         from tqdm.auto import tqdm
 
-        for i in tqdm(range(self.size), desc=self.title, disable=not self.progress or self.verbose):
-            self.run_datapoint(i)
+        with tqdm(total=self.size, desc=self.title, disable=not self.progress) as bar:
+            for start, answers in self.batches():
+                for offset, answer in enumerate(answers):
+                    self.score(start + offset, answer)
+                bar.update(len(answers))
         if self.verbose:
             print(self.result.summary())
         return self.result
@@ -248,12 +306,13 @@ def _show(figure) -> None:
         display(figure)
 
 
-def record(result: TestResult, dataset: str, path: str | Path = LEADERBOARD) -> Path:
-    """Add or replace the row for (model, dataset) in the leaderboard CSV."""
-    path = Path(path)
+def record(result: TestResult, path: str | Path | None = None) -> Path:
+    """Add or replace the row for (model, data set) in the leaderboard CSV."""
+    path = Path(path or paths.leaderboard())
     rows = read_leaderboard(path)
-    row = {**result.to_dict(), "dataset": dataset, "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    rows = [r for r in rows if (r["model"], r["dataset"]) != (row["model"], dataset)] + [row]
+    row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    key = (row["model"], row["dataset"])
+    rows = [r for r in rows if (r["model"], r["dataset"]) != key] + [row]
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS, extrasaction="ignore")
@@ -262,15 +321,15 @@ def record(result: TestResult, dataset: str, path: str | Path = LEADERBOARD) -> 
     return path
 
 
-def read_leaderboard(path: str | Path = LEADERBOARD) -> list[dict[str, Any]]:
-    path = Path(path)
+def read_leaderboard(path: str | Path | None = None) -> list[dict[str, Any]]:
+    path = Path(path or paths.leaderboard())
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
-def leaderboard(path: str | Path = LEADERBOARD, dataset: str | None = None):
+def leaderboard(path: str | Path | None = None, dataset: str | None = None):
     """The leaderboard as a DataFrame, best average error first."""
     import pandas as pd
 

@@ -49,10 +49,9 @@ def _corpus() -> list[str]:
                 for line in handle:
                     row = json.loads(line)
                     texts.append(row["text"])
-    from helpers.items import QUESTION
-    from helpers.prices import PREFIX
+    from helpers.prompts import COURSE
 
-    texts.append(f"{QUESTION}\n\n{PREFIX}")
+    texts.append(f"{COURSE.question}\n\n{COURSE.prefix}")
     numbers = [str(n) for n in range(10)] + [f"{n:02d}" for n in range(100)]
     numbers += [f"{n:03d}" for n in range(1000)] + [str(n) for n in range(1000)]
     # Repeated so their merges outrank everything in the text.

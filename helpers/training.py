@@ -18,10 +18,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpers import paths
-from helpers.models import BASE_MODEL, Hardware, detect_hardware
-from helpers.prices import PREFIX
+from helpers.errors import ConfigError
+from helpers.models import Hardware, detect_hardware
+from helpers.presets import BASE_MODEL
+from helpers.prompts import COURSE, PromptFormat
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 
 def _run_name() -> str:
@@ -65,29 +71,35 @@ class TrainConfig:
 
     @property
     def output_dir(self) -> str:
-        return self.output or str(paths.RESULTS / f"{self.project}-{self.run_name}")
+        return self.output or str(paths.results(f"{self.project}-{self.run_name}"))
+
+    @classmethod
+    def pipeline_check(cls, **fields) -> TrainConfig:
+        """A few quick steps on a tiny random model: proves the plumbing, teaches nothing.
+        The tiny tokenizer makes longer prompts than Llama's, and a random model needs a push."""
+        settings = dict(max_steps=30, max_length=320, learning_rate=1e-2, wandb=False, logging_steps=5, save_steps=1000)
+        return cls(**{**settings, **fields})
 
 
-def split_prompt(text: str) -> tuple[str, str]:
-    """A full training prompt cut into (prompt ending in "Price is $", completion)."""
-    cut = text.rindex(PREFIX) + len(PREFIX)
-    return text[:cut], text[cut:]
+def rows_from_items(items) -> Dataset:
+    """{"prompt", "completion"} rows: the test prompt, and the price the loss falls on."""
+    from datasets import Dataset
+
+    return Dataset.from_dict({"prompt": [i.test_prompt() for i in items], "completion": [i.completion for i in items]})
 
 
-def training_rows(source: str):
-    """A `datasets.Dataset` of {"prompt", "completion"} rows from an items file or the hub."""
-    from datasets import Dataset, load_dataset
+def training_rows(source: str, prompt_format: PromptFormat = COURSE):
+    """A `datasets.Dataset` of {"prompt", "completion"} rows from an items file or the hub
+    (a data set whose `text` column holds training prompts written in `prompt_format`)."""
+    from helpers.loaders import hub_rows, load_items
 
-    if Path(source).exists():
-        from helpers.loaders import load_items
-
-        items, _ = load_items(source)
-        return Dataset.from_dict(
-            {"prompt": [i.test_prompt() for i in items], "completion": [i.completion for i in items]}
-        )
-    data = load_dataset(source, split="train")
-    return data.map(lambda row: dict(zip(("prompt", "completion"), split_prompt(row["text"]))),
-                    remove_columns=data.column_names)  # fmt: skip
+    if Path(source).is_file():
+        return rows_from_items(load_items(source)[0])
+    data = hub_rows(source, "train")
+    return data.map(
+        lambda row: dict(zip(("prompt", "completion"), prompt_format.split(row["text"]))),
+        remove_columns=data.column_names,
+    )
 
 
 def lora_config(config: TrainConfig):
@@ -205,13 +217,16 @@ def check_lengths(dataset, tokenizer, max_length: int) -> int:
     ]
     too_long = sum(length > max_length for length in lengths)
     if too_long == len(lengths):
-        raise ValueError(
+        raise ConfigError(
             f"every one of {len(lengths)} rows is longer than max_length={max_length} tokens "
             f"(shortest {min(lengths)}): raise max_length"
         )
     if too_long:
-        print(f"{too_long} of {len(lengths)} rows are longer than max_length={max_length} tokens: "
-              f"trl truncates them, and drops those whose price is cut off", flush=True)  # fmt: skip
+        print(
+            f"{too_long} of {len(lengths)} rows are longer than max_length={max_length} tokens: "
+            f"trl truncates them, and drops those whose price is cut off",
+            flush=True,
+        )
     return too_long
 
 
@@ -234,7 +249,9 @@ def train(config: TrainConfig, dataset=None, callbacks=None):
     trainer = build_trainer(config, dataset, callbacks)
     checkpoint = last_checkpoint(config.output_dir) if config.resume else None
     if config.resume:
-        print(f"Resuming from {checkpoint}" if checkpoint else "No checkpoint to resume from: starting afresh", flush=True)
+        print(
+            f"Resuming from {checkpoint}" if checkpoint else "No checkpoint to resume from: starting afresh", flush=True
+        )
     trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(config.output_dir)
     if config.push:

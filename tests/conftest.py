@@ -76,12 +76,17 @@ def raw_record() -> dict:
     }
 
 
-def write_jsonl(path: Path, rows: list) -> Path:
-    """Rows as JSON lines; a bytes row is written exactly as given (for broken lines)."""
-    with open(path, "wb") as handle:
-        for row in rows:
-            handle.write(row if isinstance(row, bytes) else json.dumps(row).encode() + b"\n")
-    return path
+@pytest.fixture
+def write_jsonl():
+    """write_jsonl(path, rows): rows as JSON lines; a bytes row is written exactly as given."""
+
+    def write(path: Path, rows: list) -> Path:
+        with open(path, "wb") as handle:
+            for row in rows:
+                handle.write(row if isinstance(row, bytes) else json.dumps(row).encode() + b"\n")
+        return path
+
+    return write
 
 
 @pytest.fixture(scope="session")

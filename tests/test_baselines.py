@@ -3,6 +3,7 @@ import math
 import pytest
 
 from helpers.baselines import BASELINES, BaselineConfig, fit_baselines, get_rank, get_weight, is_top_electronics_brand
+from helpers.errors import ConfigError
 from helpers.items import Item
 from helpers.testing import Tester
 
@@ -25,9 +26,15 @@ def with_details(**details) -> Item:
 
 @pytest.mark.parametrize(
     "text, pounds",
-    [("2.5 Pounds", 2.5), ("8 ounces", 0.5), ("453.592 Grams", 1.0), ("1 Kilograms", 2.20462),
-     ("150 hundredths pounds", 1.5), ("1,200 Grams", 2.6455)],
-)  # fmt: skip
+    [
+        ("2.5 Pounds", 2.5),
+        ("8 ounces", 0.5),
+        ("453.592 Grams", 1.0),
+        ("1 Kilograms", 2.20462),
+        ("150 hundredths pounds", 1.5),
+        ("1,200 Grams", 2.6455),
+    ],
+)
 def test_item_weight_is_read_in_pounds(text, pounds):
     assert get_weight(with_details(**{"Item Weight": text})) == pytest.approx(pounds, rel=1e-3)
 
@@ -87,5 +94,5 @@ def test_learnt_baselines_beat_random(predictors, bundled_test):
 
 
 def test_unknown_baseline_name_is_refused(small_train):
-    with pytest.raises(ValueError, match="unknown baseline 'gpt5'"):
+    with pytest.raises(ConfigError, match="unknown baseline 'gpt5'"):
         fit_baselines(small_train, BaselineConfig(models=["gpt5"]))

@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from helpers import paths
-from tests.conftest import write_jsonl
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -29,7 +28,7 @@ def test_curate_prints_a_json_summary_as_its_last_line(tmp_path, tiny_dir):
     assert len(out.read_text().splitlines()) == summary["kept"]
 
 
-def test_curate_reads_gzip_and_names_a_missing_file(tmp_path, tiny_dir, raw_record):
+def test_curate_reads_gzip_and_names_a_missing_file(tmp_path, tiny_dir, raw_record, write_jsonl):
     import gzip
 
     plain = write_jsonl(tmp_path / "raw.jsonl", [raw_record, b"garbage\n"])
@@ -50,12 +49,31 @@ def test_an_unknown_category_is_one_line(tiny_dir):
 
 def test_baselines_print_one_json_line_per_model(tmp_path):
     board = tmp_path / "board.csv"
-    run = cli("baselines", "--train", str(paths.TRAIN_SAMPLE), "--test", str(paths.TEST_SAMPLE),
-              "--json", "--forest-trees", "5", "--size", "100", "--leaderboard", str(board))  # fmt: skip
+    run = cli(
+        "baselines",
+        "--train",
+        str(paths.TRAIN_SAMPLE),
+        "--test",
+        str(paths.TEST_SAMPLE),
+        "--json",
+        "--forest-trees",
+        "5",
+        "--size",
+        "100",
+        "--leaderboard",
+        str(board),
+    )
     rows = [json.loads(line) for line in run.stdout.strip().splitlines()]
     assert [row["model"] for row in rows] == [
-        "random", "constant", "features_lr", "bow_lr", "word2vec_lr", "word2vec_svr", "word2vec_forest", "tfidf_ridge",
-    ]  # fmt: skip
+        "random",
+        "constant",
+        "features_lr",
+        "bow_lr",
+        "word2vec_lr",
+        "word2vec_svr",
+        "word2vec_forest",
+        "tfidf_ridge",
+    ]
     for row in rows:
         assert {"model", "n", "average_error", "rmsle", "hit_rate"} <= set(row) and row["n"] == 100
     best = min(rows, key=lambda row: row["average_error"])
@@ -65,8 +83,19 @@ def test_baselines_print_one_json_line_per_model(tmp_path):
 
 
 def test_split_balances_and_splits(tmp_path):
-    run = cli("split", "--items", str(paths.TRAIN_SAMPLE), "--train-size", "100", "--test-size", "50",
-              "--train-out", str(tmp_path / "tr.jsonl"), "--test-out", str(tmp_path / "te.jsonl"))  # fmt: skip
+    run = cli(
+        "split",
+        "--items",
+        str(paths.TRAIN_SAMPLE),
+        "--train-size",
+        "100",
+        "--test-size",
+        "50",
+        "--train-out",
+        str(tmp_path / "tr.jsonl"),
+        "--test-out",
+        str(tmp_path / "te.jsonl"),
+    )
     assert json.loads(run.stdout) == {"items": 2973, "train": 100, "test": 50}
     assert len((tmp_path / "te.jsonl").read_text().splitlines()) == 50
 
@@ -74,18 +103,30 @@ def test_split_balances_and_splits(tmp_path):
 def test_evaluate_scores_a_predictions_csv(tmp_path):
     csv_path = tmp_path / "guesses.csv"
     csv_path.write_text("title,price\n" + "x,100\n" * 10)
-    run = cli("evaluate", "--predictions", str(csv_path), "--size", "10", "--model", "hundred",
-              "--json", "--leaderboard", str(tmp_path / "b.csv"))  # fmt: skip
+    run = cli(
+        "evaluate",
+        "--predictions",
+        str(csv_path),
+        "--size",
+        "10",
+        "--model",
+        "hundred",
+        "--json",
+        "--leaderboard",
+        str(tmp_path / "b.csv"),
+    )
     row = json.loads(run.stdout)
     assert row["model"] == "hundred" and row["n"] == 10 and row["failures"] == 0
 
 
 @pytest.mark.parametrize(
     "content, message",
-    [("title,price\nx,100\nx,lots\n", "line 3: 'lots' is not a price"),
-     ("title,guess\nx,1\n", "needs a 'price' column"),
-     ("title,price\nx,1\n", "1 rows, but 10 test items are scored")],
-)  # fmt: skip
+    [
+        ("title,price\nx,100\nx,lots\n", "line 3: 'lots' is not a price"),
+        ("title,guess\nx,1\n", "needs a 'price' column"),
+        ("title,price\nx,1\n", "1 rows, but 10 test items are scored"),
+    ],
+)
 def test_evaluate_names_the_bad_row(tmp_path, content, message):
     csv_path = tmp_path / "guesses.csv"
     csv_path.write_text(content)
@@ -98,15 +139,35 @@ def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
 
     with FakeOpenAI() as server:
         env = {**ENV, "OPENAI_API_KEY": server.api_key}
-        args = [sys.executable, "-m", "helpers", "frontier", "--model", "gpt-4o-mini", "--base-url", server.url,
-                "--size", "20", "--cache", str(tmp_path / "c.sqlite"), "--json", "--leaderboard", str(tmp_path / "b.csv")]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "helpers",
+            "frontier",
+            "--model",
+            "gpt-4o-mini",
+            "--base-url",
+            server.url,
+            "--size",
+            "20",
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+            "--json",
+            "--leaderboard",
+            str(tmp_path / "b.csv"),
+        ]
         first = subprocess.run(args, capture_output=True, text=True, env=env)
         second = subprocess.run(args, capture_output=True, text=True, env=env)
         assert len(server.chat_requests()) == 20
     assert first.returncode == 0, first.stderr[-2000:]
     one, two = json.loads(first.stdout), json.loads(second.stdout)
     assert {k: one[k] for k in ("model", "n", "calls", "cached", "failures")} == {
-        "model": "gpt-4o-mini", "n": 20, "calls": 20, "cached": 0, "failures": 0}  # fmt: skip
+        "model": "gpt-4o-mini",
+        "n": 20,
+        "calls": 20,
+        "cached": 0,
+        "failures": 0,
+    }
     assert (two["calls"], two["cached"]) == (0, 20)
     assert two["average_error"] == one["average_error"] and {"rmsle", "hit_rate"} <= set(two)
 
@@ -116,8 +177,23 @@ def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
 
     with FakeOpenAI() as server:
         env = {**ENV, "OPENAI_API_KEY": "bad-key-do-not-print-123456"}
-        run = subprocess.run([sys.executable, "-m", "helpers", "frontier", "--base-url", server.url, "--size", "5",
-                              "--cache", str(tmp_path / "c.sqlite")], capture_output=True, text=True, env=env)  # fmt: skip
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers",
+                "frontier",
+                "--base-url",
+                server.url,
+                "--size",
+                "5",
+                "--cache",
+                str(tmp_path / "c.sqlite"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
     assert run.returncode == 2
     assert "bad-key-do-not" not in run.stdout + run.stderr
     assert run.stderr.strip().splitlines()[-1].startswith("error: authentication failed at http://127.0.0.1:")
@@ -125,8 +201,13 @@ def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
 
 def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path):
     env = {k: v for k, v in ENV.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    run = subprocess.run([sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), "--forest-trees", "5"],
-                         capture_output=True, text=True, env=env, cwd=tmp_path)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), "--forest-trees", "5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Leaderboard (bundled sample" in run.stdout
     assert "Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured" in run.stdout
@@ -139,12 +220,21 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained_adapter(tmp_path_factory):
-    """`python -m helpers tiny`, then `train`, as a learner would run them."""
+    """`python -m helpers tiny`, then `train` with the pipeline check's flags, as the main job runs them."""
+    from helpers.config import as_flags
+    from helpers.training import TrainConfig
+
     work = tmp_path_factory.mktemp("week7")
     cli("tiny", "--output", str(work / "tiny"))
-    run = cli("train", "--train", str(paths.TRAIN_SAMPLE), "--base-model", str(work / "tiny"), "--output",
-              str(work / "adapter"), "--max-steps", "4", "--save-steps", "2", "--max-length", "320",
-              "--learning-rate", "1e-2", "--batch-size", "2", "--logging-steps", "1", "--no-wandb")  # fmt: skip
+    config = TrainConfig.pipeline_check(
+        base_model=str(work / "tiny"),
+        output=str(work / "adapter"),
+        max_steps=4,
+        save_steps=2,
+        batch_size=2,
+        logging_steps=1,
+    )
+    run = cli("train", *as_flags(config))
     return work, json.loads(run.stdout.strip().splitlines()[-1])
 
 
@@ -157,8 +247,25 @@ def test_train_saves_an_adapter_and_reports_its_losses(trained_adapter):
 
 
 def predict(*args, env=None) -> dict:
-    run = subprocess.run([sys.executable, "-m", "helpers", "predict", "--test", str(paths.TEST_SAMPLE), "--size", "6",
-                          "--batch-size", "3", "--json", *args], capture_output=True, text=True, env=env or ENV)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers",
+            "predict",
+            "--test",
+            str(paths.TEST_SAMPLE),
+            "--size",
+            "6",
+            "--batch-size",
+            "3",
+            "--json",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env or ENV,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -167,7 +274,9 @@ def test_predict_prints_one_json_line(trained_adapter, tmp_path):
     work, _ = trained_adapter
     board = str(tmp_path / "b.csv")
     for extra in ([], ["--improved"]):
-        row = predict("--base-model", str(work / "tiny"), "--adapter", str(work / "adapter"), "--leaderboard", board, *extra)
+        row = predict(
+            "--base-model", str(work / "tiny"), "--adapter", str(work / "adapter"), "--leaderboard", board, *extra
+        )
         assert {"model", "n", "average_error", "rmsle", "hit_rate", "failures"} <= set(row) and row["n"] == 6
     assert len(open(board).read().splitlines()) == 3
 
@@ -195,7 +304,35 @@ def test_predict_loads_an_adapter_revision_from_the_hub_cache(trained_adapter, t
 
 
 def test_predict_with_a_missing_model_is_one_line(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "helpers", "predict", "--base-model", str(tmp_path / "nothing"),
-                          "--size", "2"], capture_output=True, text=True, env=ENV)  # fmt: skip
-    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
-    assert run.stderr.startswith(f"error: cannot load '{tmp_path / 'nothing'}'")
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "predict", "--base-model", str(tmp_path / "nothing"), "--size", "2"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert run.returncode == 2
+    assert run.stderr == f"error: cannot load tokenizer '{tmp_path / 'nothing'}': no such folder\n"
+
+
+def test_the_users_mistake_is_one_line_and_exit_status_2(monkeypatch, capsys):
+    from helpers import __main__ as cli_module
+    from helpers.errors import DataError
+
+    def mistaken(args):
+        raise DataError("no such file: prices.csv")
+
+    monkeypatch.setattr(cli_module, "run_leaderboard", mistaken)
+    with pytest.raises(SystemExit) as exit:
+        cli_module.main(["leaderboard"])
+    assert exit.value.code == 2 and capsys.readouterr().err == "error: no such file: prices.csv\n"
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    from helpers import __main__ as cli_module
+
+    def buggy(args):
+        raise ValueError("a bug inside a library")
+
+    monkeypatch.setattr(cli_module, "run_leaderboard", buggy)
+    with pytest.raises(ValueError, match="a bug inside a library"):
+        cli_module.main(["leaderboard"])

@@ -80,8 +80,8 @@ def test_a_pushed_dataset_dict_loads_back_as_items(tmp_path, bundled_test):
     from helpers.loaders import load_hub_items
 
     data = to_dataset_dict(bundled_test[:5], bundled_test[5:9])
-    for split in ("train", "test"):
-        data[split].to_parquet(str(tmp_path / f"{split}.parquet"))
+    for name in ("train", "test"):
+        data[name].to_parquet(str(tmp_path / f"{name}.parquet"))
     items = load_hub_items(str(tmp_path), split="test")
     assert [i.test_prompt() for i in items] == [i.test_prompt() for i in bundled_test[5:9]]
     assert [i.price for i in items] == [i.price for i in bundled_test[5:9]]

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+from helpers.errors import DataError
 from helpers.fake_openai import FakeOpenAI
 from helpers.finetune_openai import FineTuneConfig, FineTuner, JobState, chat_example, check_jsonl, write_jsonl
-from helpers.frontier import FrontierConfig, evaluate
+from helpers.frontier import FrontierConfig, FrontierPricer
+from helpers.testing import Tester
 
 
 @pytest.fixture
@@ -16,8 +18,9 @@ def server():
 
 
 def tuner_for(server, tmp_path, lines: list[str] | None = None, **overrides) -> FineTuner:
-    config = FineTuneConfig(base_url=server.url, api_key=server.api_key, workdir=str(tmp_path / "ft"),
-                            poll_seconds=0.01, **overrides)  # fmt: skip
+    config = FineTuneConfig(
+        base_url=server.url, api_key=server.api_key, workdir=str(tmp_path / "ft"), poll_seconds=0.01, **overrides
+    )
     return FineTuner(config, printer=(lines.append if lines is not None else lambda line: None))
 
 
@@ -46,7 +49,7 @@ def test_the_check_names_each_bad_line(tmp_path, bundled_train):
 
 
 def test_the_course_split_needs_enough_items(server, tmp_path, bundled_train):
-    with pytest.raises(ValueError, match="need 250 training items, have 100"):
+    with pytest.raises(DataError, match="need 250 training items, have 100"):
         tuner_for(server, tmp_path).write_files(bundled_train[:100])
 
 
@@ -63,10 +66,10 @@ def test_fine_tune_from_jsonl_to_a_model_the_tester_evaluates(server, tmp_path, 
     assert uploaded == {"train.jsonl": 200, "validation.jsonl": 50}
     assert any("New fine-tuned model created" in line for line in lines)
     assert lines[-1] == f"Job ftjob-0001 succeeded: {state.fine_tuned_model}"
-    config = FrontierConfig(model=state.fine_tuned_model, base_url=server.url, api_key=server.api_key,
-                            cache=None, progress=False)  # fmt: skip
-    result, stats = evaluate(bundled_test, config, size=20)
-    assert result.n == 20 and stats.calls == 20
+    config = FrontierConfig(model=state.fine_tuned_model, base_url=server.url, api_key=server.api_key, cache=None)
+    pricer = FrontierPricer(config)
+    result = Tester(pricer, bundled_test, size=20, verbose=False).run()
+    assert result.n == 20 and pricer.stats.calls == 20
     sent = json.loads(server.chat_requests()[-1]["body"])
     assert sent["model"] == state.fine_tuned_model
 
@@ -88,8 +91,9 @@ def test_following_resumes_after_a_restart_without_repeating_events(server, tmp_
 def test_a_bad_key_fails_the_upload_in_one_line(server, tmp_path, bundled_train):
     from helpers.frontier import FrontierAuthError
 
-    tuner = FineTuner(FineTuneConfig(base_url=server.url, api_key="nope-nope-nope", workdir=str(tmp_path)),
-                      printer=lambda line: None)  # fmt: skip
+    tuner = FineTuner(
+        FineTuneConfig(base_url=server.url, api_key="nope-nope-nope", workdir=str(tmp_path)), printer=lambda line: None
+    )
     path = write_jsonl(bundled_train[:3], tmp_path / "t.jsonl")
     with pytest.raises(FrontierAuthError) as error:
         tuner.upload(path)

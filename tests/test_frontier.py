@@ -6,8 +6,9 @@ import logging
 import pytest
 
 from helpers.fake_openai import FakeOpenAI, Fault
-from helpers.frontier import FrontierAuthError, FrontierConfig, FrontierPricer, evaluate, messages_for
+from helpers.frontier import FrontierAuthError, FrontierConfig, FrontierPricer
 from helpers.items import Item
+from helpers.testing import Tester
 
 
 @pytest.fixture
@@ -23,10 +24,20 @@ def items(bundled_test) -> list[Item]:
 
 def config_for(server, tmp_path, **overrides) -> FrontierConfig:
     values = dict(
-        base_url=server.url, api_key=server.api_key, cache=str(tmp_path / "cache.sqlite"),
-        concurrency=3, max_retries=3, timeout=5.0, progress=False,
-    )  # fmt: skip
+        base_url=server.url,
+        api_key=server.api_key,
+        cache=str(tmp_path / "cache.sqlite"),
+        concurrency=3,
+        max_retries=3,
+        timeout=5.0,
+    )
     return FrontierConfig(**{**values, **overrides})
+
+
+def evaluate(items, config: FrontierConfig, size: int):
+    """What the notebooks and the command line do: the pricer through the Tester."""
+    pricer = FrontierPricer(config)
+    return Tester(pricer, items, size=size, verbose=False).run(), pricer.stats
 
 
 def test_the_course_prompt_goes_over_the_wire_exactly(server, tmp_path, items):
@@ -34,11 +45,14 @@ def test_the_course_prompt_goes_over_the_wire_exactly(server, tmp_path, items):
     sent = json.loads(server.chat_requests()[0]["body"])
     assert sent["model"] == "gpt-4o-mini" and sent["max_tokens"] == 5 and sent["seed"] == 42
     system, user, assistant = sent["messages"]
-    assert system == {"role": "system", "content": "You estimate prices of items. Reply only with the price, no explanation"}
+    assert system == {
+        "role": "system",
+        "content": "You estimate prices of items. Reply only with the price, no explanation",
+    }
     assert user["role"] == "user"
     assert user["content"] == f"How much does this cost?\n\n{items[0].text}"
     assert assistant == {"role": "assistant", "content": "Price is $"}
-    assert sent["messages"] == messages_for(items[0])
+    assert sent["messages"] == items[0].messages()
 
 
 @pytest.mark.parametrize(
@@ -92,9 +106,9 @@ def test_a_second_evaluation_is_served_from_the_cache(server, tmp_path, items):
 def test_an_interrupted_evaluation_resumes_with_only_what_is_missing(server, tmp_path, items):
     config = config_for(server, tmp_path, concurrency=1)
     wrong = FrontierConfig(**{**config.__dict__, "api_key": "wrong-key-123"})
-    FrontierPricer(config).prefetch(items[:4])  # the first run got this far...
+    FrontierPricer(config).predict_batch(items[:4])  # the first run got this far...
     with pytest.raises(FrontierAuthError):
-        FrontierPricer(wrong).prefetch(items)  # ...then stopped (here: a revoked key)
+        FrontierPricer(wrong).predict_batch(items)  # ...then stopped (here: a revoked key)
     before = len(server.chat_requests())
     result, stats = evaluate(items, config, size=10)
     assert stats.cached == 4 and stats.calls == 6
@@ -105,9 +119,8 @@ def test_an_interrupted_evaluation_resumes_with_only_what_is_missing(server, tmp
 def test_a_bad_key_stops_at_once_and_never_shows_the_key(server, tmp_path, items, caplog):
     secret = "very-secret-key-ABCDEFGHIJKLMNOP"
     caplog.set_level(logging.DEBUG)
-    pricer = FrontierPricer(config_for(server, tmp_path, api_key=secret))
     with pytest.raises(FrontierAuthError) as error:
-        evaluate(items, pricer.config, size=10)
+        evaluate(items, config_for(server, tmp_path, api_key=secret), size=10)
     message = str(error.value)
     assert message.startswith("authentication failed at http://127.0.0.1:") and "\n" not in message
     assert secret not in message and error.value.__cause__ is None and error.value.__context__ is None

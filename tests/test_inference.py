@@ -2,12 +2,18 @@
 
 import pytest
 import torch
-from datasets import Dataset
 
-from helpers.inference import InferenceConfig, Predictors, generate_replies, load_for_inference, next_token_logits, weighted_price
+from helpers.inference import (
+    InferenceConfig,
+    Predictors,
+    generate_replies,
+    load_for_inference,
+    next_token_logits,
+    weighted_price,
+)
 from helpers.models import load_tokenizer
 from helpers.testing import Tester
-from helpers.training import TrainConfig, train
+from helpers.training import TrainConfig, rows_from_items, train
 
 
 @pytest.fixture(scope="module")
@@ -15,10 +21,10 @@ def adapter(tiny_model_dir, tmp_path_factory, bundled_train):
     """A LoRA adapter trained for a few steps, with one intermediate checkpoint."""
     output = tmp_path_factory.mktemp("adapter")
     items = bundled_train[:4]
-    rows = Dataset.from_dict({"prompt": [i.test_prompt() for i in items], "completion": [i.completion for i in items]})
-    config = TrainConfig(base_model=str(tiny_model_dir), output=str(output), max_steps=8, save_steps=4, max_length=320,
-                         lora_r=8, lora_alpha=16, learning_rate=1e-2, warmup_ratio=0.0, wandb=False)  # fmt: skip
-    trainer = train(config, rows)
+    config = TrainConfig.pipeline_check(
+        base_model=str(tiny_model_dir), output=str(output), max_steps=8, save_steps=4, lora_r=8, lora_alpha=16
+    )
+    trainer = train(config, rows_from_items(items))
     prompts = [i.test_prompt() for i in items]
     trainer.model.eval()  # no LoRA dropout when comparing
     # trl trains QLoRA adapters in bf16; peft loads them back as fp32. Same weights, so compare in fp32.
@@ -51,7 +57,7 @@ def test_a_checkpoint_loads_as_an_earlier_revision(tiny_model_dir, adapter, load
 
 
 def test_a_missing_adapter_is_a_one_line_error(tiny_model_dir, tmp_path):
-    from helpers.models import ModelAccessError
+    from helpers.errors import ModelAccessError
 
     with pytest.raises(ModelAccessError) as error:
         load_for_inference(InferenceConfig(base_model=str(tiny_model_dir), adapter=str(tmp_path / "none")))
@@ -74,8 +80,9 @@ def test_batched_generation_matches_one_at_a_time(loaded, bundled_test):
 
 def test_batched_predictors_match_one_at_a_time(loaded, bundled_test):
     items = bundled_test[:5]
-    assert loaded.model_predict_batch(items) == [loaded.model_predict(i) for i in items]
-    assert loaded.improved_model_predict_batch(items) == pytest.approx([loaded.improved_model_predict(i) for i in items])
+    assert loaded.model_predict.predict_batch(items) == [loaded.model_predict(i) for i in items]
+    batched = loaded.improved_model_predict.predict_batch(items)
+    assert batched == pytest.approx([loaded.improved_model_predict(i) for i in items])
 
 
 def single_token(tokenizer, text: str) -> int:
@@ -105,7 +112,11 @@ def test_improved_predict_with_no_number_on_top_is_a_counted_failure(tiny_model_
     assert result.failure_count == 3
 
 
-def test_a_batched_predictor_goes_through_the_tester(loaded, bundled_test):
-    predictor = loaded.batched(bundled_test[:6], improved=True, progress=False)
-    result = Tester(predictor, bundled_test, size=6, verbose=False).run()
-    assert result.n == 6 and 0 <= result.failure_count <= 6
+@pytest.mark.parametrize("which", ["model_predict", "improved_model_predict"])
+def test_the_tester_gets_the_same_result_in_batches_as_one_at_a_time(loaded, bundled_test, which):
+    predictor = getattr(loaded, which)
+    in_batches = Tester(predictor, bundled_test, size=7, verbose=False).run()  # batches of 3, 3, 1
+    one_at_a_time = Tester(lambda item: predictor(item), bundled_test, size=7, verbose=False).run()
+    assert in_batches.n == 7 and in_batches.title == which.replace("_", " ").title()
+    assert in_batches.failures == one_at_a_time.failures
+    assert in_batches.guesses == pytest.approx(one_at_a_time.guesses, rel=1e-5)

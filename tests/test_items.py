@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.items import Item, ItemConfig, TokenizerError, build_item, get_tokenizer, scrub, scrub_details
+from helpers.errors import TokenizerError
+from helpers.items import Item, ItemConfig, build_item, get_tokenizer, scrub, scrub_details
+from helpers.prompts import PromptFormat
 
 
 def test_scrub_turns_junk_characters_into_single_spaces():
@@ -45,9 +47,7 @@ def test_a_good_record_becomes_an_item(raw_record, item_config):
 
 def test_training_prompt_has_the_course_shape(raw_record, item_config):
     item = build_item(raw_record, "Appliances", item_config)
-    assert item.prompt == (
-        f"How much does this cost to the nearest dollar?\n\n{item.text}\n\nPrice is $130.00"
-    )
+    assert item.prompt == (f"How much does this cost to the nearest dollar?\n\n{item.text}\n\nPrice is $130.00")
     assert item.test_prompt() == item.prompt.removesuffix("130.00")
 
 
@@ -105,7 +105,7 @@ def test_text_that_states_the_answer_prefix_is_rejected(raw_record, item_config)
 def test_rules_are_configurable(raw_record, item_config):
     strict = ItemConfig(tokenizer=item_config.tokenizer, max_price=100.0)
     assert build_item(raw_record, "A", strict) == "price_out_of_range"
-    custom = ItemConfig(tokenizer=item_config.tokenizer, question="What price?", prefix="USD ")
+    custom = ItemConfig(tokenizer=item_config.tokenizer, prompt=PromptFormat(question="What price?", prefix="USD "))
     item = build_item(raw_record, "A", custom)
     assert item.prompt.startswith("What price?\n\n") and item.prompt.endswith("\n\nUSD 130.00")
 

@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.loaders import DataError, LoadConfig, load_items, load_raw, resolve
-from tests.conftest import write_jsonl
+from helpers.errors import DataError
+from helpers.loaders import LoadConfig, load_items, load_raw, resolve
 
 
 @pytest.fixture
-def messy_file(tmp_path, raw_record):
+def messy_file(tmp_path, raw_record, write_jsonl):
     """One good record, then one line of every kind of bad input."""
     rows = [
         raw_record,
@@ -73,7 +73,7 @@ def test_the_bundled_raw_sample_keeps_about_half(item_config):
     assert report.skipped["price_missing"] == 15
 
 
-def test_gzip_and_parquet_read_like_plain_jsonl(tmp_path, raw_record, item_config):
+def test_gzip_and_parquet_read_like_plain_jsonl(tmp_path, raw_record, item_config, write_jsonl):
     records = [raw_record, {**raw_record, "title": "Another ice maker, bigger", "price": 300}]
     plain = write_jsonl(tmp_path / "meta.jsonl", records)
     zipped = tmp_path / "meta.jsonl.gz"
@@ -87,7 +87,7 @@ def test_gzip_and_parquet_read_like_plain_jsonl(tmp_path, raw_record, item_confi
     assert results[0] == results[1] == results[2]
 
 
-def test_category_comes_from_the_argument_the_file_name_or_the_record(tmp_path, raw_record, item_config):
+def test_category_comes_from_the_argument_the_file_name_or_the_record(tmp_path, raw_record, item_config, write_jsonl):
     named = write_jsonl(tmp_path / "meta_Toys_and_Games.jsonl", [raw_record])
     assert load_raw(named, config(item_config))[0][0].category == "Toys_and_Games"
     assert load_raw(named, config(item_config), category="Books")[0][0].category == "Books"
@@ -111,7 +111,7 @@ def test_an_unknown_category_is_a_one_line_error_naming_it():
     assert str(error.value).startswith("unknown category 'Kitchen_Sinks'; known: All_Beauty,")
 
 
-def test_curated_items_files_load_with_their_own_skip_report(tmp_path, bundled_test):
+def test_curated_items_files_load_with_their_own_skip_report(tmp_path, bundled_test, write_jsonl):
     good = bundled_test[0].to_dict()
     path = write_jsonl(tmp_path / "items.jsonl", [good, {"title": "x"}, b"oops\n", {**good, "price": "abc"}])
     items, report = load_items(path)

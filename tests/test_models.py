@@ -3,7 +3,16 @@
 import pytest
 import torch
 
-from helpers.models import Hardware, ModelAccessError, _access_error, detect_hardware, four_bit_layers, load_base, memory_mb, quantization_config
+from helpers.errors import ConfigError, ModelAccessError
+from helpers.models import (
+    Hardware,
+    _access_error,
+    detect_hardware,
+    four_bit_layers,
+    load_base,
+    memory_mb,
+    quantization_config,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +44,43 @@ def test_the_tokenizer_gets_a_pad_token(four_bit):
     assert model.generation_config.pad_token_id == tokenizer.pad_token_id
 
 
-def test_the_cpu_gets_fp32():
+def test_the_cpu_gets_fp32(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     hardware = detect_hardware()
     assert hardware.device == "cpu" and not hardware.bf16 and not hardware.fp16
     assert hardware.compute_dtype == torch.float32
 
 
+def pretend_gpu(monkeypatch, name: str, capability: tuple[int, int]) -> None:
+    """The CUDA queries answer as on that card; bf16 'support' says True, as on a real T4."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: name)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=0: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+
+
+def test_a_t4_gets_fp16_although_torch_says_it_supports_bf16(monkeypatch):
+    pretend_gpu(monkeypatch, "Tesla T4", (7, 5))
+    hardware = detect_hardware()
+    assert (hardware.device, hardware.bf16, hardware.fp16) == ("cuda", False, True)
+    assert hardware.compute_dtype == torch.float16 and str(hardware) == "Tesla T4 (cuda, fp16)"
+
+
+def test_an_a100_gets_bf16(monkeypatch):
+    pretend_gpu(monkeypatch, "NVIDIA A100-SXM4-40GB", (8, 0))
+    hardware = detect_hardware()
+    assert (hardware.device, hardware.bf16, hardware.fp16) == ("cuda", True, False)
+    assert hardware.compute_dtype == torch.bfloat16
+
+
 @pytest.mark.parametrize(
     "hardware, dtype",
-    [(Hardware("cuda", "Tesla T4", bf16=False, fp16=True), torch.float16),
-     (Hardware("cuda", "NVIDIA A100", bf16=True, fp16=False), torch.bfloat16),
-     (Hardware("cpu", "CPU", bf16=False, fp16=False), torch.float32)],
-)  # fmt: skip
+    [
+        (Hardware("cuda", "Tesla T4", bf16=False, fp16=True), torch.float16),
+        (Hardware("cuda", "NVIDIA A100", bf16=True, fp16=False), torch.bfloat16),
+        (Hardware("cpu", "CPU", bf16=False, fp16=False), torch.float32),
+    ],
+)
 def test_4_bit_compute_dtype_follows_the_hardware(hardware, dtype):
     config = quantization_config("4bit", hardware)
     assert config.load_in_4bit and config.bnb_4bit_quant_type == "nf4" and config.bnb_4bit_use_double_quant
@@ -57,19 +91,32 @@ def test_other_quantisations():
     cpu = detect_hardware()
     assert quantization_config("8bit", cpu).load_in_8bit
     assert quantization_config("none", cpu) is None
-    with pytest.raises(ValueError, match="quantization must be one of"):
+    with pytest.raises(ConfigError, match="quantization must be one of"):
         quantization_config("3bit", cpu)
 
 
 def test_a_gated_model_without_login_says_so_in_one_line():
-    error = _access_error("meta-llama/Meta-Llama-3.1-8B", OSError(
-        "You are trying to access a gated repo.\nMake sure to have access to it at https://huggingface.co/..."))  # fmt: skip
-    message = str(error)
-    assert "\n" not in message and "gated" in message and "HF_TOKEN" in message
+    error = _access_error(
+        "model",
+        "meta-llama/Meta-Llama-3.1-8B",
+        OSError("You are trying to access a gated repo.\nMake sure to have access to it at https://huggingface.co/..."),
+    )
+    assert str(error) == (
+        "cannot load model 'meta-llama/Meta-Llama-3.1-8B': it is gated: accept its licence on the hub, "
+        "then log in (HF_TOKEN in the environment or Colab secrets)"
+    )
 
 
-def test_an_unreachable_model_is_a_one_line_error():
+def test_a_model_in_no_cache_and_no_reachable_hub_is_a_one_line_error(monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)  # as HF_HUB_OFFLINE=1 does
     with pytest.raises(ModelAccessError) as error:
-        load_base("meta-llama/Meta-Llama-3.1-8B")
-    assert str(error.value).startswith("cannot load 'meta-llama/Meta-Llama-3.1-8B': ")
-    assert "\n" not in str(error.value)
+        load_base("nobody/no-such-model")
+    assert str(error.value) == (
+        "cannot load tokenizer 'nobody/no-such-model': "
+        "not in the local cache and the hub is unreachable: pass a local folder"
+    )
+
+
+def test_a_folder_that_holds_no_model_says_so(tmp_path):
+    with pytest.raises(ModelAccessError, match="cannot load tokenizer '.*': the folder has no tokenizer_config.json"):
+        load_base(str(tmp_path))

@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from helpers.prices import extract_price, parse_raw_price
 
+PREFIX = "Price is $"
+
 
 @pytest.mark.parametrize(
     "value, price",
@@ -43,7 +45,7 @@ def test_raw_prices_that_are_not_say_why(value, reason):
 def test_any_formatted_price_reads_back(amount):
     text = f"${amount:,.2f}"
     assert parse_raw_price(text).price == pytest.approx(float(amount))
-    assert extract_price(f"Price is {text}") == pytest.approx(float(amount))
+    assert extract_price(f"Price is {text}", PREFIX) == pytest.approx(float(amount))
 
 
 @given(st.one_of(st.none(), st.text(), st.integers(), st.floats(), st.lists(st.integers())))
@@ -68,15 +70,19 @@ def test_raw_price_parser_never_raises(value):
     ],
 )
 def test_price_extraction_from_replies(reply, price):
-    assert extract_price(reply) == pytest.approx(price)
+    assert extract_price(reply, PREFIX) == pytest.approx(price)
+
+
+def test_without_a_prefix_the_first_number_is_the_price():
+    assert extract_price("I think 12 but Price is $80") == 12.0
 
 
 @pytest.mark.parametrize("reply", ["", None, "I cannot tell", "Price is $", "Price is $ unknown"])
 def test_reply_without_a_number_gives_none(reply):
-    assert extract_price(reply) is None
+    assert extract_price(reply, PREFIX) is None
 
 
 @given(st.text())
 def test_extraction_never_raises_and_is_never_negative(reply):
-    price = extract_price(reply)
+    price = extract_price(reply, PREFIX)
     assert price is None or price >= 0

@@ -2,8 +2,9 @@ import math
 
 import pytest
 
+from helpers.errors import DataError
 from helpers.items import Item
-from helpers.testing import Tester, TestResult, color_for, leaderboard, read_leaderboard, record
+from helpers.testing import Tester, color_for, dataset_key, leaderboard, read_leaderboard, record
 
 
 def make(price: float, category: str = "Toys") -> Item:
@@ -20,9 +21,16 @@ def guesser(item: Item) -> float:
 
 @pytest.mark.parametrize(
     "error, truth, color",
-    [(39.9, 10, "green"), (100, 600, "green"), (40, 100, "orange"), (79, 100, "orange"),
-     (90, 300, "orange"), (80, 100, "red"), (300, 500, "red")],
-)  # fmt: skip
+    [
+        (39.9, 10, "green"),
+        (100, 600, "green"),
+        (40, 100, "orange"),
+        (79, 100, "orange"),
+        (90, 300, "orange"),
+        (80, 100, "red"),
+        (300, 500, "red"),
+    ],
+)
 def test_colours_follow_the_course_thresholds(error, truth, color):
     assert color_for(error, truth) == color
 
@@ -91,26 +99,97 @@ def test_chart_title_is_the_course_headline(tmp_path):
     assert (tmp_path / "hand.png").stat().st_size > 1000
 
 
-def test_leaderboard_keeps_one_row_per_model_and_dataset(tmp_path):
+def test_leaderboard_keeps_one_row_per_model_and_test_set(tmp_path):
     path = tmp_path / "board.csv"
     good = Tester(guesser, ITEMS, title="good", verbose=False).run()
     bad = Tester(lambda item: 999.0, ITEMS, title="bad", verbose=False).run()
-    record(bad, "sample", path)
-    record(good, "sample", path)
-    record(good, "other", path)
-    record(good, "sample", path)  # replaces, does not duplicate
+    elsewhere = Tester(guesser, ITEMS[:3], title="good", verbose=False).run()
+    for result in (bad, good, elsewhere, good):  # the second `good` replaces the first
+        record(result, path)
     rows = read_leaderboard(path)
-    assert sorted((r["model"], r["dataset"]) for r in rows) == [("bad", "sample"), ("good", "other"), ("good", "sample")]
-    table = leaderboard(path, "sample")
+    key, other = dataset_key(ITEMS), dataset_key(ITEMS[:3])
+    assert sorted((r["model"], r["dataset"]) for r in rows) == sorted([("bad", key), ("good", key), ("good", other)])
+    table = leaderboard(path, key)
     assert list(table["model"]) == ["good", "bad"]
     assert table.loc[0, "average_error"] == pytest.approx(75.0)
 
 
+def test_the_leaderboard_goes_under_the_results_folder_by_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "elsewhere"))
+    record(Tester(guesser, ITEMS, title="good", verbose=False).run())
+    assert [row["model"] for row in read_leaderboard(tmp_path / "elsewhere" / "leaderboard.csv")] == ["good"]
+
+
+def test_the_test_set_key_comes_from_its_content_not_its_source(bundled_test, tmp_path):
+    from helpers.curation import save_items, to_dataset_dict
+    from helpers.loaders import load_hub_items, load_items
+
+    assert dataset_key(bundled_test) == "bundled-sample"
+    subset = bundled_test[:20]
+    from_file = load_items(save_items(subset, tmp_path / "test.jsonl"))[0]
+    to_dataset_dict(bundled_test[:5], subset)["test"].to_parquet(str(tmp_path / "hub" / "test.parquet"))
+    from_hub = load_hub_items(str(tmp_path / "hub"), split="test")
+    assert dataset_key(from_file) == dataset_key(from_hub) == dataset_key(subset)
+    assert dataset_key(subset).startswith("testset-") and dataset_key(subset) != dataset_key(bundled_test[:19])
+
+
 def test_an_empty_test_set_is_refused():
-    with pytest.raises(ValueError, match="at least one item"):
+    with pytest.raises(DataError, match="at least one item"):
         Tester(guesser, [])
 
 
-def test_result_dict_has_the_reported_fields():
-    row = TestResult("m", truths=[10.0], guesses=[12.0], failures=[False], categories=["A"]).to_dict()
-    assert {"model", "n", "average_error", "rmsle", "hit_rate", "failures"} <= set(row)
+def test_result_dict_holds_the_metrics():
+    result = Tester(guesser, ITEMS, title="m", verbose=False).run()
+    low, high = result.error_interval()
+    assert result.to_dict() == {
+        "model": "m",
+        "dataset": dataset_key(ITEMS),
+        "n": 4,
+        "average_error": 75.0,
+        "rmsle": round(result.rmsle, 4),
+        "hit_rate": 50.0,
+        "failures": 0,
+        "error_ci_low": round(low, 2),
+        "error_ci_high": round(high, 2),
+    }
+
+
+class Batched:
+    """A predictor with both forms, that records how it was called."""
+
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
+        self.calls: list[int] = []
+
+    def __call__(self, item: Item) -> float | None:
+        return self.predict_batch([item])[0]
+
+    def predict_batch(self, items: list[Item]) -> list[float | None]:
+        self.calls.append(len(items))
+        return [None if item.price == 50 else GUESSES[item.price] for item in items]
+
+
+def test_a_batched_predictor_is_asked_a_batch_at_a_time_with_the_same_result():
+    items = ITEMS * 5
+    batched = Batched(batch_size=8)
+    in_batches = Tester(batched, items, verbose=False).run()
+    assert batched.calls == [8, 8, 4]
+    one_at_a_time = Tester(lambda item: batched(item), items, verbose=False).run()
+    assert in_batches.guesses == one_at_a_time.guesses == [130.0, 0.0, 200.0, 10.0] * 5
+    assert in_batches.failures == one_at_a_time.failures and in_batches.failure_count == 5
+    assert in_batches.average_error == one_at_a_time.average_error
+
+
+def test_a_batched_predictor_only_sees_the_first_size_items():
+    batched = Batched(batch_size=3)
+    assert Tester(batched, ITEMS * 5, size=7, verbose=False).run().n == 7
+    assert batched.calls == [3, 3, 1]
+
+
+def test_a_batch_with_the_wrong_number_of_answers_is_a_bug():
+    class Short(Batched):
+        def predict_batch(self, items):
+            return [1.0]
+
+    with pytest.raises(RuntimeError, match="predict_batch gave 1 answers for 4 items"):
+        Tester(Short(batch_size=4), ITEMS, verbose=False).run()

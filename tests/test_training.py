@@ -3,24 +3,30 @@
 import os
 
 import pytest
-from datasets import Dataset
 from transformers import TrainerCallback
 
-from helpers.models import Hardware, detect_hardware
-from helpers.training import (
-    TrainConfig, build_trainer, check_lengths, last_checkpoint, lora_config, sft_config, split_prompt, train, training_rows,
-)  # fmt: skip
 from helpers import paths
+from helpers.errors import ConfigError
+from helpers.models import Hardware
+from helpers.training import (
+    TrainConfig,
+    build_trainer,
+    check_lengths,
+    last_checkpoint,
+    lora_config,
+    sft_config,
+    train,
+    training_rows,
+)
+from helpers.training import rows_from_items as rows
 
-
-def rows(items) -> Dataset:
-    return Dataset.from_dict({"prompt": [i.test_prompt() for i in items], "completion": [i.completion for i in items]})
+CPU = Hardware("cpu", "CPU", bf16=False, fp16=False)
 
 
 def tiny_config(model_dir, output, **overrides) -> TrainConfig:
-    values = dict(base_model=str(model_dir), output=str(output), max_length=320, lora_r=8, lora_alpha=16,
-                  wandb=False, logging_steps=1, save_steps=1000, learning_rate=1e-2, warmup_ratio=0.0, batch_size=4)  # fmt: skip
-    return TrainConfig(**{**values, **overrides})
+    """The pipeline check, smaller still: LoRA r=8, every step logged, no warm-up."""
+    values = dict(lora_r=8, lora_alpha=16, logging_steps=1, warmup_ratio=0.0, batch_size=4)
+    return TrainConfig.pipeline_check(base_model=str(model_dir), output=str(output), **{**values, **overrides})
 
 
 def test_the_course_defaults():
@@ -28,7 +34,7 @@ def test_the_course_defaults():
     lora = lora_config(config)
     assert (lora.r, lora.lora_alpha, lora.lora_dropout) == (32, 64, 0.1)
     assert set(lora.target_modules) == {"q_proj", "k_proj", "v_proj", "o_proj"}
-    args = sft_config(config, detect_hardware())
+    args = sft_config(config, CPU)
     assert (args.num_train_epochs, args.per_device_train_batch_size, args.gradient_accumulation_steps) == (1, 4, 1)
     assert args.learning_rate == 1e-4 and args.lr_scheduler_type == "cosine" and args.warmup_steps == 0.03
     assert (args.max_length, args.weight_decay, args.max_grad_norm) == (182, 0.001, 0.3)
@@ -37,9 +43,15 @@ def test_the_course_defaults():
 
 
 def test_the_cpu_gets_no_mixed_precision_and_no_paged_optimizer():
-    args = sft_config(TrainConfig(), Hardware("cpu", "CPU", bf16=False, fp16=False))
+    args = sft_config(TrainConfig(), CPU)
     assert not args.bf16 and not args.fp16 and args.use_cpu
     assert args.optim == "adamw_torch"
+
+
+def test_the_pipeline_check_is_the_course_recipe_cut_short():
+    check, course = TrainConfig.pipeline_check(), TrainConfig()
+    assert (check.max_steps, check.max_length, check.learning_rate, check.wandb) == (30, 320, 1e-2, False)
+    assert (check.lora_r, check.target_modules, check.batch_size) == (course.lora_r, course.target_modules, 4)
 
 
 def test_rows_are_prompt_and_price(bundled_train):
@@ -49,8 +61,13 @@ def test_rows_are_prompt_and_price(bundled_train):
     assert data[0]["completion"] == f"{round(bundled_train[0].price)}.00"
 
 
-def test_hub_style_text_splits_at_the_last_prefix(bundled_train):
-    assert split_prompt(bundled_train[0].prompt) == (bundled_train[0].test_prompt(), bundled_train[0].completion)
+def test_hub_style_text_rows_split_at_the_last_prefix(bundled_train, tmp_path):
+    from helpers.curation import to_dataset_dict
+
+    to_dataset_dict(bundled_train[:3], bundled_train[3:4])["train"].to_parquet(str(tmp_path / "hub" / "train.parquet"))
+    data = training_rows(str(tmp_path / "hub"))  # a folder in the hub's layout, read by `datasets`
+    assert data["prompt"] == [item.test_prompt() for item in bundled_train[:3]]
+    assert data["completion"] == [item.completion for item in bundled_train[:3]]
 
 
 def test_labels_mask_every_prompt_token_and_keep_the_price(tiny_model_dir, tmp_path, bundled_train):
@@ -118,7 +135,7 @@ def test_rows_too_long_for_max_length_are_reported_and_all_too_long_refused(tiny
     tokenizer = load_tokenizer(str(tiny_model_dir))
     data = rows(bundled_train[:10])
     assert check_lengths(data, tokenizer, 400) == 0
-    with pytest.raises(ValueError, match="every one of 10 rows is longer than max_length=50 tokens"):
+    with pytest.raises(ConfigError, match="every one of 10 rows is longer than max_length=50 tokens"):
         check_lengths(data, tokenizer, 50)
     some = check_lengths(data, tokenizer, 240)
     assert 0 < some < 10 and f"{some} of 10 rows are longer than max_length=240" in capsys.readouterr().out

@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Week 6, day 4: a human, and the frontier models
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pricer-course/pricer/blob/main/notebooks/week6/day4_frontier.ipynb)
+#
+# How well does a person guess prices? And GPT-4o? Both go through the same `Tester` as the
+# day 3 baselines, and land in the same leaderboard. The frontier calls use the official
+# `openai` client: set `OPENAI_API_KEY` in Colab's secrets (or `OPENAI_BASE_URL` for any
+# OpenAI-compatible server, such as a local Ollama). Every reply is cached on disk, so running
+# the notebook again, or after an interruption, never pays for the same call twice.
+
+# %%
+# Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
+# `pip install -e .` from the README already did it.
+import os
+import subprocess
+import sys
+
+REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
+if "google.colab" in sys.modules:
+    if not os.path.exists("/content/pricer"):
+        subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
+    sys.path.insert(0, "/content/pricer")
+    os.chdir("/content/pricer/notebooks/week6")
+
+# %matplotlib inline
+
+# Smoke mode runs on the bundled sample, offline, in well under a minute (the tests use it).
+SMOKE = os.environ.get("PRICER_SMOKE") == "1"
+print("Smoke mode: bundled sample, offline" if SMOKE else "Full mode: the real data from the hub")
+
+# %%
+from helpers import paths
+from helpers.notebook import train_and_test
+
+train, test = train_and_test()  # day 2's files if you made them, else the bundled sample
+
+# %% [markdown]
+# ## The human baseline
+#
+# Export the first 250 test prompts to a CSV, fill in the `price` column yourself (any spreadsheet
+# will do), save it as `human_output.csv` next to it, and score it. An empty cell counts as a
+# failure; a cell that is not a price stops with the line it is on.
+
+# %%
+from helpers.human import export_prompts, fill_prices
+from helpers.testing import TEST_SIZE
+
+human_in = export_prompts(test, paths.results("human_input.csv"), size=TEST_SIZE)
+human_out = paths.results("human_output.csv")
+print(f"Prompts to price: {human_in}")
+if SMOKE and not human_out.exists():
+    # No person in a smoke run: the training mean stands in, so the cells below run.
+    fill_prices(human_in, human_out, sum(item.price for item in train) / len(train))
+
+# %%
+from helpers.human import PricesFor, read_prices
+from helpers.testing import Tester, record
+
+if human_out.exists():
+    human_pricer = PricesFor(test, read_prices(human_out, expected=TEST_SIZE))
+    record(Tester.test(human_pricer, test, title="human"))
+else:
+    print(f"Fill in {human_in.name} and save it as {human_out.name} to score yourself.")
+
+# %% [markdown]
+# ## Frontier models
+#
+# The course's prompt, exactly: a system message, the item's description, and an assistant turn
+# that starts "Price is $" for the model to finish in at most 5 tokens, with seed 42.
+
+# %%
+from helpers.notebook import openai_endpoint
+
+# None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
+# a local OpenAI-compatible server on 127.0.0.1 stands in: its replies are a number derived from
+# the prompt, not a model's guess, so the numbers below test the code, not the models.
+BASE_URL, API_KEY = openai_endpoint()
+
+# %%
+for message in test[0].messages():
+    print(f"[{message['role']}] {message['content'][:300]}")
+    print()
+
+# %%
+from helpers.frontier import DEFAULT_MODELS, FrontierConfig, FrontierPricer
+
+results = {}
+for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
+    pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY))
+    results[model] = Tester.test(pricer, test, title=model)  # a few requests in flight at once
+    print(f"{model}: {pricer.stats}")
+    record(results[model])
+
+# %% [markdown]
+# ## Against everything so far
+#
+# The leaderboard holds every model scored on this data: day 3's baselines, you, and the frontier
+# models. On the course's data the frontier models beat every classical baseline.
+
+# %%
+from helpers.testing import leaderboard
+
+leaderboard(dataset=results["gpt-4o"].dataset)
