@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from helpers import paths
+from helpers.loaders import load_items
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -74,11 +75,13 @@ def test_baselines_print_one_json_line_per_model(tmp_path):
         "word2vec_forest",
         "tfidf_ridge",
     ]
-    for row in rows:
-        assert {"model", "n", "average_error", "rmsle", "hit_rate"} <= set(row) and row["n"] == 100
-    best = min(rows, key=lambda row: row["average_error"])
+    assert {(row["n"], row["dataset"]) for row in rows} == {(100, "bundled-sample")}
+    train, test = load_items(paths.TRAIN_SAMPLE)[0], load_items(paths.TEST_SAMPLE)[0][:100]
+    mean = sum(item.price for item in train) / len(train)
     constant = next(row for row in rows if row["model"] == "constant")
-    assert best["average_error"] < 0.85 * constant["average_error"]
+    assert constant["average_error"] == pytest.approx(sum(abs(mean - item.price) for item in test) / 100, abs=1e-4)
+    best = min(rows, key=lambda row: row["average_error"])
+    assert best["model"] == "tfidf_ridge" and best["average_error"] < 0.85 * constant["average_error"]
     assert len(board.read_text().splitlines()) == 9
 
 
@@ -116,7 +119,9 @@ def test_evaluate_scores_a_predictions_csv(tmp_path):
         str(tmp_path / "b.csv"),
     )
     row = json.loads(run.stdout)
-    assert row["model"] == "hundred" and row["n"] == 10 and row["failures"] == 0
+    test = load_items(paths.TEST_SAMPLE)[0][:10]
+    assert (row["model"], row["n"], row["failures"]) == ("hundred", 10, 0)
+    assert row["average_error"] == pytest.approx(sum(abs(100 - item.price) for item in test) / 10, abs=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -168,8 +173,7 @@ def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
         "cached": 0,
         "failures": 0,
     }
-    assert (two["calls"], two["cached"]) == (0, 20)
-    assert two["average_error"] == one["average_error"] and {"rmsle", "hit_rate"} <= set(two)
+    assert two == {**one, "calls": 0, "cached": 20, "cost": 0.0}  # the same scores, all from the cache
 
 
 def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
@@ -270,14 +274,21 @@ def predict(*args, env=None) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def test_predict_prints_one_json_line(trained_adapter, tmp_path):
+def test_predict_prints_what_the_tester_measures_in_one_json_line(trained_adapter, tmp_path):
+    from helpers.inference import InferenceConfig, Predictors, load_for_inference
+    from helpers.testing import Tester
+
     work, _ = trained_adapter
     board = str(tmp_path / "b.csv")
-    for extra in ([], ["--improved"]):
+    config = InferenceConfig(base_model=str(work / "tiny"), adapter=str(work / "adapter"))
+    predictors = Predictors(*load_for_inference(config), config)
+    test = load_items(paths.TEST_SAMPLE)[0]
+    for extra, predictor in (([], predictors.model_predict), (["--improved"], predictors.improved_model_predict)):
         row = predict(
             "--base-model", str(work / "tiny"), "--adapter", str(work / "adapter"), "--leaderboard", board, *extra
         )
-        assert {"model", "n", "average_error", "rmsle", "hit_rate", "failures"} <= set(row) and row["n"] == 6
+        expected = Tester(predictor, test, title=f"adapter {predictor.__name__}", size=6, verbose=False).run()
+        assert row == pytest.approx(expected.to_dict(), abs=0.01)
     assert len(open(board).read().splitlines()) == 3
 
 
