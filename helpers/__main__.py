@@ -21,6 +21,7 @@ from pathlib import Path
 from helpers import paths
 from helpers.config import add_arguments, as_flags, from_arguments
 from helpers.errors import ConfigError, DataError, PricerError
+from helpers.files import refuse_overwrite
 from helpers.presets import BASE_MODEL
 from helpers.testing import TEST_SIZE
 
@@ -39,6 +40,7 @@ class CurateStage:
     limit: int | None = None
     category: str | None = None
     charts: str | None = None  # folder for the distribution charts
+    overwrite: bool = False  # replace an existing --out
 
 
 @dataclass
@@ -47,6 +49,7 @@ class SplitStage:
     train_out: str = _results("train.jsonl")
     test_out: str = _results("test.jsonl")
     lite: bool = False
+    overwrite: bool = False  # replace existing --train-out and --test-out
 
 
 @dataclass
@@ -64,6 +67,14 @@ class ScoringStage:
 class BaselinesStage(ScoringStage):
     train: str = str(paths.TRAIN_SAMPLE)
     charts: str | None = None  # folder for one scatter chart per model
+    overwrite: bool = False  # replace existing charts
+
+
+@dataclass
+class ChartsStage:
+    items: str = str(paths.TRAIN_SAMPLE)
+    out: str = _results("charts")
+    overwrite: bool = False  # replace existing charts in --out
 
 
 @dataclass
@@ -109,6 +120,13 @@ def _load_items(path: str):
     return items
 
 
+def _refuse_charts(folder: str, overwrite: bool) -> None:
+    from helpers.charts import CHARTS
+
+    for name in CHARTS:
+        refuse_overwrite(Path(folder) / name, overwrite)
+
+
 def run_tiny(args: argparse.Namespace) -> None:
     from helpers.tiny import TinyConfig, build
 
@@ -125,6 +143,9 @@ def run_curate(args: argparse.Namespace) -> None:
     stage = from_arguments(CurateStage, args)
     if not stage.input:
         raise ConfigError("--input needs at least one raw file or hub category")
+    refuse_overwrite(stage.out, stage.overwrite)
+    if stage.charts:
+        _refuse_charts(stage.charts, stage.overwrite)
     config = LoadConfig(item=ItemConfig(tokenizer=stage.tokenizer), limit=stage.limit)
     if stage.workers:
         config.workers = stage.workers
@@ -145,6 +166,8 @@ def run_split(args: argparse.Namespace) -> None:
     from helpers.curation import CurationConfig, curate, save_items
 
     stage = from_arguments(SplitStage, args)
+    for out in (stage.train_out, stage.test_out):
+        refuse_overwrite(out, stage.overwrite)
     config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
     items = _load_items(stage.items)
     train, test = curate(items, config)
@@ -161,8 +184,10 @@ def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progres
     result = Tester(predictor, test, title=title, size=stage.size, verbose=False, progress=progress).run()
     if stage.dataset:
         result.dataset = stage.dataset
-    record(result, stage.leaderboard)
     row = {**result.to_dict(), **(extra() if extra else {})}
+    if result.failure_count == result.n:
+        raise DataError(f"{title}: every one of the {result.n} items failed, so nothing was recorded")
+    record(result, stage.leaderboard)
     print(json.dumps(row) if stage.json else result.summary(), flush=True)
     return result
 
@@ -172,6 +197,8 @@ def run_baselines(args: argparse.Namespace) -> None:
 
     stage = from_arguments(BaselinesStage, args)
     config = from_arguments(BaselineConfig, args)
+    if stage.charts:
+        refuse_overwrite(Path(stage.charts) / f"{config.models[0]}.png", stage.overwrite)
     train, test = _load_items(stage.train), _load_items(stage.test)
     for name, predictor in fit_baselines(train, config).items():
         result = _score(predictor, test, stage, name, progress=True)
@@ -252,12 +279,15 @@ def run_leaderboard(args: argparse.Namespace) -> None:
 def run_charts(args: argparse.Namespace) -> None:
     from helpers.charts import save_all
 
-    for path in save_all(_load_items(args.items), args.out):
+    stage = from_arguments(ChartsStage, args)
+    _refuse_charts(stage.out, stage.overwrite)
+    for path in save_all(_load_items(stage.items), stage.out):
         print(path)
 
 
 def run_main(args: argparse.Namespace) -> None:
-    """The whole offline pipeline on the bundled sample; every output lands in --workdir."""
+    """The whole offline pipeline on the bundled sample. Every output lands in --workdir, and a
+    second run writes them afresh (the main job owns that folder)."""
     from helpers.models import detect_hardware
     from helpers.secrets import get_secret
     from helpers.testing import BUNDLED_SAMPLE
@@ -288,26 +318,35 @@ def run_main(args: argparse.Namespace) -> None:
                 str(stage.workers),
                 "--charts",
                 str(work / "charts" / "cds_vinyl"),
+                "--overwrite",
             ],
         ),
         (
             "Charts of the bundled training set",
-            ["charts", "--items", str(paths.TRAIN_SAMPLE), "--out", str(work / "charts" / "train")],
+            ["charts", "--items", str(paths.TRAIN_SAMPLE), "--out", str(work / "charts" / "train"), "--overwrite"],
         ),
         (
             "Classical baselines through the Tester",
-            ["baselines", "--forest-trees", str(stage.forest_trees), "--charts", str(work / "baselines"), *board],
+            [
+                "baselines",
+                "--forest-trees",
+                str(stage.forest_trees),
+                "--charts",
+                str(work / "baselines"),
+                "--overwrite",
+                *board,
+            ],
         ),
     ]
     if stage.real_model and detect_hardware().device != "cuda":
         raise ConfigError("--real-model needs a CUDA GPU; without one the tiny model runs the same pipeline")
     if stage.real_model:  # the course's settings, one epoch
         adapter = work / "pricer-llama"
-        training = TrainConfig(base_model=BASE_MODEL, output=str(adapter))
+        training = TrainConfig(base_model=BASE_MODEL, output=str(adapter), overwrite=True)
         label, size = "QLoRA on Llama 3.1 8B (one epoch of the bundled sample)", TEST_SIZE
     else:
         adapter = work / "tiny-qlora-pipeline-check"
-        training = TrainConfig.pipeline_check(base_model=str(tokenizer), output=str(adapter))
+        training = TrainConfig.pipeline_check(base_model=str(tokenizer), output=str(adapter), overwrite=True)
         if stage.qlora_steps is not None:
             training.max_steps = stage.qlora_steps
         label, size = "QLoRA pipeline check: tiny random model, NOT a real pricer", stage.qlora_test_size
@@ -383,9 +422,7 @@ def parser() -> argparse.ArgumentParser:
     board = stage("leaderboard", run_leaderboard, "print the results leaderboard")
     board.add_argument("--path", default=str(paths.leaderboard()))
     board.add_argument("--dataset", default=None)
-    charts = stage("charts", run_charts, "write distribution charts for an items file")
-    charts.add_argument("--items", default=str(paths.TRAIN_SAMPLE))
-    charts.add_argument("--out", default=str(paths.results("charts")))
+    stage("charts", run_charts, "write distribution charts for an items file", ChartsStage)
     stage("main", run_main, "the offline end-to-end job on the bundled sample", MainStage)
     return top
 
@@ -397,6 +434,9 @@ def main(argv: list[str] | None = None) -> None:
     except PricerError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -19,10 +19,13 @@ def _figure(size=(15, 6)):
     return figure, figure.subplots()
 
 
-def _save(figure, path: str | Path | None):
+def save_figure(figure, path: str | Path | None):
+    """Write `figure` as a PNG at `path` (atomically), when a path is given; return the figure."""
     if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=100, bbox_inches="tight")
+        from helpers.files import atomic_path
+
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
     return figure
 
 
@@ -34,7 +37,7 @@ def price_histogram(items: list[Item], title: str = "Prices", path: str | Path |
     axes.set_title(f"{title}: avg ${mean:,.2f}, highest ${max(prices):,.2f}, n={len(prices):,}")
     axes.set_xlabel("Price ($)")
     axes.set_ylabel("Count")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def token_histogram(items: list[Item], title: str = "Tokens", path: str | Path | None = None):
@@ -45,7 +48,7 @@ def token_histogram(items: list[Item], title: str = "Tokens", path: str | Path |
     axes.set_title(f"{title}: avg {mean:,.1f}, highest {max(counts):,} tokens per prompt")
     axes.set_xlabel("Length (tokens)")
     axes.set_ylabel("Count")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def category_counts(items: list[Item], path: str | Path | None = None):
@@ -58,7 +61,7 @@ def category_counts(items: list[Item], path: str | Path | None = None):
     axes.set_title("Items per category")
     axes.set_ylabel("Count")
     axes.tick_params(axis="x", rotation=30)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def price_by_category(items: list[Item], path: str | Path | None = None):
@@ -71,20 +74,21 @@ def price_by_category(items: list[Item], path: str | Path | None = None):
     axes.set_title("Price by category (boxes: quartiles, outliers hidden)")
     axes.set_ylabel("Price ($)")
     axes.tick_params(axis="x", rotation=30)
-    return _save(figure, path)
+    return save_figure(figure, path)
+
+
+CHARTS = {
+    "prices.png": price_histogram,
+    "tokens.png": token_histogram,
+    "categories.png": category_counts,
+    "price_by_category.png": price_by_category,
+}
 
 
 def save_all(items: list[Item], folder: str | Path) -> list[Path]:
     """Write the four charts as PNG files; returns their paths."""
-    folder = Path(folder)
     written = []
-    for name, draw in (
-        ("prices", price_histogram),
-        ("tokens", token_histogram),
-        ("categories", category_counts),
-        ("price_by_category", price_by_category),
-    ):
-        path = folder / f"{name}.png"
-        draw(items, path=path)
-        written.append(path)
+    for name, draw in CHARTS.items():
+        draw(items, path=Path(folder) / name)
+        written.append(Path(folder) / name)
     return written

@@ -1,31 +1,39 @@
 """Config dataclasses on the command line: every field becomes a `--flag` with its default.
 
 Like trl's example scripts, minus the dependency: bools get `--x/--no-x`, lists take
-several values (`--models random constant`), and `None` defaults take a value of the annotated type.
+several values (`--models random constant`), `None` defaults take a value of the annotated
+type, and an optional field with a default (`cache: str | None = "..."`) also gets `--no-x`,
+which sets it to None.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import types
 import typing
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
+def _optional(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(
+        annotation
+    )
+
+
 def _base_type(annotation: Any) -> Any:
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        return _base_type(args[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return _base_type(next(a for a in typing.get_args(annotation) if a is not type(None)))
     return annotation
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     """One flag per simple field of `cls` (nested dataclasses are left to the caller)."""
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
-        if field.name in skip or field.metadata.get("cli") is False:
+        if field.metadata.get("cli") is False:
             continue  # e.g. secrets: never a flag, so never in shell history
         kind = _base_type(hints[field.name])
         flag = "--" + field.name.replace("_", "-")
@@ -39,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, .
             parser.add_argument(flag, nargs="+", default=default, help=f"(default: {shown})")
         else:
             parser.add_argument(flag, type=kind, default=default, help=f"(default: {default})")
+        if _optional(hints[field.name]) and default is not None and kind is not bool:
+            parser.add_argument(f"--no-{flag[2:]}", dest=field.name, action="store_const", const=None)
 
 
 def from_arguments(cls: type[T], namespace: argparse.Namespace, **extra: Any) -> T:
@@ -64,7 +74,7 @@ def as_flags(config: Any) -> list[str]:
         if isinstance(value, bool):
             flags.append(f"--{name}" if value else f"--no-{name}")
         elif value is None:
-            raise TypeError(f"{field.name}=None has no flag: leave it at its default")
+            flags.append(f"--no-{name}")  # an optional field whose default is not None
         elif isinstance(value, list):
             flags += [f"--{name}", *map(str, value)]
         else:

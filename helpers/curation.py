@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.files import atomic_open, atomic_path
 from helpers.items import Item
 
 # The course's eight categories, and its "lite" choice.
@@ -92,16 +93,16 @@ def curate(items: list[Item], config: CurationConfig) -> tuple[list[Item], list[
 def save_items(items: list[Item], path: str | Path) -> Path:
     """JSONL, or parquet when the name ends in .parquet."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows = [item.to_dict() for item in items]
     if path.suffix == ".parquet":
         import pandas as pd
 
         frame = pd.DataFrame(rows)
         frame["details"] = frame["details"].map(lambda d: json.dumps(d, ensure_ascii=False))
-        frame.to_parquet(path, index=False)
+        with atomic_path(path) as temporary:
+            frame.to_parquet(temporary, index=False)
     else:
-        with open(path, "w", encoding="utf-8") as handle:
+        with atomic_open(path, "w") as handle:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path

@@ -19,6 +19,7 @@ from typing import Any
 
 from helpers import paths
 from helpers.errors import DataError
+from helpers.files import atomic_open, read_text
 from helpers.frontier import guarded, make_client
 from helpers.items import Item
 
@@ -50,8 +51,7 @@ def chat_example(item: Item) -> dict[str, Any]:
 
 def write_jsonl(items: Sequence[Item], path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
+    with atomic_open(path, "w") as handle:
         for item in items:
             handle.write(json.dumps(chat_example(item), ensure_ascii=False) + "\n")
     return path
@@ -82,26 +82,26 @@ class FileCheck:
 def check_jsonl(path: str | Path) -> FileCheck:
     """Every line a chat example: system, user, then assistant, each with text content."""
     check = FileCheck(str(path))
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            check.lines += 1
-            try:
-                example = json.loads(line)
-            except json.JSONDecodeError:
-                check.problems.append(f"line {number}: not JSON")
-                continue
-            messages = example.get("messages") if isinstance(example, dict) else None
-            if not isinstance(messages, list) or not messages:
-                check.problems.append(f"line {number}: no messages list")
-                continue
-            roles = [m.get("role") for m in messages if isinstance(m, dict)]
-            if roles != ["system", "user", "assistant"]:
-                check.problems.append(f"line {number}: roles {roles}, expected system, user, assistant")
-            elif not all(isinstance(m.get("content"), str) and m["content"] for m in messages):
-                check.problems.append(f"line {number}: a message has no text")
-            else:
-                # About four characters a token, plus a few tokens of framing per message.
-                check.estimated_tokens += sum(len(m["content"]) // 4 + 4 for m in messages)
+    text = read_text(path, "JSONL file")
+    for number, line in enumerate(text.removesuffix("\n").split("\n") if text else [], start=1):
+        check.lines += 1
+        try:
+            example = json.loads(line)
+        except json.JSONDecodeError:
+            check.problems.append(f"line {number}: not JSON")
+            continue
+        messages = example.get("messages") if isinstance(example, dict) else None
+        if not isinstance(messages, list) or not messages:
+            check.problems.append(f"line {number}: no messages list")
+            continue
+        roles = [m.get("role") for m in messages if isinstance(m, dict)]
+        if roles != ["system", "user", "assistant"]:
+            check.problems.append(f"line {number}: roles {roles}, expected system, user, assistant")
+        elif not all(isinstance(m.get("content"), str) and m["content"] for m in messages):
+            check.problems.append(f"line {number}: a message has no text")
+        else:
+            # About four characters a token, plus a few tokens of framing per message.
+            check.estimated_tokens += sum(len(m["content"]) // 4 + 4 for m in messages)
     return check
 
 
@@ -121,12 +121,17 @@ class JobState:
     last_event_id: str | None = None
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2))
+        with atomic_open(path, "w") as handle:
+            handle.write(json.dumps(asdict(self), indent=2))
 
     @classmethod
     def load(cls, path: Path) -> JobState | None:
-        return cls(**json.loads(path.read_text())) if path.exists() else None
+        if not path.exists():
+            return None
+        try:
+            return cls(**json.loads(read_text(path, "job file")))
+        except (json.JSONDecodeError, TypeError):
+            raise DataError(f"{path} is not a saved fine-tuning job: move it aside to start a new job") from None
 
 
 class FineTuner:

@@ -7,26 +7,28 @@ for the model to continue; `max_tokens=5`, `seed=42`. The price is read from the
 Beyond the course:
 - a persistent response cache (SQLite), keyed by endpoint, model and request, so that a
   re-run or a resumed run never pays for the same call twice;
-- `predict_batch` for the Tester: a few requests in flight at once; the `openai` client's own
-  retries with backoff on 429, 5xx and timeouts;
+- `predict_batch` for the Tester: a few requests in flight at once (asyncio, so that Ctrl-C
+  cancels them at once); the `openai` client's own retries with backoff on 429, 5xx and
+  timeouts; each item asked at most once a run; a run stops after a few failures in a row;
 - a summary per run: calls made, answers from the cache, failures, tokens, estimated cost;
 - an authentication error stops the run at once, with a message that never holds the key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
+import sys
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from helpers import paths
-from helpers.errors import SecretError
+from helpers.errors import DataError, PricerError, SecretError
 from helpers.items import Item
 
 T = TypeVar("T")
@@ -50,19 +52,22 @@ class FrontierConfig:
     max_tokens: int = 5
     seed: int = 42
     concurrency: int = 4
-    max_retries: int = 5
+    max_retries: int = 3  # per request, with the client's backoff (about 4 s in all)
+    max_failures: int = 5  # failed requests in a row that stop the run
     timeout: float = 30.0
-    cache: str | None = field(default_factory=lambda: str(paths.results("cache", "frontier.sqlite")))  # None: none
+    cache: str | None = field(default_factory=lambda: str(paths.results("cache", "frontier.sqlite")))  # --no-cache
 
 
 class FrontierAuthError(SecretError):
     """The endpoint refused the key, or there is none. The message never holds the key."""
 
 
-def make_client(base_url: str | None, api_key: str | None, max_retries: int = 5, timeout: float = 30.0):
-    """An `openai.OpenAI` client; base URL and key default to OPENAI_BASE_URL / OPENAI_API_KEY."""
-    from openai import OpenAI
+class FrontierUnavailable(PricerError):
+    """The endpoint kept failing: the run stops rather than grind through every item."""
 
+
+def endpoint(base_url: str | None, api_key: str | None) -> tuple[str, str]:
+    """Base URL and key, defaulting to OPENAI_BASE_URL / OPENAI_API_KEY (environment, .env, Colab)."""
     from helpers.secrets import get_secret
 
     base_url = base_url or get_secret("OPENAI_BASE_URL") or "https://api.openai.com/v1"
@@ -71,21 +76,39 @@ def make_client(base_url: str | None, api_key: str | None, max_retries: int = 5,
         if "api.openai.com" in base_url:
             raise FrontierAuthError("OPENAI_API_KEY is not set: add it to the environment, .env or Colab secrets")
         api_key = "none"  # local servers such as Ollama ignore it
+    return base_url.rstrip("/"), api_key
+
+
+def make_client(base_url: str | None, api_key: str | None, max_retries: int = 3, timeout: float = 30.0):
+    """An `openai.OpenAI` client for the endpoint (see `endpoint`)."""
+    from openai import OpenAI
+
+    base_url, api_key = endpoint(base_url, api_key)
     return OpenAI(api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout)
 
 
+def _refusal(error: Exception, base_url: str, what: str) -> str | None:
+    """One line for a refused key, holding neither the key nor the server's reply (which may
+    echo the key); None when `error` is no refusal."""
+    import openai
+
+    if isinstance(error, openai.AuthenticationError):
+        return f"authentication failed at {base_url} for {what}: check OPENAI_API_KEY"
+    if isinstance(error, openai.PermissionDeniedError):
+        return f"access to {what} denied at {base_url}: check the key's permissions"
+    return None
+
+
 def guarded(base_url: str, what: str, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`call(*args, **kwargs)`, with authentication errors turned into one line that holds
-    neither the key nor the server's reply (which may echo the key), and no chained cause."""
+    """`call(*args, **kwargs)`, with a refused key turned into a FrontierAuthError without a
+    chained cause."""
     import openai
 
     try:
         return call(*args, **kwargs)
-    except openai.AuthenticationError:
-        problem = f"authentication failed at {base_url} for {what}: check OPENAI_API_KEY"
-    except openai.PermissionDeniedError:
-        problem = f"access to {what} denied at {base_url}: check the key's permissions"
-    raise FrontierAuthError(problem)  # outside the except blocks: no __context__ to leak
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+        problem = _refusal(error, base_url, what)
+    raise FrontierAuthError(problem)  # outside the except block: no __context__ to leak
 
 
 def cost_of(model: str, prompt_tokens: int, completion_tokens: int) -> float:
@@ -115,16 +138,24 @@ class RunStats:
 
 
 class ResponseCache:
-    """Replies on disk, one row per request key; safe to share between threads."""
+    """Replies on disk, one row per request key. SQLite commits each reply whole, so a run
+    killed at any moment keeps every reply it was given; several processes may share it."""
 
     def __init__(self, path: str | Path | None):
+        self.path = path
         self.lock = threading.Lock()
         self.db = None
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(path), check_same_thread=False)
-            self.db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT)")
-            self.db.commit()
+            try:
+                self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+                self.db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT)")
+                self.db.commit()
+            except sqlite3.DatabaseError as error:  # not a database, locked for good, unreadable
+                raise DataError(
+                    f"the response cache {path} cannot be used ({error}): move it aside (mv {path} {path}.bad) "
+                    "or run with --no-cache"
+                ) from None
 
     def get(self, key: str) -> dict[str, Any] | None:
         if self.db is None:
@@ -147,23 +178,54 @@ class ResponseCache:
             return self.db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
 
 
+def run_interruptibly(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine on an event loop of its own, in a daemon thread (a notebook's kernel has
+    a loop running already). Ctrl-C cancels it: the requests in flight stop at once."""
+    loop = asyncio.new_event_loop()
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    async def main() -> T:
+        box["task"] = asyncio.current_task()
+        return await make()
+
+    def target() -> None:
+        try:
+            box["value"] = loop.run_until_complete(main())
+        except BaseException as error:  # handed to the caller's thread below
+            box["error"] = error
+        finally:
+            loop.close()
+            done.set()
+
+    threading.Thread(target=target, daemon=True, name="frontier-requests").start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        if "task" in box:
+            loop.call_soon_threadsafe(box["task"].cancel)
+        done.wait(5)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 class FrontierPricer:
     """A predictor `item -> price` backed by a chat model. The Tester calls `predict_batch`,
     which keeps `config.concurrency` requests in flight."""
 
     def __init__(self, config: FrontierConfig | None = None):
         self.config = config or FrontierConfig()
-        self.client = make_client(
-            self.config.base_url, self.config.api_key, self.config.max_retries, self.config.timeout
-        )
-        self.base_url = str(self.client.base_url).rstrip("/")
+        self.base_url, self._api_key = endpoint(self.config.base_url, self.config.api_key)
         self.cache = ResponseCache(self.config.cache)
         self.stats = RunStats()
-        self.replies: dict[str, str | None] = {}
+        self.replies: dict[str, str | None] = {}  # this run's answers, failed requests included
         self.__name__ = self.config.model
         self.batch_size = 8 * max(1, self.config.concurrency)
-        self._lock = threading.Lock()
-        self._refused: str | None = None
+        self._stop: PricerError | None = None  # set when the run must send nothing more
+        self._failures_in_a_row = 0
 
     def request(self, item: Item) -> dict[str, Any]:
         return {
@@ -177,8 +239,8 @@ class FrontierPricer:
         text = json.dumps({"endpoint": self.base_url, **self.request(item)}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def reply(self, item: Item) -> str | None:
-        """The model's reply text for one item: from memory, the cache, or one API call."""
+    async def _reply(self, client, slots: asyncio.Semaphore, item: Item) -> str | None:
+        """One item's reply: from this run, the cache, or one request (with the client's retries)."""
         import openai
 
         key = self.key(item)
@@ -186,56 +248,93 @@ class FrontierPricer:
             return self.replies[key]
         hit = self.cache.get(key)
         if hit is not None:
-            with self._lock:
-                self.stats.cached += 1
-                self.replies[key] = hit["reply"]
+            self.stats.cached += 1
+            self.replies[key] = hit["reply"]
             return hit["reply"]
-        if self._refused:  # another thread's request was refused: send nothing more
-            raise FrontierAuthError(self._refused)
-        try:
-            response = guarded(
-                self.base_url, self.config.model, self.client.chat.completions.create, **self.request(item)
-            )
-        except FrontierAuthError as error:
-            self._refused = str(error)
-            raise
-        except (openai.APIError, openai.APIConnectionError) as error:
-            with self._lock:
-                self.stats.calls += 1
-                self.stats.errors += 1
-            print(f"request failed for {item.title[:40]!r}: {type(error).__name__}", flush=True)
-            return None
+        async with slots:
+            if self._stop is not None:
+                raise self._stop
+            try:
+                response = await client.chat.completions.create(**self.request(item))
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+                self._stop = FrontierAuthError(_refusal(error, self.base_url, self.config.model))
+            except (openai.APIError, openai.APIConnectionError) as error:
+                self._failed(item, key, error)
+                return None
+            if self._stop is not None:
+                raise self._stop  # outside the except block: no __context__ that could hold the key
+        self._failures_in_a_row = 0
         text = response.choices[0].message.content if response.choices else None
         usage = response.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0
         self.cache.put(key, {"reply": text, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
-        with self._lock:
-            self.stats.calls += 1
-            self.stats.prompt_tokens += prompt_tokens
-            self.stats.completion_tokens += completion_tokens
-            self.stats.cost += cost_of(self.config.model, prompt_tokens, completion_tokens)
-            self.replies[key] = text
+        self.stats.calls += 1
+        self.stats.prompt_tokens += prompt_tokens
+        self.stats.completion_tokens += completion_tokens
+        self.stats.cost += cost_of(self.config.model, prompt_tokens, completion_tokens)
+        self.replies[key] = text
         return text
+
+    def _failed(self, item: Item, key: str, error: Exception) -> None:
+        """A request that failed after the client's retries: not asked again in this run."""
+        self.stats.calls += 1
+        self.stats.errors += 1
+        self.replies[key] = None
+        self._failures_in_a_row += 1
+        print(f"request failed for {item.title[:40]!r}: {type(error).__name__}", file=sys.stderr, flush=True)
+        if self._failures_in_a_row >= self.config.max_failures and self._stop is None:
+            self._stop = FrontierUnavailable(
+                f"{self._failures_in_a_row} requests in a row failed at {self.base_url} "
+                f"(last: {type(error).__name__}): stopped; {self._resume_hint()}"
+            )
+
+    def _resume_hint(self) -> str:
+        if self.cache.db is None:
+            return "no cache, so a new run asks again for everything"
+        return f"the {len(self.cache):,} answers so far are kept in {self.cache.path}: run again to carry on"
+
+    async def _batch(self, items: Sequence[Item]) -> list[str | None]:
+        from openai import AsyncOpenAI
+
+        client = AsyncOpenAI(
+            api_key=self._api_key,
+            base_url=self.base_url,
+            max_retries=self.config.max_retries,
+            timeout=self.config.timeout,
+        )
+        slots = asyncio.Semaphore(max(1, self.config.concurrency))
+        tasks = [asyncio.ensure_future(self._reply(client, slots, item)) for item in items]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            failed = [task for task in done if task.exception() is not None]
+            if failed:
+                raise failed[0].exception()
+            return [task.result() for task in tasks]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await client.close()
 
     def price(self, item: Item, reply: str | None) -> float | None:
         price = item.prompt_format.price_in(reply)
         if price is None:
-            with self._lock:
-                self.stats.failures += 1
+            self.stats.failures += 1
         return price
 
     def __call__(self, item: Item) -> float | None:
-        return self.price(item, self.reply(item))
+        return self.predict_batch([item])[0]
 
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
-        """Every item's price, with a few requests in flight; a refused key stops them all."""
-        with ThreadPoolExecutor(max_workers=max(1, self.config.concurrency)) as pool:
-            futures = [pool.submit(self.reply, item) for item in items]
-            try:
-                replies = [future.result() for future in futures]
-            except FrontierAuthError:
-                for pending in futures:
-                    pending.cancel()
-                raise
+        """Every item's price, with a few requests in flight. A refused key or too many failures
+        in a row stop them all; so does Ctrl-C, after one line on how to carry on."""
+        if self._stop is not None:
+            raise self._stop
+        try:
+            replies = run_interruptibly(lambda: self._batch(items))
+        except KeyboardInterrupt:
+            self._stop = FrontierUnavailable(f"interrupted; {self._resume_hint()}")
+            print(f"{self.config.model}: {self._stop}", file=sys.stderr, flush=True)
+            raise
         return [self.price(item, reply) for item, reply in zip(items, replies)]

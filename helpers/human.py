@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.errors import DataError
+from helpers.files import atomic_open, read_text
 from helpers.items import Item
-from helpers.prices import extract_price
+from helpers.prices import read_reply
 
 
 class PredictionsError(DataError):
@@ -18,8 +21,7 @@ class PredictionsError(DataError):
 def export_prompts(items: Sequence[Item], path: str | Path, size: int = 250) -> Path:
     """Write `index, prompt, price` rows with an empty price column for a person to fill in."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with atomic_open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["index", "prompt", "price"])
         for index, item in enumerate(items[:size]):
@@ -28,28 +30,31 @@ def export_prompts(items: Sequence[Item], path: str | Path, size: int = 250) -> 
 
 
 def read_prices(path: str | Path, expected: int) -> list[float | None]:
-    """The `price` column, in order. An empty cell is a failure; a cell that is not a price,
-    a missing column or too few rows is an error naming the place."""
-    path = Path(path)
-    if not path.exists():
-        raise PredictionsError(f"no such file: {path}")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "price" not in reader.fieldnames:
-            raise PredictionsError(f"{path}: needs a 'price' column")
-        prices: list[float | None] = []
-        for row in reader:
-            cell = (row.get("price") or "").strip()
-            price = extract_price(cell) if cell else None
-            if cell and price is None:
-                raise PredictionsError(f"{path}, line {reader.line_num}: {cell!r} is not a price")
-            if "index" in row and row["index"].strip() and row["index"].strip() != str(len(prices)):
-                raise PredictionsError(
-                    f"{path}, line {reader.line_num}: index {row['index']!r} out of order (expected {len(prices)})"
-                )
-            prices.append(price)
+    """The `price` column, in order. An empty cell, or a number that is no price (negative, an
+    exponent, absurdly large), is a counted failure; a cell with no number at all, a missing
+    column or too few rows is an error naming the place."""
+    reader = csv.DictReader(io.StringIO(read_text(path, "CSV file"), newline=""))
+    if not reader.fieldnames or "price" not in reader.fieldnames:
+        raise PredictionsError(f"{path}: needs a 'price' column")
+    prices: list[float | None] = []
+    unusable = Counter()
+    for row in reader:
+        cell = (row.get("price") or "").strip()
+        read = read_reply(cell) if cell else None
+        if read is not None and read.reason == "no_number":
+            raise PredictionsError(f"{path}, line {reader.line_num}: {cell!r} is not a price")
+        if read is not None and read.reason:
+            unusable[read.reason] += 1
+        index = (row.get("index") or "").strip()
+        if index and index != str(len(prices)):
+            place = f"{path}, line {reader.line_num}"
+            raise PredictionsError(f"{place}: index {index!r} out of order (expected {len(prices)})")
+        prices.append(read.price if read else None)
     if len(prices) < expected:
         raise PredictionsError(f"{path}: {len(prices)} rows, but {expected} test items are scored")
+    if unusable:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in unusable.most_common())
+        print(f"{path}: {sum(unusable.values())} prices are not usable, scored as failures ({reasons})", flush=True)
     return prices
 
 
@@ -71,10 +76,9 @@ class PricesFor:
 def fill_prices(source: str | Path, target: str | Path, price: float) -> Path:
     """A copy of an exported prompts CSV with every price filled in: a stand-in for a person,
     so that a smoke run can go through the scoring cells."""
-    with open(source, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = list(csv.DictReader(io.StringIO(read_text(source, "CSV file"), newline="")))
     target = Path(target)
-    with open(target, "w", newline="", encoding="utf-8") as handle:
+    with atomic_open(target, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["index", "prompt", "price"])
         writer.writeheader()
         writer.writerows({**row, "price": f"{price:.0f}"} for row in rows)

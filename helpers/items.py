@@ -26,6 +26,7 @@ MIN_CHARS = 300
 CEILING_CHARS = MAX_TOKENS * 7
 MIN_PRICE = 0.5
 MAX_PRICE = 999.49
+MAX_FIELD_CHARS = 100_000  # no real product's field is this long; a hostile one costs seconds and gigabytes
 
 # Boilerplate the course strips from the JSON text of the `details` field.
 REMOVALS = (
@@ -59,6 +60,7 @@ class ItemConfig:
     ceiling_chars: int = CEILING_CHARS
     min_price: float = MIN_PRICE
     max_price: float = MAX_PRICE
+    max_field_chars: int = MAX_FIELD_CHARS  # a longer title, description, features or details is junk
 
 
 @dataclass
@@ -202,6 +204,10 @@ def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Ite
     details, reason = _details_dict(record.get("details"))
     if details is None:
         return reason or "details_not_a_dict"
+    details_text = json.dumps(details, ensure_ascii=False) if details else ""
+    longest = max(len(title), sum(map(len, description)), sum(map(len, features)), len(details_text))
+    if longest > config.max_field_chars:
+        return "field_too_long"  # before any scrubbing or tokenizing, which it would make slow
 
     contents = "\n".join(description)
     if contents:
@@ -209,7 +215,7 @@ def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Ite
     if features:
         contents += "\n".join(features) + "\n"
     if details:
-        contents += scrub_details(json.dumps(details, ensure_ascii=False)) + "\n"
+        contents += scrub_details(details_text) + "\n"
     if not contents.strip():
         return "empty_text"
     if len(contents) <= config.min_chars:

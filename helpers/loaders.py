@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import os
+import sys
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import DataError
+from helpers.files import readable
 from helpers.items import Item, ItemConfig, build_item
+from helpers.prices import parse_raw_price
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
 ITEM_SUFFIXES = (".jsonl", ".json", ".gz", ".parquet")  # what a local items file is called
@@ -104,23 +107,23 @@ class SkipReport:
 def resolve(source: str | Path) -> tuple[Path, str | None]:
     """A local path, or a hub category fetched into the cache. Returns (file, category)."""
     path = Path(source)
-    if path.exists():
-        if path.is_dir():
-            raise DataError(f"{source} is a folder, not a JSONL, JSONL.gz or parquet file")
-        return path, _category_from_name(path)
     name = str(source)
-    looks_like_path = os.sep in name or "." in name
-    if looks_like_path:
-        raise DataError(f"no such file: {source}")
+    if path.exists() or os.sep in name or "." in name:
+        return readable(path, "JSONL, JSONL.gz or parquet file"), _category_from_name(path)
     if name not in CATEGORIES:
         raise DataError(f"unknown category {name!r}; known: {', '.join(CATEGORIES)}")
     from huggingface_hub import hf_hub_download
 
-    local = hf_hub_download(
-        repo_id=HUB_DATASET,
-        repo_type="dataset",
-        filename=f"raw/meta_categories/meta_{name}.jsonl",
-    )
+    from helpers.hub import explain
+
+    try:
+        local = hf_hub_download(
+            repo_id=HUB_DATASET,
+            repo_type="dataset",
+            filename=f"raw/meta_categories/meta_{name}.jsonl",
+        )
+    except OSError as error:  # not in the cache and offline, unreachable, gated
+        raise DataError(f"cannot fetch category {name} from {HUB_DATASET}: {explain(error)}") from None
     return Path(local), name
 
 
@@ -135,24 +138,41 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def iter_lines(path: Path, limit: int | None = None) -> Iterator[bytes]:
-    """Raw lines of a JSONL or JSONL.gz file, or parquet rows encoded as JSON lines."""
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+class FileCut(bytes):
+    """Stands in the stream of lines where a file ends early (a gzip file cut off)."""
 
-        rows = (
-            json.dumps(row, default=str).encode()
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=1000)
-            for row in batch.to_pylist()
-        )
-        yield from islice(rows, limit)
+
+def iter_lines(path: Path, limit: int | None = None) -> Iterator[bytes]:
+    """Raw lines of a JSONL or JSONL.gz file, or parquet rows encoded as JSON lines. A gzip
+    file that ends early gives every line before the cut, then one `FileCut`."""
+    if path.suffix == ".parquet":
+        yield from islice(_parquet_lines(path), limit)
         return
     with _open(path) as handle:
-        yield from islice(handle, limit)
+        try:
+            yield from islice(handle, limit)
+        except (EOFError, OSError, zlib.error):  # gzip: cut short, or corrupt from there on
+            yield FileCut()
 
 
-def parse_line(line: bytes, category: str | None, config: ItemConfig) -> Item | str:
-    """One raw line to an Item, or a skip reason."""
+def _parquet_lines(path: Path) -> Iterator[bytes]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except pa.ArrowException as error:
+        raise DataError(f"{path} is not a readable parquet file: {str(error).splitlines()[0]}") from None
+    for batch in parquet.iter_batches(batch_size=1000):
+        for row in batch.to_pylist():
+            yield json.dumps(row, default=str).encode()
+
+
+def read_record(line: bytes) -> dict[str, Any] | str:
+    """One line to a JSON object, or the reason it is not one. Valid but hostile JSON (an
+    integer of thousands of digits, arrays nested thousands deep) is a reason too, not a crash."""
+    if isinstance(line, FileCut):
+        return "truncated_file"
     if not line.strip():
         return "blank_line"
     try:
@@ -163,10 +183,23 @@ def parse_line(line: bytes, category: str | None, config: ItemConfig) -> Item | 
         record = json.loads(text)
     except json.JSONDecodeError:
         return "bad_json"
-    if not isinstance(record, dict):
-        return "not_an_object"
+    except ValueError:  # int() refuses more than 4,300 digits
+        return "number_too_long"
+    except RecursionError:
+        return "nested_too_deep"
+    return record if isinstance(record, dict) else "not_an_object"
+
+
+def parse_line(line: bytes, category: str | None, config: ItemConfig) -> Item | str:
+    """One raw line to an Item, or a skip reason."""
+    record = read_record(line)
+    if isinstance(record, str):
+        return record
     name = category or record.get("main_category") or "Unknown"
-    return build_item(record, str(name), config)
+    try:
+        return build_item(record, str(name), config)
+    except RecursionError:  # details nested just shallowly enough to parse
+        return "nested_too_deep"
 
 
 def _parse_chunk(args: tuple[list[bytes], str | None, ItemConfig]) -> tuple[list[Item], Counter]:
@@ -221,7 +254,16 @@ def load_raw(
         else:
             with ProcessPoolExecutor(max_workers=config.workers) as pool:
                 _consume(pool.map(_parse_chunk, jobs), items, report, bar)
+    _say_if_cut(path, report)
     return items, report
+
+
+def _say_if_cut(path: Path, report: SkipReport) -> None:
+    if report.skipped["truncated_file"]:
+        message = (
+            f"{path}: the file ends early (cut off, or still downloading): kept the {report.kept:,} items before it"
+        )
+        print(message, file=sys.stderr, flush=True)
 
 
 def _consume(results, items: list[Item], report: SkipReport, bar) -> None:
@@ -271,32 +313,33 @@ def load_hub_items(dataset_id: str, split: str = "test") -> list[Item]:
 
 def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:
     """Curated items (JSONL or parquet with `title`, `category`, `price`, `text`)."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"no such file: {path}")
+    path = readable(path, "JSONL or parquet items file")
     items: list[Item] = []
     report = SkipReport(source=path.name)
     for line in iter_lines(path):
         report.read += 1
-        if not line.strip():
-            report.skipped["blank_line"] += 1
+        reason = _item_or_reason(line)
+        if isinstance(reason, str):
+            report.skipped[reason] += 1
             continue
-        try:
-            row = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            report.skipped["bad_json"] += 1
-            continue
-        if not isinstance(row, dict) or not all(k in row for k in ("title", "price", "text")):
-            report.skipped["missing_field"] += 1
-            continue
-        try:
-            item = Item.from_dict(row)
-        except (TypeError, ValueError):
-            report.skipped["bad_field"] += 1
-            continue
-        if not (math.isfinite(item.price) and item.price > 0):
-            report.skipped["price_out_of_range"] += 1
-            continue
-        items.append(item)
+        items.append(reason)
         report.kept += 1
+    _say_if_cut(path, report)
     return items, report
+
+
+def _item_or_reason(line: bytes) -> Item | str:
+    row = read_record(line)
+    if isinstance(row, str):
+        return row
+    if not all(k in row for k in ("title", "price", "text")):
+        return "missing_field"
+    price = parse_raw_price(row["price"])
+    if price.price is None:
+        return price.reason or "price_not_a_number"
+    if price.price <= 0:
+        return "price_out_of_range"  # the Tester divides by the truth
+    try:
+        return Item.from_dict({**row, "price": price.price})
+    except (TypeError, ValueError, RecursionError):  # a field of the wrong type, details not JSON
+        return "bad_field"

@@ -1,8 +1,10 @@
 """Prices: read one from a raw metadata value, or from a model's free-text reply.
 
-Two different jobs with one shared rule: a price is a non-negative number of dollars, commas
-allowed as thousands separators. Neither function raises on bad input; they say why instead,
-so that loaders can count skips and the Tester can count failed replies.
+Two different jobs with one shared rule: a price is a non-negative, finite number of dollars
+below `MAX_PRICE`, commas allowed as thousands separators. A negative number, an exponent
+("1e9") or an absurd magnitude is refused, never read as a different number. Neither function
+raises on bad input; they say why instead, so that loaders can count skips and the Tester can
+count failed replies.
 """
 
 from __future__ import annotations
@@ -11,61 +13,85 @@ import math
 import re
 from dataclasses import dataclass
 
-_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
+MAX_PRICE = 10_000_000.0  # dollars: anything above is not a price but a broken number
+# A number as a person or a model writes it, with what stands right before and after it, so
+# that "-5" is seen as negative and "1e9" as an exponent rather than as 5 and 1.
+_NUMBER = re.compile(
+    r"(?P<sign>(?<![\w.])-\s*\$?\s*)?(?P<number>\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?P<exponent>[eE][-+]?\d+)?"
+)
 _MISSING = {"", "none", "null", "nan", "n/a", "na", "-", "—"}
 _RANGE = re.compile(r"\d\s*(?:-|–|—|to)\s*\$?\s*\d")
+_PLAIN = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
 
 
 @dataclass(frozen=True)
-class RawPrice:
-    """A raw price field, read: either `price` is set or `reason` says why not."""
+class Price:
+    """A price read from somewhere: either `price` is set or `reason` says why not."""
 
     price: float | None
     reason: str | None = None
 
 
-def parse_raw_price(value: object) -> RawPrice:
+def _checked(value: float) -> Price:
+    if not math.isfinite(value):
+        return Price(None, "price_not_a_number")
+    if value < 0:
+        return Price(None, "price_negative")
+    if value > MAX_PRICE:
+        return Price(None, "price_too_large")
+    return Price(value)
+
+
+def parse_raw_price(value: object) -> Price:
     """Read the `price` field of a raw Amazon record.
 
     The data set ships floats, null, the string "None", "$1,299.99", ranges such as
     "$10.99 - $15.99" and the odd piece of junk. Ranges are not one price, so they are refused.
     """
     if value is None:
-        return RawPrice(None, "price_missing")
+        return Price(None, "price_missing")
     if isinstance(value, bool):
-        return RawPrice(None, "price_not_a_number")
+        return Price(None, "price_not_a_number")
     if isinstance(value, (int, float)):
-        price = float(value)
-        if not math.isfinite(price):
-            return RawPrice(None, "price_not_a_number")
-        return RawPrice(price)
+        try:
+            return _checked(float(value))
+        except OverflowError:  # an integer of hundreds of digits
+            return Price(None, "price_too_large")
     if not isinstance(value, str):
-        return RawPrice(None, "price_not_a_number")
+        return Price(None, "price_not_a_number")
     text = value.strip()
     if text.lower() in _MISSING:
-        return RawPrice(None, "price_missing")
+        return Price(None, "price_missing")
     if _RANGE.search(text):
-        return RawPrice(None, "price_range")
+        return Price(None, "price_range")
     cleaned = text.removeprefix("US").strip().removeprefix("$").strip()
-    if not re.fullmatch(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+", cleaned):
-        return RawPrice(None, "price_not_a_number")
-    price = float(cleaned.replace(",", ""))
-    return RawPrice(price)
+    if not _PLAIN.fullmatch(cleaned):
+        return Price(None, "price_not_a_number")
+    return _checked(float(cleaned.replace(",", "")))
 
 
-def extract_price(reply: str | None, prefix: str | None = None) -> float | None:
-    """The price a model wrote: the first number after `prefix` (when the reply holds it),
-    else the first number.
-
-    Returns None when there is no number at all; callers count that as a failed reply rather
-    than guessing $0 the way the course's version did.
-    """
+def read_reply(reply: str | None, prefix: str | None = None) -> Price:
+    """The price a model (or a person) wrote: the first number after `prefix` when the reply
+    holds it, else the first number. `reason` is "no_number" when there is none at all."""
     if not reply:
-        return None
+        return Price(None, "no_number")
     text = reply
     if prefix and prefix in text:
         text = text.split(prefix, 1)[1]
     match = _NUMBER.search(text)
     if match is None:
-        return None
-    return float(match.group().replace(",", ""))
+        return Price(None, "no_number")
+    if match["sign"]:
+        return Price(None, "price_negative")
+    if match["exponent"]:
+        return Price(None, "price_exponent")
+    digits = match["number"].replace(",", "")
+    if len(digits.split(".")[0]) > len(str(int(MAX_PRICE))):
+        return Price(None, "price_too_large")  # before float(): 300 digits would read as 1e299
+    return _checked(float(digits))
+
+
+def extract_price(reply: str | None, prefix: str | None = None) -> float | None:
+    """The price in a reply, or None: callers count that as a failed reply rather than
+    guessing $0 the way the course's version did."""
+    return read_reply(reply, prefix).price

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +27,7 @@ import numpy as np
 
 from helpers import paths
 from helpers.errors import DataError
+from helpers.files import atomic_open, read_text
 from helpers.items import Item
 
 GREEN = "\033[92m"
@@ -178,10 +180,9 @@ class TestResult:
         axes.set_xlim(0, top)
         axes.set_ylim(0, top)
         axes.set_title(self.headline)
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            figure.savefig(path, dpi=100, bbox_inches="tight")
-        return figure
+        from helpers.charts import save_figure
+
+        return save_figure(figure, path)
 
     def to_dict(self) -> dict[str, Any]:
         low, high = self.error_interval()
@@ -306,27 +307,48 @@ def _show(figure) -> None:
         display(figure)
 
 
+NUMBERS = ("n", "average_error", "rmsle", "hit_rate", "failures", "error_ci_low", "error_ci_high")
+
+
+def _usable_row(row: dict[str, Any]) -> bool:
+    """A row whose figures are all finite numbers (an older version could write inf or nan)."""
+    try:
+        return all(math.isfinite(float(row[name])) for name in NUMBERS)
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
 def record(result: TestResult, path: str | Path | None = None) -> Path:
-    """Add or replace the row for (model, data set) in the leaderboard CSV."""
+    """Add or replace the row for (model, data set) in the leaderboard CSV. Several processes
+    may record at once (two notebooks, a notebook and the command line): a lock file makes them
+    take turns, and the file is replaced whole, so no row is lost and no reader sees half a file."""
+    from filelock import FileLock
+
     path = Path(path or paths.leaderboard())
-    rows = read_leaderboard(path)
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    key = (row["model"], row["dataset"])
-    rows = [r for r in rows if (r["model"], r["dataset"]) != key] + [row]
+    if not _usable_row(row):
+        raise RuntimeError(f"{result.title}: a figure is not a finite number: {row}")  # the Tester never makes one
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+    with FileLock(f"{path}.lock", timeout=120):
+        key = (row["model"], row["dataset"])
+        rows = [r for r in read_leaderboard(path) if (r["model"], r["dataset"]) != key] + [row]
+        with atomic_open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
     return path
 
 
 def read_leaderboard(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """The leaderboard's rows. Rows without finite figures are left out, and said so."""
     path = Path(path or paths.leaderboard())
     if not path.exists():
         return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    rows = list(csv.DictReader(io.StringIO(read_text(path, "leaderboard CSV"), newline="")))
+    usable = [row for row in rows if _usable_row(row)]
+    if len(usable) < len(rows):
+        print(f"{path}: left out {len(rows) - len(usable)} rows whose figures are not finite numbers", flush=True)
+    return usable
 
 
 def leaderboard(path: str | Path | None = None, dataset: str | None = None):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers import paths
+from helpers.files import atomic_folder
 
 # Llama 3's pre-tokenizer split (tiktoken's cl100k pattern).
 LLAMA3_PATTERN = (
@@ -87,8 +88,8 @@ def build_tokenizer(output: str | Path, vocab_size: int = 4096):
         model_max_length=2048,
     )
     _add_bos(fast)
-    Path(output).mkdir(parents=True, exist_ok=True)
-    fast.save_pretrained(str(output))
+    with atomic_folder(output, last=("tokenizer.json",)) as folder:  # `build` checks for it
+        fast.save_pretrained(str(folder))
     return fast
 
 
@@ -124,7 +125,8 @@ def build_model(output: str | Path, tokenizer, config: TinyConfig):
         tie_word_embeddings=False,
     )
     model = LlamaForCausalLM(model_config)
-    model.save_pretrained(str(output))
+    with atomic_folder(output, last=("config.json",)) as folder:  # `build` checks for it
+        model.save_pretrained(str(folder))
     return model
 
 

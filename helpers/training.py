@@ -67,7 +67,8 @@ class TrainConfig:
     wandb: bool = True  # WANDB_MODE=offline logs locally; WANDB_API_KEY from env, .env or Colab
     push: bool = False  # push every checkpoint to a private hub repo
     hub_model: str | None = None  # default: <your hub user>/pricer-<run name>
-    resume: bool = False  # carry on from the last checkpoint in `output`
+    resume: bool = False  # carry on from the newest intact checkpoint in `output`
+    overwrite: bool = False  # start afresh in an `output` that holds an earlier run (its checkpoints go)
 
     @property
     def output_dir(self) -> str:
@@ -94,7 +95,10 @@ def training_rows(source: str, prompt_format: PromptFormat = COURSE):
     from helpers.loaders import hub_rows, load_items
 
     if Path(source).is_file():
-        return rows_from_items(load_items(source)[0])
+        items, report = load_items(source)
+        if report.read != report.kept:
+            print(report, flush=True)  # no row is dropped silently
+        return rows_from_items(items)
     data = hub_rows(source, "train")
     return data.map(
         lambda row: dict(zip(("prompt", "completion"), prompt_format.split(row["text"]))),
@@ -185,14 +189,10 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
     from trl import SFTTrainer
 
     from helpers.models import load_base
-    from helpers.secrets import get_secret
 
     hardware = hardware or detect_hardware()
     if config.wandb:
-        os.environ.setdefault("WANDB_PROJECT", config.project)
-        key = get_secret("WANDB_API_KEY")
-        if key:
-            os.environ.setdefault("WANDB_API_KEY", key)
+        wandb_mode(config.project)
     if config.push:
         config.hub_model = _hub_model(config)
     dataset = dataset if dataset is not None else training_rows(config.train)
@@ -230,30 +230,93 @@ def check_lengths(dataset, tokenizer, max_length: int) -> int:
     return too_long
 
 
-def last_checkpoint(output_dir: str) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+def wandb_mode(project: str) -> None:
+    """Settle how Weights & Biases logs before any model is loaded, so that it never prompts for
+    a key or fails after minutes of work: a key (environment, .env, Colab) logs online; a chosen
+    WANDB_MODE is kept; with neither, it logs offline and says so."""
+    from helpers.errors import SecretError
+    from helpers.secrets import get_secret
 
-    return get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
+    os.environ.setdefault("WANDB_PROJECT", project)
+    key = get_secret("WANDB_API_KEY")
+    if key:
+        os.environ.setdefault("WANDB_API_KEY", key)
+        return
+    mode = os.environ.get("WANDB_MODE", "").lower()
+    if mode == "online" and not _wandb_login_saved():
+        raise SecretError("WANDB_MODE=online but WANDB_API_KEY is not set: add it, or use WANDB_MODE=offline")
+    if not mode and not _wandb_login_saved():
+        os.environ["WANDB_MODE"] = "offline"
+        where = os.environ.get("WANDB_DIR", ".")
+        print(
+            f"W&B: no WANDB_API_KEY and no WANDB_MODE, so logging offline to {where}/wandb "
+            "(upload later with `wandb sync`; --no-wandb turns it off)",
+            flush=True,
+        )
+
+
+def _wandb_login_saved() -> bool:
+    """`wandb login` keeps the key in ~/.netrc."""
+    import netrc
+
+    try:
+        return netrc.netrc().authenticators("api.wandb.ai") is not None
+    except (OSError, netrc.NetrcParseError):
+        return False
+
+
+def last_checkpoint(output_dir: str) -> str | None:
+    """The newest intact checkpoint in `output_dir`, passing over partial ones with a line."""
+    from helpers.checkpoints import newest_intact
+
+    checkpoint = newest_intact(output_dir)
+    return str(checkpoint) if checkpoint else None
 
 
 def latest_run(project: str = "pricer") -> str | None:
     """The newest results/<project>-* folder that holds a checkpoint: what `--resume` picks up."""
-    runs = [p for p in paths.RESULTS.glob(f"{project}-*") if last_checkpoint(str(p))]
+    from helpers.checkpoints import checkpoints
+
+    runs = [p for p in paths.results().glob(f"{project}-*") if checkpoints(p)]
     return str(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
+
+
+def _starting_point(config: TrainConfig) -> str | None:
+    """The checkpoint to resume from (None: a fresh run), after checking that the output
+    folder may be used: a fresh run never mixes its checkpoints with an earlier run's."""
+    from helpers.checkpoints import check_compatible, clear_run, holds_a_run
+
+    if config.resume and config.output is None:
+        config.output = latest_run(config.project)  # None: nothing to resume, a fresh run
+    output = config.output_dir
+    if not config.resume:
+        if holds_a_run(output) and not config.overwrite:
+            raise ConfigError(
+                f"{output} holds an earlier run: pass --resume to carry it on, --overwrite to start afresh there, "
+                "or another --output"
+            )
+        if config.overwrite:
+            clear_run(output)
+        return None
+    checkpoint = last_checkpoint(output)
+    if checkpoint is None:
+        print(f"No checkpoint to resume from in {output}: starting afresh", flush=True)
+        return None
+    lora = {"r": config.lora_r, "lora_alpha": config.lora_alpha, "target_modules": list(config.target_modules)}
+    check_compatible(Path(checkpoint), config.base_model, lora)
+    print(f"Resuming from {checkpoint}", flush=True)
+    return checkpoint
 
 
 def train(config: TrainConfig, dataset=None, callbacks=None):
     """Train, save the adapter in `config.output_dir` (and push it when asked); returns the trainer."""
-    if config.resume and config.output is None:
-        config.output = latest_run(config.project)  # None: nothing to resume, a fresh run
+    from helpers.files import atomic_folder
+
+    checkpoint = _starting_point(config)
     trainer = build_trainer(config, dataset, callbacks)
-    checkpoint = last_checkpoint(config.output_dir) if config.resume else None
-    if config.resume:
-        print(
-            f"Resuming from {checkpoint}" if checkpoint else "No checkpoint to resume from: starting afresh", flush=True
-        )
     trainer.train(resume_from_checkpoint=checkpoint)
-    trainer.save_model(config.output_dir)
+    with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:
+        trainer.save_model(str(folder))
     if config.push:
         trainer.push_to_hub(commit_message=f"{config.run_name}: end of training")
     return trainer

@@ -1,5 +1,6 @@
 import pytest
 
+from helpers.errors import DataError
 from helpers.human import PredictionsError, PricesFor, export_prompts, fill_prices, read_prices
 from helpers.testing import Tester
 
@@ -55,5 +56,5 @@ def test_a_bad_predictions_file_names_the_place(tmp_path, content, message):
 
 
 def test_a_missing_predictions_file_is_named(tmp_path):
-    with pytest.raises(PredictionsError, match="no such file"):
+    with pytest.raises(DataError, match="^no such file: .*nope.csv$"):
         read_prices(tmp_path / "nope.csv", expected=1)

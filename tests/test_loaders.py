@@ -116,4 +116,4 @@ def test_curated_items_files_load_with_their_own_skip_report(tmp_path, bundled_t
     path = write_jsonl(tmp_path / "items.jsonl", [good, {"title": "x"}, b"oops\n", {**good, "price": "abc"}])
     items, report = load_items(path)
     assert items == [bundled_test[0]]
-    assert dict(report.skipped) == {"missing_field": 1, "bad_json": 1, "bad_field": 1}
+    assert dict(report.skipped) == {"missing_field": 1, "bad_json": 1, "price_not_a_number": 1}

@@ -1,0 +1,95 @@
+"""Files in and out: every write is atomic, every read names the file when it cannot be done.
+
+A file is written to a temporary file beside it and renamed into place, so a run killed at any
+moment leaves the previous complete file or none, never a truncated one that a later stage
+trusts. A file that cannot be read (missing, a folder, the wrong encoding) is one line that
+names it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from helpers.errors import ConfigError, DataError
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_MODE = 0o666 & ~_UMASK  # what open() would have given a new file
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path`: write it, and on success it replaces `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(handle)
+    temporary = Path(name)
+    temporary.chmod(_MODE)  # mkstemp makes it private
+    try:
+        yield temporary
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator[IO]:
+    """`open(path, mode)` that only replaces `path` once the block finishes without error."""
+    if "b" not in mode:
+        kwargs.setdefault("encoding", "utf-8")
+    with atomic_path(path) as temporary, open(temporary, mode, **kwargs) as handle:
+        yield handle
+
+
+def readable(path: str | Path, what: str = "file") -> Path:
+    """`path`, after checking that it is a file that exists; else one line naming it."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a {what}")
+    if not path.exists():
+        raise DataError(f"no such file: {path}")
+    return path
+
+
+def read_text(path: str | Path, what: str = "file") -> str:
+    """The whole file as UTF-8 text; a file in another encoding is one line naming it."""
+    path = readable(path, what)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text (byte {error.start}): save it as UTF-8") from None
+
+
+def refuse_overwrite(path: str | Path, overwrite: bool, flag: str = "--overwrite") -> None:
+    """A stage does not replace an existing output unless it is told to."""
+    if not overwrite and Path(path).exists():
+        raise ConfigError(f"{path} exists: pass {flag} to replace it, or choose another path")
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path, last: tuple[str, ...] = ("config.json",)) -> Iterator[Path]:
+    """A temporary folder beside `path`: fill it, and on success its files are renamed into
+    `path` (replacing any of the same name), the `last` ones (what a reader checks for) last."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    try:
+        yield temporary
+        path.mkdir(exist_ok=True)
+        files = sorted(temporary.rglob("*"), key=lambda file: (file.name in last, str(file)))
+        for file in files:
+            if file.is_file():
+                target = path / file.relative_to(temporary)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(file, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
