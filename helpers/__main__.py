@@ -163,17 +163,19 @@ def run_curate(args: argparse.Namespace) -> None:
 
 
 def run_split(args: argparse.Namespace) -> None:
-    from helpers.curation import CurationConfig, curate, save_items
+    from helpers.curation import CurationConfig, balance, save_items, split
 
     stage = from_arguments(SplitStage, args)
     for out in (stage.train_out, stage.test_out):
         refuse_overwrite(out, stage.overwrite)
     config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
     items = _load_items(stage.items)
-    train, test = curate(items, config)
+    pool = balance(items, config) if config.balance else items
+    train, test = split(pool, config)
     save_items(train, stage.train_out)
     save_items(test, stage.test_out)
-    print(json.dumps({"items": len(items), "train": len(train), "test": len(test)}))
+    counts = {"items": len(items), "balanced": len(pool), "train": len(train), "test": len(test)}
+    print(json.dumps({**counts, "unused": len(pool) - len(train) - len(test)}))
 
 
 def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progress: bool | None = None):

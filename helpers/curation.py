@@ -56,6 +56,13 @@ def balance(items: list[Item], config: CurationConfig) -> list[Item]:
     slots: dict[int, list[Item]] = defaultdict(list)
     for item in items:
         slots[round(item.price)].append(item)
+    unplaced = len(items) - sum(len(slots[dollars]) for dollars in range(1, 1000))
+    if unplaced:  # the course's loop runs over $1..$999: $0.50 rounds to 0 and has no slot
+        print(
+            f"balance: left out {unplaced:,} items whose price rounds to no whole dollar from $1 to $999 "
+            "(such as $0.50)",
+            flush=True,
+        )
     rng = np.random.RandomState(config.seed)  # the stream of the course's np.random.seed(42)
     sample: list[Item] = []
     for dollars in range(1, 1000):

@@ -178,6 +178,13 @@ class ResponseCache:
             return self.db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
 
 
+def _say(line: str) -> None:
+    """One line on stderr, above any progress bar rather than inside it."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+
+
 def run_interruptibly(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine on an event loop of its own, in a daemon thread (a notebook's kernel has
     a loop running already). Ctrl-C cancels it: the requests in flight stop at once."""
@@ -223,7 +230,7 @@ class FrontierPricer:
         self.stats = RunStats()
         self.replies: dict[str, str | None] = {}  # this run's answers, failed requests included
         self.__name__ = self.config.model
-        self.batch_size = 8 * max(1, self.config.concurrency)
+        self.batch_size = 4 * max(1, self.config.concurrency)  # the Tester's progress bar moves per batch
         self._stop: PricerError | None = None  # set when the run must send nothing more
         self._failures_in_a_row = 0
 
@@ -282,7 +289,7 @@ class FrontierPricer:
         self.stats.errors += 1
         self.replies[key] = None
         self._failures_in_a_row += 1
-        print(f"request failed for {item.title[:40]!r}: {type(error).__name__}", file=sys.stderr, flush=True)
+        _say(f"request failed for {item.title[:40]!r}: {type(error).__name__}")
         if self._failures_in_a_row >= self.config.max_failures and self._stop is None:
             self._stop = FrontierUnavailable(
                 f"{self._failures_in_a_row} requests in a row failed at {self.base_url} "
@@ -335,6 +342,6 @@ class FrontierPricer:
             replies = run_interruptibly(lambda: self._batch(items))
         except KeyboardInterrupt:
             self._stop = FrontierUnavailable(f"interrupted; {self._resume_hint()}")
-            print(f"{self.config.model}: {self._stop}", file=sys.stderr, flush=True)
+            _say(f"{self.config.model}: {self._stop}")
             raise
         return [self.price(item, reply) for item, reply in zip(items, replies)]

@@ -9,6 +9,7 @@ compare memory footprints (week 7, day 1).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from helpers.errors import ConfigError, ModelAccessError
@@ -16,6 +17,9 @@ from helpers.hub import TOKENIZER_FILES, check_folder
 from helpers.presets import BASE_MODEL
 
 QUANTIZATIONS = ("4bit", "8bit", "none")
+# On a CPU with AVX-512 bitsandbytes looks for an optional faster kernel package, and warns at
+# import that it is not installed; its own kernels run instead. Only that warning is hidden.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 
 @dataclass

@@ -186,8 +186,6 @@ def _hub_model(config: TrainConfig) -> str:
 
 def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: Hardware | None = None):
     """The SFTTrainer, ready to `train()`: base model in `config.quantization`, LoRA on top."""
-    from trl import SFTTrainer
-
     from helpers.models import load_base
 
     hardware = hardware or detect_hardware()
@@ -196,6 +194,8 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
     if config.push:
         config.hub_model = _hub_model(config)
     dataset = dataset if dataset is not None else training_rows(config.train)
+    from trl import SFTTrainer  # after the data is read: a missing file should not wait for trl
+
     model, tokenizer = load_base(config.base_model, config.quantization)
     check_lengths(dataset, tokenizer, config.max_length)
     return SFTTrainer(

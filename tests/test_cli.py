@@ -99,7 +99,7 @@ def test_split_balances_and_splits(tmp_path):
         "--test-out",
         str(tmp_path / "te.jsonl"),
     )
-    assert json.loads(run.stdout) == {"items": 2973, "train": 100, "test": 50}
+    assert json.loads(run.stdout) == {"items": 2973, "balanced": 2973, "train": 100, "test": 50, "unused": 2823}
     assert len((tmp_path / "te.jsonl").read_text().splitlines()) == 50
 
 
@@ -347,3 +347,168 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
     monkeypatch.setattr(cli_module, "run_leaderboard", buggy)
     with pytest.raises(ValueError, match="a bug inside a library"):
         cli_module.main(["leaderboard"])
+
+
+def frontier_run(server, tmp_path, *extra, size="10"):
+    env = {**ENV, "OPENAI_API_KEY": server.api_key}
+    args = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "frontier",
+        "--base-url",
+        server.url,
+        "--size",
+        size,
+        "--leaderboard",
+        str(tmp_path / "board.csv"),
+        *extra,
+    ]
+    return subprocess.run(args, capture_output=True, text=True, env=env)
+
+
+def test_a_frontier_run_where_every_item_failed_is_not_recorded(tmp_path):
+    from helpers.fake_openai import FakeOpenAI, Fault
+
+    with FakeOpenAI() as server:
+        server.script.extend(Fault(reply="I could not say") for _ in range(5))
+        run = frontier_run(server, tmp_path, "--no-cache", size="5")
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: gpt-4o-mini: every one of the 5 items failed, so nothing was recorded"
+    )
+    assert not (tmp_path / "board.csv").exists()
+
+
+def test_no_cache_asks_every_time_and_writes_no_cache(tmp_path):
+    from helpers.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        for _ in range(2):
+            assert frontier_run(server, tmp_path, "--no-cache", "--json", size="4").returncode == 0
+        assert len(server.chat_requests()) == 8
+    assert not list(tmp_path.rglob("*.sqlite"))
+
+
+def cached_answers(path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(str(path)) as db:
+            return db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
+    except sqlite3.Error:
+        return 0  # not created yet
+
+
+def test_ctrl_c_stops_a_frontier_run_at_once_and_keeps_every_answer(tmp_path):
+    import signal
+    import time
+
+    from helpers.fake_openai import FakeOpenAI, Fault
+
+    cache = tmp_path / "cache.sqlite"
+    with FakeOpenAI() as server:
+        server.script.extend(Fault(delay=0.4) for _ in range(40))  # a slow server
+        env = {**ENV, "OPENAI_API_KEY": server.api_key}
+        args = [
+            sys.executable,
+            "-m",
+            "helpers",
+            "frontier",
+            "--base-url",
+            server.url,
+            "--size",
+            "40",
+            "--concurrency",
+            "2",
+            "--cache",
+            str(cache),
+            "--leaderboard",
+            str(tmp_path / "board.csv"),
+        ]
+        run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.time() + 60
+        while cached_answers(cache) < 4 and time.time() < deadline:
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        interrupted = time.time()
+        _, err = run.communicate(timeout=30)
+        seconds = time.time() - interrupted
+        answered = cached_answers(cache)
+        resumed = frontier_run(server, tmp_path, "--cache", str(cache), "--json", "--concurrency", "8", size="40")
+    assert run.returncode == 130 and seconds < 5 and "Traceback" not in err
+    lines = [line.split("\r")[-1] for line in err.strip().splitlines()]  # the last state of each line
+    resume = f"gpt-4o-mini: interrupted; the {answered} answers so far are kept in {cache}: run again to carry on"
+    assert resume in lines and lines[-1] == "interrupted"
+    assert 4 <= answered < 40
+    row = json.loads(resumed.stdout)
+    assert (row["cached"], row["calls"], row["n"]) == (answered, 40 - answered, 40)
+
+
+def test_split_says_which_items_balancing_cannot_place(tmp_path, write_jsonl):
+    rows = [json.loads(line) for line in paths.TRAIN_SAMPLE.read_text().splitlines()[:40]]
+    rows[0]["price"] = 0.5  # curate keeps $0.50; the course's balancing has no slot for it
+    items = write_jsonl(tmp_path / "items.jsonl", rows)
+    run = cli(
+        "split",
+        "--items",
+        str(items),
+        "--train-size",
+        "30",
+        "--test-size",
+        "5",
+        "--train-out",
+        str(tmp_path / "tr.jsonl"),
+        "--test-out",
+        str(tmp_path / "te.jsonl"),
+    )
+    assert "balance: left out 1 items whose price rounds to no whole dollar from $1 to $999 (such as $0.50)" in (
+        run.stdout
+    )
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {
+        "items": 40,
+        "balanced": 39,
+        "train": 30,
+        "test": 5,
+        "unused": 4,
+    }
+
+
+def test_a_stage_does_not_overwrite_its_output_unless_told(tmp_path, tiny_dir):
+    out = tmp_path / "items.jsonl"
+    args = ["curate", "--input", str(paths.RAW_SAMPLE), "--tokenizer", str(tiny_dir), "--out", str(out)]
+    cli(*args)
+    before = out.read_bytes()
+    run = cli(*args, ok=False)
+    assert run.returncode == 2
+    assert run.stderr == f"error: {out} exists: pass --overwrite to replace it, or choose another path\n"
+    assert out.read_bytes() == before
+    cli(*args, "--overwrite")
+
+
+@pytest.mark.parametrize("problem", ["folder", "latin-1"])
+def test_a_predictions_file_that_cannot_be_read_is_one_line(tmp_path, problem):
+    path = tmp_path / "guesses.csv"
+    if problem == "folder":
+        path.mkdir()
+        expected = f"error: {path} is a folder, not a CSV file\n"
+    else:
+        path.write_bytes("title,price\ncafé,12\n".encode("latin-1"))
+        expected = f"error: {path} is not UTF-8 text (byte 15): save it as UTF-8\n"
+    run = cli("evaluate", "--predictions", str(path), "--size", "1", ok=False)
+    assert run.returncode == 2 and run.stderr == expected
+
+
+def test_a_hub_data_set_out_of_reach_is_one_line(tmp_path, tiny_model_dir):
+    run = cli(
+        "train",
+        "--train",
+        "nobody/no-such-data",
+        "--base-model",
+        str(tiny_model_dir),
+        "--output",
+        str(tmp_path / "run"),
+        ok=False,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("error: cannot load data set 'nobody/no-such-data' (train): ")

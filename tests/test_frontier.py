@@ -143,3 +143,38 @@ def test_usage_and_cost_are_summed(server, tmp_path, items):
     assert stats.calls == 5 and stats.prompt_tokens > 0
     assert stats.cost == pytest.approx((stats.prompt_tokens * 0.15 + stats.completion_tokens * 0.60) / 1e6)
     assert "5 calls, 0 from cache" in str(stats)
+
+
+def test_a_server_failing_again_and_again_stops_the_run_in_one_line(server, tmp_path, items):
+    from helpers.frontier import FrontierUnavailable
+
+    server.script.extend(Fault(status=500) for _ in range(20))
+    pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, max_failures=3, concurrency=1))
+    with pytest.raises(FrontierUnavailable) as error:
+        Tester(pricer, items, verbose=False).run()
+    assert len(server.chat_requests()) == 3  # not one request more
+    assert str(error.value).startswith("3 requests in a row failed at http://127.0.0.1:")
+    assert str(error.value).endswith("kept in " + str(tmp_path / "cache.sqlite") + ": run again to carry on")
+
+
+def test_a_failed_item_is_not_asked_again_in_the_same_run(server, tmp_path, items):
+    server.script.append(Fault(status=500))
+    pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, concurrency=1))
+    first = Tester(pricer, items[:3], verbose=False).run()
+    again = Tester(pricer, items[:3], verbose=False).run()
+    assert len(server.chat_requests()) == 3
+    assert first.failures == again.failures == [True, False, False]
+    assert pricer.stats.errors == 1 and pricer.stats.calls == 3
+
+
+def test_a_corrupt_cache_is_one_line_that_says_what_to_do(server, tmp_path, items):
+    from helpers.errors import DataError
+
+    cache = tmp_path / "cache.sqlite"
+    cache.write_bytes(b"this is not a database, it was cut short or overwritten" * 100)
+    with pytest.raises(DataError) as error:
+        FrontierPricer(config_for(server, tmp_path))
+    assert str(error.value) == (
+        f"the response cache {cache} cannot be used (file is not a database): "
+        f"move it aside (mv {cache} {cache}.bad) or run with --no-cache"
+    )

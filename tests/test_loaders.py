@@ -117,3 +117,73 @@ def test_curated_items_files_load_with_their_own_skip_report(tmp_path, bundled_t
     items, report = load_items(path)
     assert items == [bundled_test[0]]
     assert dict(report.skipped) == {"missing_field": 1, "bad_json": 1, "price_not_a_number": 1}
+
+
+def test_hostile_but_valid_json_is_a_counted_skip(tmp_path, raw_record, item_config, write_jsonl):
+    rows = [
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",  # nested past the recursion limit
+        b'{"title": "x", "price": ' + b"9" * 5000 + b"}\n",  # an integer json.loads refuses to read
+        {**raw_record, "title": "Big " * 2_500_000},  # a 10 MB title
+        {**raw_record, "description": ["word " * 30_000]},  # 150,000 characters of description
+        {**raw_record, "price": int("9" * 400)},  # too large for a float
+        raw_record,
+    ]
+    items, report = load_raw(write_jsonl(tmp_path / "hostile.jsonl", rows), config(item_config))
+    assert len(items) == 1 and report.read == 6
+    assert dict(report.skipped) == {
+        "nested_too_deep": 1,
+        "number_too_long": 1,
+        "field_too_long": 2,
+        "price_too_large": 1,
+    }
+
+
+def test_a_gzip_file_cut_short_keeps_what_came_before_and_says_so(tmp_path, raw_record, item_config, capsys):
+    import gzip
+
+    records = [{**raw_record, "title": f"Ice maker number {i}"} for i in range(400)]
+    whole = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    cut = tmp_path / "meta.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    items, report = load_raw(cut, config(item_config))
+    assert 0 < report.kept == len(items) < 400
+    assert [item.title for item in items] == [f"Ice maker number {i}" for i in range(len(items))]
+    assert dict(report.skipped) == {"truncated_file": 1} and report.read == report.kept + 1
+    message = capsys.readouterr().err.strip()
+    assert (
+        message == f"{cut}: the file ends early (cut off, or still downloading): kept the {len(items)} items before it"
+    )
+
+
+def test_a_folder_is_one_line_naming_it(tmp_path):
+    with pytest.raises(DataError, match=f"^{tmp_path} is a folder, not a JSONL, JSONL.gz or parquet file$"):
+        resolve(tmp_path)
+    with pytest.raises(DataError, match=f"^{tmp_path} is a folder, not a JSONL or parquet items file$"):
+        load_items(tmp_path)
+
+
+def test_a_hub_category_out_of_reach_is_one_line(monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    with pytest.raises(DataError) as error:
+        resolve("Appliances")
+    assert str(error.value) == (
+        "cannot fetch category Appliances from McAuley-Lab/Amazon-Reviews-2023: "
+        "not in the local cache and the hub is unreachable: pass a local folder"
+    )
+
+
+def test_a_broken_parquet_file_is_one_line(tmp_path):
+    path = tmp_path / "items.parquet"
+    path.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(DataError, match="items.parquet is not a readable parquet file"):
+        load_items(path)
+
+
+@pytest.mark.parametrize(
+    "price, reason",
+    [(-5, "price_negative"), ("1e9", "price_not_a_number"), (1e308, "price_too_large"), (0, "price_out_of_range")],
+)
+def test_an_items_file_price_that_is_no_price_is_a_counted_skip(tmp_path, bundled_test, write_jsonl, price, reason):
+    path = write_jsonl(tmp_path / "items.jsonl", [{**bundled_test[0].to_dict(), "price": price}])
+    items, report = load_items(path)
+    assert items == [] and dict(report.skipped) == {reason: 1}

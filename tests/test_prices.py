@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.prices import extract_price, parse_raw_price
+from helpers.prices import Price, extract_price, parse_raw_price, read_reply
 
 PREFIX = "Price is $"
 
@@ -86,3 +86,39 @@ def test_reply_without_a_number_gives_none(reply):
 def test_extraction_never_raises_and_is_never_negative(reply):
     price = extract_price(reply, PREFIX)
     assert price is None or price >= 0
+
+
+@pytest.mark.parametrize(
+    "reply, reason",
+    [
+        ("-5", "price_negative"),
+        ("Price is $-5.00", "price_negative"),
+        ("- $12", "price_negative"),
+        ("1e9", "price_exponent"),
+        ("Price is $2.5E+3", "price_exponent"),
+        ("1e308", "price_exponent"),
+        ("9" * 300, "price_too_large"),
+        ("12,000,000", "price_too_large"),
+        ("nothing", "no_number"),
+    ],
+)
+def test_a_number_that_is_no_price_is_refused_not_misread(reply, reason):
+    assert read_reply(reply, PREFIX) == Price(None, reason)
+    assert extract_price(reply, PREFIX) is None
+
+
+def test_a_hyphen_inside_a_word_is_no_minus_sign():
+    assert extract_price("model X-200 costs about 45") == 200.0
+
+
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        (-5, "price_negative"),
+        (int("9" * 400), "price_too_large"),
+        (1e308, "price_too_large"),
+        ("1e9", "price_not_a_number"),
+    ],
+)
+def test_raw_prices_that_are_no_price_say_why(value, reason):
+    assert parse_raw_price(value) == Price(None, reason)

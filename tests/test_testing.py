@@ -193,3 +193,38 @@ def test_a_batch_with_the_wrong_number_of_answers_is_a_bug():
 
     with pytest.raises(RuntimeError, match="predict_batch gave 1 answers for 4 items"):
         Tester(Short(batch_size=4), ITEMS, verbose=False).run()
+
+
+RECORDER = """
+import sys
+from helpers.items import Item
+from helpers.testing import Tester, record
+
+board, writer = sys.argv[1], sys.argv[2]
+items = [Item(title="t", price=float(p), category="c", text="t") for p in (10, 20, 30)]
+for model in range(15):
+    record(Tester(lambda item: 12.0, items, title=f"{writer}-{model}", verbose=False).run(), board)
+"""
+
+
+def test_parallel_writers_lose_no_row(tmp_path):
+    import subprocess
+    import sys
+
+    board = tmp_path / "leaderboard.csv"
+    writers = [subprocess.Popen([sys.executable, "-c", RECORDER, str(board), f"w{i}"]) for i in range(4)]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0, 0]
+    models = sorted(row["model"] for row in read_leaderboard(board))
+    assert models == sorted(f"w{i}-{m}" for i in range(4) for m in range(15))
+
+
+def test_rows_without_finite_figures_are_left_out_when_read(tmp_path, capsys):
+    path = tmp_path / "board.csv"
+    record(Tester(guesser, ITEMS, title="good", verbose=False).run(), path)
+    with open(path, "a") as handle:  # as an older version could write them
+        handle.write("broken,testset-x,4,inf,0.5,50,0,1,2,2026-01-01\n")
+        handle.write("empty,testset-x,4,nan,nan,nan,0,nan,nan,2026-01-01\n")
+    assert list(leaderboard(path)["model"]) == ["good"]
+    assert "left out 2 rows whose figures are not finite numbers" in capsys.readouterr().out
+    record(Tester(guesser, ITEMS, title="next", verbose=False).run(), path)  # and a new write drops them
+    assert "inf" not in path.read_text() and "nan" not in path.read_text()

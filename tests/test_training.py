@@ -154,3 +154,39 @@ def test_lora_parameter_count_matches_peft(tiny_model_dir):
     assert expected == 2 * 32 * ((64 + 64) * 2 + (64 + 32) * 2)
     trainable, _ = get_peft_model(model, lora_config(config)).get_nb_trainable_parameters()
     assert trainable == expected
+
+
+def test_wandb_without_a_key_or_mode_logs_offline_and_says_so(tiny_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from helpers.config import as_flags
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env.update(HOME=str(tmp_path), WANDB_DIR=str(tmp_path), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    flags = as_flags(tiny_config(tiny_model_dir, tmp_path / "run", max_steps=2, wandb=True))
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "train", *flags],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"W&B: no WANDB_API_KEY and no WANDB_MODE, so logging offline to {tmp_path}/wandb" in run.stdout
+    assert len(list((tmp_path / "wandb").glob("offline-run-*"))) == 1
+
+
+def test_wandb_online_without_a_key_stops_before_any_work(tiny_model_dir, tmp_path, monkeypatch):
+    from helpers.errors import SecretError
+
+    for name in ("WANDB_API_KEY", "WANDB_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    monkeypatch.setattr("helpers.secrets._colab_secret", lambda name: None)
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setattr("helpers.paths.ROOT", tmp_path)
+    with pytest.raises(SecretError, match="^WANDB_MODE=online but WANDB_API_KEY is not set"):
+        train(tiny_config(tiny_model_dir, tmp_path / "run", wandb=True, train="/nonexistent/never/read.jsonl"))

@@ -84,6 +84,7 @@ if SMOKE:
         save_steps=4,
         wandb=True,
         output=str(paths.results("pricer-smoke")),
+        overwrite=True,  # a smoke run may run again
     )
     os.environ.setdefault("WANDB_DIR", str(paths.results()))
 config

@@ -73,8 +73,12 @@ if SMOKE:
     # No hub: train a tiny adapter on the spot (a few seconds) and load it from its folder.
     from helpers.training import TrainConfig, train
 
-    ADAPTER = str(paths.results("pricer-smoke"))
-    train(TrainConfig.pipeline_check(base_model=BASE_MODEL, train=str(paths.TRAIN_SAMPLE), output=ADAPTER, max_steps=8))
+    ADAPTER = str(paths.results("pricer-smoke-day5"))
+    train(
+        TrainConfig.pipeline_check(
+            base_model=BASE_MODEL, train=str(paths.TRAIN_SAMPLE), output=ADAPTER, max_steps=8, overwrite=True
+        )
+    )
 
 # %%
 from helpers.inference import InferenceConfig, Predictors, load_for_inference
