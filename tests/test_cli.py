@@ -230,24 +230,19 @@ def trained_adapter(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("week7")
     cli("tiny", "--output", str(work / "tiny"))
-    config = TrainConfig.pipeline_check(
-        base_model=str(work / "tiny"),
-        output=str(work / "adapter"),
-        max_steps=4,
-        save_steps=2,
-        batch_size=2,
-        logging_steps=1,
-    )
+    # The main job's pipeline check, with a checkpoint half way: a random model needs its 30 steps
+    # before its replies hold numbers.
+    config = TrainConfig.pipeline_check(base_model=str(work / "tiny"), output=str(work / "adapter"), save_steps=15)
     run = cli("train", *as_flags(config))
     return work, json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def test_train_saves_an_adapter_and_reports_its_losses(trained_adapter):
     work, summary = trained_adapter
-    assert summary["steps"] == 4 and summary["adapter"] == str(work / "adapter")
+    assert summary["steps"] == 30 and summary["adapter"] == str(work / "adapter")
     assert summary["first_loss"] > 0 and summary["last_loss"] > 0
     assert (work / "adapter" / "adapter_model.safetensors").exists()
-    assert (work / "adapter" / "checkpoint-2").is_dir()
+    assert (work / "adapter" / "checkpoint-15").is_dir()
 
 
 def predict(*args, env=None) -> dict:
@@ -292,26 +287,46 @@ def test_predict_prints_what_the_tester_measures_in_one_json_line(trained_adapte
     assert len(open(board).read().splitlines()) == 3
 
 
-def test_predict_loads_an_adapter_revision_from_the_hub_cache(trained_adapter, tmp_path):
+LOGITS = """
+import json, sys
+from helpers.inference import InferenceConfig, load_for_inference, next_token_logits
+from helpers.loaders import load_items
+from helpers import paths
+
+base, adapter, revision = sys.argv[1], sys.argv[2], sys.argv[3] or None
+model, tokenizer = load_for_inference(InferenceConfig(base_model=base, adapter=adapter, revision=revision))
+prompts = [item.test_prompt() for item in load_items(paths.TEST_SAMPLE)[0][:2]]
+print(json.dumps(next_token_logits(model, tokenizer, prompts)[:, :50].tolist()))
+"""
+
+
+def test_an_adapter_revision_loads_from_the_hub_cache(trained_adapter, tmp_path):
     """The hub code path, offline: a cached repo with two revisions (two pushed checkpoints)."""
     work, _ = trained_adapter
     repo = tmp_path / "hub" / "models--learner--pricer-run"
     early, late = "a" * 40, "b" * 40
-    for sha, source in ((early, work / "adapter" / "checkpoint-2"), (late, work / "adapter")):
+    for sha, source in ((early, work / "adapter" / "checkpoint-15"), (late, work / "adapter")):
         (repo / "snapshots" / sha).mkdir(parents=True)
         for name in ("adapter_config.json", "adapter_model.safetensors"):
             (repo / "snapshots" / sha / name).write_bytes((source / name).read_bytes())
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(late)
     env = {**ENV, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
-    board = ["--leaderboard", str(tmp_path / "b.csv"), "--improved"]
-    base = ["--base-model", str(work / "tiny")]
-    at_early = predict(*base, "--adapter", "learner/pricer-run", "--revision", early, *board, env=env)
-    at_main = predict(*base, "--adapter", "learner/pricer-run", *board, env=env)
-    local_early = predict(*base, "--adapter", str(work / "adapter" / "checkpoint-2"), *board)
-    local_late = predict(*base, "--adapter", str(work / "adapter"), *board)
-    assert at_early["average_error"] == local_early["average_error"]
-    assert at_main["average_error"] == local_late["average_error"]
+
+    def logits(adapter: str, revision: str = "") -> list:
+        run = subprocess.run(
+            [sys.executable, "-c", LOGITS, str(work / "tiny"), adapter, revision],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        return json.loads(run.stdout)
+
+    local_early, local_late = logits(str(work / "adapter" / "checkpoint-15")), logits(str(work / "adapter"))
+    assert local_early != local_late  # the two revisions really differ
+    assert logits("learner/pricer-run", early) == local_early
+    assert logits("learner/pricer-run") == local_late  # refs/main
 
 
 def test_predict_with_a_missing_model_is_one_line(tmp_path):
