@@ -58,3 +58,12 @@ def test_a_bad_predictions_file_names_the_place(tmp_path, content, message):
 def test_a_missing_predictions_file_is_named(tmp_path):
     with pytest.raises(DataError, match="^no such file: .*nope.csv$"):
         read_prices(tmp_path / "nope.csv", expected=1)
+
+
+def test_numbers_that_are_no_price_are_counted_failures_not_misread(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("index,price\n0,-5\n1,1e9\n2,12\n3," + "9" * 300 + "\n")
+    assert read_prices(path, expected=4) == [None, None, 12.0, None]
+    assert capsys.readouterr().out == (
+        f"{path}: 3 prices are not usable, scored as failures (price_negative 1, price_exponent 1, price_too_large 1)\n"
+    )
