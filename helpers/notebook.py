@@ -49,3 +49,26 @@ def base_model(with_model: bool = True) -> str:
     from helpers.tiny import TinyConfig, build
 
     return str(build(TinyConfig(output=str(paths.results("tiny")), with_model=with_model)))
+
+
+def setup() -> bool:
+    """What every notebook does first, once the package is importable: charts inline, the mode
+    said out loud, and (in full mode) a hub login when HF_TOKEN is set. Returns smoke mode.
+    Secrets come from the environment, a .env file or Colab's secrets panel, never from the notebook."""
+    from helpers.secrets import describe, get_secret
+
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        get_ipython = None
+    shell = get_ipython() if get_ipython else None
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+    print("Smoke mode: bundled sample, offline" if smoke() else "Full mode: the real data and models from the hub")
+    print(describe("HF_TOKEN"))
+    token = get_secret("HF_TOKEN")
+    if token and not smoke():
+        from huggingface_hub import login
+
+        login(token, add_to_git_credential=False)
+    return smoke()

@@ -139,30 +139,33 @@ def test_evaluate_names_the_bad_row(tmp_path, content, message):
     assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
+def frontier(server, tmp_path, *extra: str, size: str = "10", key: str | None = None, wait: bool = True):
+    """`python -m helpers frontier` against the loopback server, as a learner runs it."""
+    env = {**ENV, "OPENAI_API_KEY": key or server.api_key}
+    args = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "frontier",
+        "--base-url",
+        server.url,
+        "--size",
+        size,
+        "--leaderboard",
+        str(tmp_path / "board.csv"),
+        *extra,
+    ]
+    if not wait:
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.run(args, capture_output=True, text=True, env=env)
+
+
 def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
     from helpers.fake_openai import FakeOpenAI
 
     with FakeOpenAI() as server:
-        env = {**ENV, "OPENAI_API_KEY": server.api_key}
-        args = [
-            sys.executable,
-            "-m",
-            "helpers",
-            "frontier",
-            "--model",
-            "gpt-4o-mini",
-            "--base-url",
-            server.url,
-            "--size",
-            "20",
-            "--cache",
-            str(tmp_path / "c.sqlite"),
-            "--json",
-            "--leaderboard",
-            str(tmp_path / "b.csv"),
-        ]
-        first = subprocess.run(args, capture_output=True, text=True, env=env)
-        second = subprocess.run(args, capture_output=True, text=True, env=env)
+        cache = ["--cache", str(tmp_path / "c.sqlite"), "--json", "--model", "gpt-4o-mini"]
+        first, second = frontier(server, tmp_path, *cache, size="20"), frontier(server, tmp_path, *cache, size="20")
         assert len(server.chat_requests()) == 20
     assert first.returncode == 0, first.stderr[-2000:]
     one, two = json.loads(first.stdout), json.loads(second.stdout)
@@ -180,23 +183,8 @@ def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
     from helpers.fake_openai import FakeOpenAI
 
     with FakeOpenAI() as server:
-        env = {**ENV, "OPENAI_API_KEY": "bad-key-do-not-print-123456"}
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "helpers",
-                "frontier",
-                "--base-url",
-                server.url,
-                "--size",
-                "5",
-                "--cache",
-                str(tmp_path / "c.sqlite"),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
+        run = frontier(
+            server, tmp_path, "--cache", str(tmp_path / "c.sqlite"), size="5", key="bad-key-do-not-print-123456"
         )
     assert run.returncode == 2
     assert "bad-key-do-not" not in run.stdout + run.stderr
@@ -364,30 +352,12 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
         cli_module.main(["leaderboard"])
 
 
-def frontier_run(server, tmp_path, *extra, size="10"):
-    env = {**ENV, "OPENAI_API_KEY": server.api_key}
-    args = [
-        sys.executable,
-        "-m",
-        "helpers",
-        "frontier",
-        "--base-url",
-        server.url,
-        "--size",
-        size,
-        "--leaderboard",
-        str(tmp_path / "board.csv"),
-        *extra,
-    ]
-    return subprocess.run(args, capture_output=True, text=True, env=env)
-
-
 def test_a_frontier_run_where_every_item_failed_is_not_recorded(tmp_path):
     from helpers.fake_openai import FakeOpenAI, Fault
 
     with FakeOpenAI() as server:
         server.script.extend(Fault(reply="I could not say") for _ in range(5))
-        run = frontier_run(server, tmp_path, "--no-cache", size="5")
+        run = frontier(server, tmp_path, "--no-cache", size="5")
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1] == (
         "error: gpt-4o-mini: every one of the 5 items failed, so nothing was recorded"
@@ -400,7 +370,7 @@ def test_no_cache_asks_every_time_and_writes_no_cache(tmp_path):
 
     with FakeOpenAI() as server:
         for _ in range(2):
-            assert frontier_run(server, tmp_path, "--no-cache", "--json", size="4").returncode == 0
+            assert frontier(server, tmp_path, "--no-cache", "--json", size="4").returncode == 0
         assert len(server.chat_requests()) == 8
     assert not list(tmp_path.rglob("*.sqlite"))
 
@@ -424,24 +394,7 @@ def test_ctrl_c_stops_a_frontier_run_at_once_and_keeps_every_answer(tmp_path):
     cache = tmp_path / "cache.sqlite"
     with FakeOpenAI() as server:
         server.script.extend(Fault(delay=0.4) for _ in range(40))  # a slow server
-        env = {**ENV, "OPENAI_API_KEY": server.api_key}
-        args = [
-            sys.executable,
-            "-m",
-            "helpers",
-            "frontier",
-            "--base-url",
-            server.url,
-            "--size",
-            "40",
-            "--concurrency",
-            "2",
-            "--cache",
-            str(cache),
-            "--leaderboard",
-            str(tmp_path / "board.csv"),
-        ]
-        run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        run = frontier(server, tmp_path, "--concurrency", "2", "--cache", str(cache), size="40", wait=False)
         deadline = time.time() + 60
         while cached_answers(cache) < 4 and time.time() < deadline:
             time.sleep(0.05)
@@ -450,7 +403,7 @@ def test_ctrl_c_stops_a_frontier_run_at_once_and_keeps_every_answer(tmp_path):
         _, err = run.communicate(timeout=30)
         seconds = time.time() - interrupted
         answered = cached_answers(cache)
-        resumed = frontier_run(server, tmp_path, "--cache", str(cache), "--json", "--concurrency", "8", size="40")
+        resumed = frontier(server, tmp_path, "--cache", str(cache), "--json", "--concurrency", "8", size="40")
     assert run.returncode == 130 and seconds < 5 and "Traceback" not in err
     lines = [line.split("\r")[-1] for line in err.strip().splitlines()]  # the last state of each line
     resume = f"gpt-4o-mini: interrupted; the {answered} answers so far are kept in {cache}: run again to carry on"

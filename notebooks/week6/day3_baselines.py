@@ -36,13 +36,10 @@ if "google.colab" in sys.modules:
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
     sys.path.insert(0, "/content/pricer")
-    os.chdir("/content/pricer/notebooks/week6")
 
-# %matplotlib inline
+from helpers.notebook import setup
 
-# Smoke mode runs on the bundled sample, offline, in well under a minute (the tests use it).
-SMOKE = os.environ.get("PRICER_SMOKE") == "1"
-print("Smoke mode: bundled sample, offline" if SMOKE else "Full mode: the real data from the hub")
+SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
 
 # %%
 from helpers.baselines import BaselineConfig

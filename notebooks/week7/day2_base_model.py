@@ -35,23 +35,10 @@ if "google.colab" in sys.modules:
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
     sys.path.insert(0, "/content/pricer")
-    os.chdir("/content/pricer/notebooks/week7")
 
-# %matplotlib inline
+from helpers.notebook import setup
 
-# Smoke mode runs on the bundled sample, offline, in well under a minute (the tests use it).
-SMOKE = os.environ.get("PRICER_SMOKE") == "1"
-print("Smoke mode: bundled sample, offline" if SMOKE else "Full mode: the real data from the hub")
-
-# %%
-# Secrets come from the environment, a .env file or Colab's secrets panel, never from the notebook.
-from helpers.secrets import describe, get_secret
-
-print(describe("HF_TOKEN"))
-if not SMOKE and get_secret("HF_TOKEN"):
-    from huggingface_hub import login
-
-    login(get_secret("HF_TOKEN"), add_to_git_credential=False)
+SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
 
 # %%
 from helpers import paths
