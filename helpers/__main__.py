@@ -60,7 +60,7 @@ class ScoringStage:
     size: int = TEST_SIZE
     json: bool = False
     dataset: str | None = None  # leaderboard key; default: named after the test items' content
-    leaderboard: str = _results("leaderboard.csv")
+    leaderboard: str | None = None  # default: leaderboard.csv in the store (PRICER_STORE, else the results folder)
 
 
 @dataclass
@@ -250,6 +250,7 @@ def run_train(args: argparse.Namespace) -> None:
     summary = {
         "adapter": config.output_dir,
         "steps": trainer.state.global_step,
+        "resumed_from_step": trainer.resumed_from_step,
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
     }
@@ -273,7 +274,7 @@ def run_leaderboard(args: argparse.Namespace) -> None:
 
     frame = leaderboard(args.path, args.dataset)
     if frame.empty:
-        print(f"no results yet in {args.path}")
+        print(f"no results yet in {args.path or 'the leaderboard'}")
         return
     print(frame.drop(columns=["when"]).round(2).to_string(index=False))
 
@@ -422,7 +423,7 @@ def parser() -> argparse.ArgumentParser:
         InferenceConfig,
     )
     board = stage("leaderboard", run_leaderboard, "print the results leaderboard")
-    board.add_argument("--path", default=str(paths.leaderboard()))
+    board.add_argument("--path", default=None, help="(default: leaderboard.csv in the store)")
     board.add_argument("--dataset", default=None)
     stage("charts", run_charts, "write distribution charts for an items file", ChartsStage)
     stage("main", run_main, "the offline end-to-end job on the bundled sample", MainStage)

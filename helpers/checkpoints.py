@@ -108,3 +108,50 @@ def clear_run(folder: str | Path) -> None:
 def holds_a_run(folder: str | Path) -> bool:
     folder = Path(folder)
     return bool(checkpoints(folder)) or (folder / "adapter_config.json").exists()
+
+
+def store_key(output: str | Path) -> str:
+    """Where a run's checkpoints and adapter live in the store: runs/<its output folder's name>."""
+    return f"runs/{Path(output).name}"
+
+
+def fetch_from_store(store, output: str | Path, say=print) -> Path | None:
+    """The newest intact checkpoint the store holds for this run, copied into `output` (a new
+    machine has none of its own); None when the store holds none."""
+    key = store_key(output)
+    for name in sorted((n for n in store.names(key) if STEP.match(n)), key=lambda n: -int(STEP.match(n)[1])):
+        found = store.get(f"{key}/{name}")
+        if found is None:
+            continue
+        local = Path(output) / name
+        if Path(found).resolve() != local.resolve():
+            shutil.rmtree(local, ignore_errors=True)
+            shutil.copytree(found, local)
+        problem = why_broken(local)
+        if problem is None:
+            say(f"fetched {name} from the store {store}")
+            return local
+        say(f"skipping {name} in the store: {problem}")
+    return None
+
+
+def store_callback(store, output: str | Path, say=print):
+    """A trainer callback that copies each checkpoint to the store as soon as it is saved (the
+    optimizer, scheduler and trainer state with it, so a new machine can carry on), then
+    removes the store's older ones. Only the main process does it."""
+    from transformers import TrainerCallback
+
+    key = store_key(output)
+
+    class StoreCheckpoints(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if not state.is_world_process_zero:
+                return
+            name = f"checkpoint-{state.global_step}"
+            store.put(Path(args.output_dir) / name, f"{key}/{name}")
+            for older in store.names(key):
+                if STEP.match(older) and older != name:
+                    store.delete(f"{key}/{older}")
+            say(f"{name} is in the store {store}")
+
+    return StoreCheckpoints()

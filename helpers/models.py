@@ -30,6 +30,7 @@ class Hardware:
     name: str
     bf16: bool
     fp16: bool
+    capability: tuple[int, int] | None = None  # a CUDA GPU's compute capability
 
     @property
     def compute_dtype(self):
@@ -41,6 +42,19 @@ class Hardware:
         precision = "bf16" if self.bf16 else "fp16" if self.fp16 else "fp32"
         return f"{self.name} ({self.device}, {precision})"
 
+    @property
+    def why(self) -> str:
+        """The precision chosen, and the reason, for a learner to read."""
+        if self.device != "cuda":
+            return "no GPU: fp32, the CPU's own precision"
+        version = ".".join(map(str, self.capability)) if self.capability else "unknown"
+        if self.bf16:
+            return f"compute capability {version} has bf16 in hardware: bf16 mixed precision"
+        return (
+            f"compute capability {version} is below 8.0, so bf16 would only be emulated: fp16 mixed precision "
+            "with a gradient scaler, LoRA weights kept in fp32"
+        )
+
 
 BF16_CAPABILITY = (8, 0)  # Ampere: the first GPUs with bf16 in hardware
 
@@ -49,8 +63,9 @@ def detect_hardware() -> Hardware:
     import torch
 
     if torch.cuda.is_available():
-        bf16 = torch.cuda.get_device_capability(0) >= BF16_CAPABILITY
-        return Hardware("cuda", torch.cuda.get_device_name(0), bf16=bf16, fp16=not bf16)
+        capability = tuple(torch.cuda.get_device_capability(0))
+        bf16 = capability >= BF16_CAPABILITY
+        return Hardware("cuda", torch.cuda.get_device_name(0), bf16=bf16, fp16=not bf16, capability=capability)
     return Hardware("cpu", "CPU", bf16=False, fp16=False)
 
 

@@ -19,8 +19,3 @@ TEST_SAMPLE = DATA / "test.jsonl"
 def results(*parts: str) -> Path:
     """A path under the results folder."""
     return Path(os.environ.get("PRICER_RESULTS") or ROOT / "results").joinpath(*parts)
-
-
-def leaderboard() -> Path:
-    """The leaderboard file that every week's scores go to."""
-    return results("leaderboard.csv")

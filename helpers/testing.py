@@ -38,6 +38,7 @@ COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
 TEST_SIZE = 250  # the course scores the first 250 test items
 DEFAULT_BATCH = 32  # items per predict_batch call, for a batched predictor that names no size
 BUNDLED_SAMPLE = "bundled-sample"
+LEADERBOARD = "leaderboard.csv"  # its key in the store
 LEADERBOARD_FIELDS = [
     "model",
     "dataset",
@@ -318,16 +319,27 @@ def _usable_row(row: dict[str, Any]) -> bool:
         return False
 
 
-def record(result: TestResult, path: str | Path | None = None) -> Path:
-    """Add or replace the row for (model, data set) in the leaderboard CSV. Several processes
-    may record at once (two notebooks, a notebook and the command line): a lock file makes them
-    take turns, and the file is replaced whole, so no row is lost and no reader sees half a file."""
-    from filelock import FileLock
-
-    path = Path(path or paths.leaderboard())
+def record(result: TestResult, path: str | Path | None = None) -> None:
+    """Add or replace the row for (model, data set) in the leaderboard CSV: `path`, or the
+    store's (PRICER_STORE), which every notebook and the command line share."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if not _usable_row(row):
         raise RuntimeError(f"{result.title}: a figure is not a finite number: {row}")  # the Tester never makes one
+    if path is not None:
+        _record(row, Path(path))
+        return
+    from helpers.store import open_store
+
+    with open_store().editing(LEADERBOARD) as local:
+        _record(row, local)
+
+
+def _record(row: dict[str, Any], path: Path) -> None:
+    """Several processes may record at once (two notebooks, a notebook and the command line):
+    a lock file makes them take turns, and the file is replaced whole, so no row is lost and no
+    reader sees half a file."""
+    from filelock import FileLock
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.lock", timeout=120):
         key = (row["model"], row["dataset"])
@@ -336,14 +348,17 @@ def record(result: TestResult, path: str | Path | None = None) -> Path:
             writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
-    return path
 
 
 def read_leaderboard(path: str | Path | None = None) -> list[dict[str, Any]]:
     """The leaderboard's rows. Rows without finite figures are left out, and said so."""
-    path = Path(path or paths.leaderboard())
-    if not path.exists():
+    if path is None:
+        from helpers.store import open_store
+
+        path = open_store().get(LEADERBOARD)
+    if path is None or not Path(path).exists():
         return []
+    path = Path(path)
     rows = list(csv.DictReader(io.StringIO(read_text(path, "leaderboard CSV"), newline="")))
     usable = [row for row in rows if _usable_row(row)]
     if len(usable) < len(rows):

@@ -29,6 +29,8 @@ from helpers.prompts import COURSE, PromptFormat
 if TYPE_CHECKING:
     from datasets import Dataset
 
+LATEST_RUN = "runs/latest"  # the store's note of the newest run's name, for week 7 day 5
+
 
 def _run_name() -> str:
     return f"{datetime.now():%Y-%m-%d_%H.%M.%S}"
@@ -67,7 +69,8 @@ class TrainConfig:
     wandb: bool = True  # WANDB_MODE=offline logs locally; WANDB_API_KEY from env, .env or Colab
     push: bool = False  # push every checkpoint to a private hub repo
     hub_model: str | None = None  # default: <your hub user>/pricer-<run name>
-    resume: bool = False  # carry on from the newest intact checkpoint in `output`
+    resume: bool = False  # carry on from the newest intact checkpoint in `output`, else in the store
+    store: str | None = None  # a folder or hf://NAMESPACE: checkpoints and the adapter go there too
     overwrite: bool = False  # start afresh in an `output` that holds an earlier run (its checkpoints go)
 
     @property
@@ -198,7 +201,7 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
 
     model, tokenizer = load_base(config.base_model, config.quantization)
     check_lengths(dataset, tokenizer, config.max_length)
-    return SFTTrainer(
+    trainer = SFTTrainer(
         model=model,
         args=sft_config(config, hardware),
         train_dataset=dataset,
@@ -206,6 +209,23 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
         peft_config=lora_config(config),
         callbacks=callbacks,
     )
+    adapter_dtype = keep_adapter_precision(trainer.model, hardware)
+    print(f"Precision on {hardware.name}: {hardware.why} (LoRA weights in {adapter_dtype})", flush=True)
+    return trainer
+
+
+def keep_adapter_precision(model, hardware: Hardware) -> str:
+    """trl stores a quantised model's LoRA weights in bf16, the QLoRA paper's choice. That only
+    suits bf16 hardware: fp16 mixed precision (a T4) needs fp32 weights for its gradient scaler,
+    and a CPU computes in fp32. There they go back to fp32. Returns the dtype they are in."""
+    import torch
+
+    if not hardware.bf16:
+        for parameter in model.parameters():
+            if parameter.requires_grad and parameter.dtype != torch.float32:
+                parameter.data = parameter.data.float()
+    dtypes = {str(p.dtype).removeprefix("torch.") for p in model.parameters() if p.requires_grad}
+    return "/".join(sorted(dtypes))
 
 
 def check_lengths(dataset, tokenizer, max_length: int) -> int:
@@ -299,8 +319,15 @@ def _starting_point(config: TrainConfig) -> str | None:
             clear_run(output)
         return None
     checkpoint = last_checkpoint(output)
+    if checkpoint is None and config.store:
+        from helpers.checkpoints import fetch_from_store
+        from helpers.store import open_store
+
+        fetched = fetch_from_store(open_store(config.store), output)
+        checkpoint = str(fetched) if fetched else None
     if checkpoint is None:
-        print(f"No checkpoint to resume from in {output}: starting afresh", flush=True)
+        where = f"{output} or the store" if config.store else output
+        print(f"No checkpoint to resume from in {where}: starting afresh", flush=True)
         return None
     lora = {"r": config.lora_r, "lora_alpha": config.lora_alpha, "target_modules": list(config.target_modules)}
     check_compatible(Path(checkpoint), config.base_model, lora)
@@ -309,14 +336,28 @@ def _starting_point(config: TrainConfig) -> str | None:
 
 
 def train(config: TrainConfig, dataset=None, callbacks=None):
-    """Train, save the adapter in `config.output_dir` (and push it when asked); returns the trainer."""
+    """Train, save the adapter in `config.output_dir` (and in the store, and pushed to the hub,
+    when asked); returns the trainer, with `resumed_from_step` set (None for a fresh run)."""
+    from helpers.checkpoints import STEP, store_callback, store_key
     from helpers.files import atomic_folder
 
     checkpoint = _starting_point(config)
+    store = None
+    if config.store:
+        from helpers.store import open_store
+
+        store = open_store(config.store)
+        callbacks = [*(callbacks or []), store_callback(store, config.output_dir)]
     trainer = build_trainer(config, dataset, callbacks)
+    trainer.resumed_from_step = int(STEP.match(Path(checkpoint).name)[1]) if checkpoint else None
     trainer.train(resume_from_checkpoint=checkpoint)
     with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:
         trainer.save_model(str(folder))
+        if store is not None and trainer.state.is_world_process_zero:
+            key = store_key(config.output_dir)
+            store.put(folder, f"{key}/adapter")
+            store.write_text(Path(config.output_dir).name, LATEST_RUN)
+            print(f"the adapter is in the store {store} as {key}/adapter", flush=True)
     if config.push:
         trainer.push_to_hub(commit_message=f"{config.run_name}: end of training")
     return trainer

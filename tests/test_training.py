@@ -190,3 +190,64 @@ def test_wandb_online_without_a_key_stops_before_any_work(tiny_model_dir, tmp_pa
     monkeypatch.setattr("helpers.paths.ROOT", tmp_path)
     with pytest.raises(SecretError, match="^WANDB_MODE=online but WANDB_API_KEY is not set"):
         train(tiny_config(tiny_model_dir, tmp_path / "run", wandb=True, train="/nonexistent/never/read.jsonl"))
+
+
+def pretend_gpu(monkeypatch, name: str, capability: tuple[int, int]) -> Hardware:
+    """The CUDA queries answer as on that card (bf16 'support' says True, as on a real T4)."""
+    import torch
+
+    from helpers.models import detect_hardware
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: name)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=0: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)  # what TrainingArguments does next
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    return detect_hardware()
+
+
+def lora_model(tiny_model_dir):
+    """The tiny 4-bit model with LoRA weights in bf16, as trl leaves them on a quantised model."""
+    import torch
+    from peft import get_peft_model
+
+    from helpers.models import load_base
+
+    model = get_peft_model(load_base(str(tiny_model_dir), "4bit")[0], lora_config(TrainConfig()))
+    for parameter in model.parameters():
+        if parameter.requires_grad:
+            parameter.data = parameter.data.to(torch.bfloat16)
+    return model
+
+
+def test_a_t4_trains_in_fp16_with_fp32_lora_weights(monkeypatch, tiny_model_dir):
+    from helpers.training import keep_adapter_precision
+
+    model = lora_model(tiny_model_dir)  # loaded on the CPU, before the GPU is pretended
+    t4 = pretend_gpu(monkeypatch, "Tesla T4", (7, 5))
+    args = sft_config(TrainConfig(), t4)
+    assert (args.fp16, args.bf16, args.use_cpu) == (True, False, False)
+    assert args.optim == "paged_adamw_32bit"  # works on a T4
+    assert keep_adapter_precision(model, t4) == "float32"
+    assert "compute capability 7.5 is below 8.0" in t4.why
+
+
+def test_an_a100_trains_in_bf16_and_keeps_trls_bf16_lora_weights(monkeypatch, tiny_model_dir):
+    from helpers.training import keep_adapter_precision
+
+    model = lora_model(tiny_model_dir)
+    a100 = pretend_gpu(monkeypatch, "NVIDIA A100-SXM4-40GB", (8, 0))
+    args = sft_config(TrainConfig(), a100)
+    assert (args.fp16, args.bf16) == (False, True)
+    assert keep_adapter_precision(model, a100) == "bfloat16"
+
+
+def test_on_the_cpu_the_lora_weights_train_in_fp32(tiny_model_dir, tmp_path, bundled_train, capsys):
+    trainer = build_trainer(tiny_config(tiny_model_dir, tmp_path), rows(bundled_train[:4]))
+    import torch
+
+    assert {p.dtype for p in trainer.model.parameters() if p.requires_grad} == {torch.float32}
+    assert (
+        "Precision on CPU: no GPU: fp32, the CPU's own precision (LoRA weights in float32)" in capsys.readouterr().out
+    )

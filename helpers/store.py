@@ -1,0 +1,216 @@
+"""What must outlive one machine: the curated data, the leaderboard, checkpoints and adapters.
+
+In Colab every notebook runs on a machine of its own, which forgets everything when the runtime
+goes. `PRICER_STORE` names the place that remembers:
+
+- a folder: a plain path on a local box or in tests, or a mounted Google Drive folder in Colab
+  (`/content/drive/MyDrive/pricer`); files and folders are copied in whole (atomically);
+- `hf://NAMESPACE`, or just `hf` for your own: one private data set repo, NAMESPACE/pricer-store,
+  on the Hugging Face hub (the course's way to carry data and adapters between machines);
+- unset: the results folder itself, so one machine needs nothing more.
+
+Keys are relative paths: `train.jsonl`, `test.jsonl`, `leaderboard.csv`,
+`runs/<run>/checkpoint-<step>/`, `runs/<run>/adapter/`, `runs/latest`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from helpers import paths
+from helpers.errors import ConfigError, DataError
+from helpers.files import atomic_path
+
+ENV = "PRICER_STORE"
+HUB_PREFIX = "hf"
+HUB_REPO = "pricer-store"
+
+
+class Store:
+    """A place for files and folders, by key. Subclasses say where."""
+
+    def get(self, key: str) -> Path | None:
+        """A local path holding the file or folder at `key`, or None when there is none."""
+        raise NotImplementedError
+
+    def put(self, local: str | Path, key: str) -> None:
+        """Copy a file or a folder in, whole, replacing what was at `key`."""
+        raise NotImplementedError
+
+    def names(self, key: str) -> list[str]:
+        """The names directly under the folder at `key` (empty when there is none)."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def editing(self, key: str) -> Iterator[Path]:
+        """A local path to read and rewrite the file at `key`; the store gets it afterwards."""
+        raise NotImplementedError
+
+    def read_text(self, key: str) -> str | None:
+        path = self.get(key)
+        return path.read_text(encoding="utf-8") if path else None
+
+    def write_text(self, text: str, key: str) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder) / Path(key).name
+            local.write_text(text, encoding="utf-8")
+            self.put(local, key)
+
+
+class FolderStore(Store):
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser()
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def get(self, key: str) -> Path | None:
+        path = self.root / key
+        return path if path.exists() else None
+
+    def put(self, local: str | Path, key: str) -> None:
+        local, target = Path(local), self.root / key
+        if local.resolve() == target.resolve():
+            return
+        if local.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+            try:
+                shutil.copytree(local, staging, dirs_exist_ok=True)
+                if target.exists():  # a folder cannot be renamed over another: move the old one aside
+                    old = staging.with_suffix(".old")
+                    os.replace(target, old)
+                    os.replace(staging, target)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.replace(staging, target)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        else:
+            with atomic_path(target) as temporary:
+                shutil.copyfile(local, temporary)
+
+    def names(self, key: str) -> list[str]:
+        folder = self.root / key
+        return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+
+    def delete(self, key: str) -> None:
+        path = self.root / key
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def editing(self, key: str) -> Iterator[Path]:
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield path
+
+
+class HubStore(Store):
+    """One private data set repo on the hub. Reads go through the hub cache."""
+
+    def __init__(self, namespace: str | None = None):
+        from huggingface_hub import HfApi
+
+        self.api = HfApi()
+        if not namespace:
+            from helpers.hub import explain
+
+            try:
+                namespace = self.api.whoami()["name"]
+            except OSError as error:  # not logged in, offline
+                raise ConfigError(f"PRICER_STORE=hf needs a hub login (HF_TOKEN): {explain(error)}") from None
+        self.repo = f"{namespace}/{HUB_REPO}"
+        self._created = False
+
+    def __str__(self) -> str:
+        return f"hf://{self.repo} (a private data set)"
+
+    def _create(self) -> None:
+        if not self._created:
+            self.api.create_repo(self.repo, repo_type="dataset", private=True, exist_ok=True)
+            self._created = True
+
+    def get(self, key: str) -> Path | None:
+        from huggingface_hub import hf_hub_download, snapshot_download
+        from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+
+        try:
+            return Path(hf_hub_download(self.repo, key, repo_type="dataset"))
+        except (EntryNotFoundError, RepositoryNotFoundError):
+            pass
+        except OSError:  # a folder is no file; offline and not cached
+            pass
+        if not self.names(key):
+            return None
+        folder = snapshot_download(self.repo, repo_type="dataset", allow_patterns=[f"{key}/*", f"{key}/**"])
+        return Path(folder) / key
+
+    def put(self, local: str | Path, key: str) -> None:
+        self._create()
+        local = Path(local)
+        if local.is_dir():
+            self.api.upload_folder(
+                repo_id=self.repo,
+                repo_type="dataset",
+                folder_path=str(local),
+                path_in_repo=key,
+                delete_patterns=["*"],
+                commit_message=f"pricer: {key}",
+            )
+        else:
+            self.api.upload_file(
+                repo_id=self.repo,
+                repo_type="dataset",
+                path_or_fileobj=str(local),
+                path_in_repo=key,
+                commit_message=f"pricer: {key}",
+            )
+
+    def names(self, key: str) -> list[str]:
+        from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+
+        try:
+            tree = self.api.list_repo_tree(self.repo, path_in_repo=key, repo_type="dataset")
+            return sorted(Path(entry.path).name for entry in tree)
+        except (EntryNotFoundError, RepositoryNotFoundError):
+            return []
+
+    def delete(self, key: str) -> None:
+        self.api.delete_folder(key, repo_id=self.repo, repo_type="dataset", commit_message=f"pricer: remove {key}")
+
+    @contextlib.contextmanager
+    def editing(self, key: str) -> Iterator[Path]:
+        local = paths.results("store-cache", key)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        found = self.get(key)
+        if found:
+            shutil.copyfile(found, local)
+        yield local
+        if local.exists():
+            self.put(local, key)
+
+
+def open_store(spec: str | None = None) -> Store:
+    """The store named by `spec`, else by PRICER_STORE, else the results folder."""
+    spec = spec or os.environ.get(ENV) or ""
+    if spec == HUB_PREFIX or spec.startswith(f"{HUB_PREFIX}://"):
+        return HubStore(spec.removeprefix(HUB_PREFIX).removeprefix("://") or None)
+    if spec.startswith(("hf:", "hub:")):
+        raise ConfigError(f"{ENV}={spec!r}: write hf://NAMESPACE, or hf for your own namespace")
+    return FolderStore(spec or paths.results())
+
+
+def missing(key: str, notebook: str, fallback: str) -> DataError:
+    """The one-line error for an input a notebook needs and the store does not hold."""
+    return DataError(f"{key} is not in the store {open_store()}: run {notebook} first, or {fallback}")

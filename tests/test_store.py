@@ -1,0 +1,156 @@
+"""The store: what outlives one machine. Folder stores are tested for real; a hub store is the
+same interface over a private data set repo, which needs the network this project lacks."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import paths
+from helpers.config import as_flags
+from helpers.errors import ConfigError
+from helpers.store import FolderStore, HubStore, missing, open_store
+from helpers.training import TrainConfig
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def test_a_folder_store_keeps_files_and_whole_folders(tmp_path):
+    store = FolderStore(tmp_path / "store")
+    (tmp_path / "a.txt").write_text("one")
+    store.put(tmp_path / "a.txt", "data/a.txt")
+    assert store.read_text("data/a.txt") == "one" and store.get("data/b.txt") is None
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "old.bin").write_bytes(b"1")
+    store.put(first, "runs/r/adapter")
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "new.bin").write_bytes(b"2")
+    store.put(second, "runs/r/adapter")  # replaces the folder whole: no file of the first is left
+    assert store.names("runs/r/adapter") == ["new.bin"] and store.names("runs/r") == ["adapter"]
+    store.delete("runs/r/adapter")
+    assert store.names("runs/r") == [] and store.names("nowhere") == []
+
+
+def test_the_store_is_named_by_pricer_store_else_it_is_the_results_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("PRICER_STORE", raising=False)
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "results"))
+    assert isinstance(open_store(), FolderStore) and open_store().root == tmp_path / "results"
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "drive"))
+    assert open_store().root == tmp_path / "drive"
+    hub = open_store("hf://learner")
+    assert isinstance(hub, HubStore) and hub.repo == "learner/pricer-store"
+    with pytest.raises(ConfigError, match="write hf://NAMESPACE, or hf for your own namespace"):
+        open_store("hf:learner")
+
+
+def test_the_leaderboard_lives_in_the_store(tmp_path, monkeypatch):
+    from helpers.items import Item
+    from helpers.testing import Tester, leaderboard, record
+
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
+    items = [Item(title="t", price=10.0, category="c", text="t")]
+    record(Tester(lambda item: 12.0, items, title="twelve", verbose=False).run())
+    assert (tmp_path / "store" / "leaderboard.csv").exists()
+    assert list(leaderboard()["model"]) == ["twelve"]
+
+
+def test_a_missing_input_names_the_notebook_that_makes_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path))
+    error = missing("train.jsonl", "week6/day2_curate.ipynb", "set DATA = 'course-2024' for the course's data")
+    assert str(error) == (
+        f"train.jsonl is not in the store {tmp_path}: run week6/day2_curate.ipynb first, "
+        "or set DATA = 'course-2024' for the course's data"
+    )
+
+
+# A training run that dies (SIGKILL, as when Colab takes the runtime away) right after its
+# checkpoint at step 4 has reached the store.
+DIES_AFTER_STORING = """
+import os, signal, sys
+import helpers.checkpoints as checkpoints
+from helpers.__main__ import main
+
+store_callback = checkpoints.store_callback
+
+def dying(store, output, say=print):
+    callback = store_callback(store, output, say)
+    on_save = callback.on_save
+
+    def on_save_then_die(args, state, control, **kwargs):
+        on_save(args, state, control, **kwargs)
+        if state.global_step == 4:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    callback.on_save = on_save_then_die
+    return callback
+
+checkpoints.store_callback = dying
+main(["train", *sys.argv[1:]])
+"""
+
+
+def train_flags(tiny_model_dir, output, store) -> list[str]:
+    config = TrainConfig.pipeline_check(
+        base_model=str(tiny_model_dir),
+        train=str(paths.TRAIN_SAMPLE),
+        output=str(output),
+        max_steps=6,
+        save_steps=2,
+        batch_size=2,
+        logging_steps=1,
+        lora_r=8,
+        lora_alpha=16,
+        warmup_ratio=0.0,
+        store=str(store),
+    )
+    return as_flags(config)
+
+
+def last_line(run: subprocess.CompletedProcess) -> dict:
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(tiny_model_dir, tmp_path):
+    import shutil
+
+    train = [sys.executable, "-m", "helpers", "train"]
+    whole = last_line(
+        subprocess.run(
+            [*train, *train_flags(tiny_model_dir, tmp_path / "a" / "run", tmp_path / "s1")],
+            capture_output=True,
+            text=True,
+            env=ENV,
+        )
+    )
+    assert (whole["steps"], whole["resumed_from_step"]) == (6, None)
+
+    store = tmp_path / "store"
+    first_machine = tmp_path / "machine1" / "run"
+    killed = subprocess.run(
+        [sys.executable, "-c", DIES_AFTER_STORING, *train_flags(tiny_model_dir, first_machine, store)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert os.listdir(store / "runs" / "run") == ["checkpoint-4"]  # the older one left the store
+    shutil.rmtree(tmp_path / "machine1")  # the runtime, and its disk, are gone
+
+    second_machine = tmp_path / "machine2" / "run"
+    run = subprocess.run(
+        [*train, *train_flags(tiny_model_dir, second_machine, store), "--resume"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    resumed = last_line(run)
+    assert "fetched checkpoint-4 from the store" in run.stdout
+    assert (resumed["steps"], resumed["resumed_from_step"]) == (6, 4)
+    assert resumed["last_loss"] == pytest.approx(whole["last_loss"], abs=1e-5)
+    assert (store / "runs" / "run" / "adapter" / "adapter_model.safetensors").exists()
+    assert (store / "runs" / "latest").read_text() == "run"
