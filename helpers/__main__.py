@@ -97,6 +97,7 @@ class FineTuneStage:
 class PredictStage(ScoringStage):
     improved: bool = False
     name: str | None = None  # leaderboard name; default: the adapter (or base model) and predictor
+    preset: str | None = None  # course-2024 or course-2025: base model, adapter, revision, test data
 
 
 @dataclass
@@ -109,9 +110,17 @@ class MainStage:
     real_model: bool = False  # on CUDA: QLoRA on Llama 3.1 8B (needs the hub login) instead of the tiny model
 
 
-def _load_items(path: str):
+def _load_items(path: str, preset: str | None = None):
+    """Items from a local file, or the test split of a hub data set (read with `preset`'s prompt)."""
+    from helpers.hub import looks_local
     from helpers.loaders import load_items
 
+    if not Path(path).is_file() and not looks_local(path) and "/" in path:
+        from helpers.hub_datasets import load_hub_items
+        from helpers.presets import COURSE_2024
+        from helpers.presets import preset as named
+
+        return load_hub_items(path, "test", (named(preset) if preset else COURSE_2024).prompt)
     items, report = load_items(path)
     if report.read != report.kept:
         print(report, file=sys.stderr)
@@ -262,7 +271,7 @@ def run_predict(args: argparse.Namespace) -> None:
 
     stage = from_arguments(PredictStage, args)
     config = from_arguments(InferenceConfig, args)
-    test = _load_items(stage.test)
+    test = _load_items(stage.test, stage.preset)
     predictors = Predictors(*load_for_inference(config), config)
     predictor = predictors.improved_model_predict if stage.improved else predictors.model_predict
     name = stage.name or f"{Path(config.adapter or config.base_model).name} {predictor.__name__}"
@@ -382,7 +391,26 @@ def run_main(args: argparse.Namespace) -> None:
     print(f"\nDone in {time.time() - start:.0f}s. Outputs in {work}/", flush=True)
 
 
-def parser() -> argparse.ArgumentParser:
+def preset_defaults(name: str | None) -> dict[str, dict]:
+    """For `--preset NAME`: the flags' defaults it sets, per stage; flags given still win."""
+    if not name:
+        return {}
+    from helpers.presets import preset
+
+    chosen = preset(name)
+    return {
+        "train": {"base_model": chosen.base_model, "train": chosen.prompts_dataset or chosen.dataset, "preset": name},
+        "predict": {
+            "base_model": chosen.base_model,
+            "adapter": chosen.adapter,
+            "revision": chosen.revision,
+            "test": chosen.dataset,
+            "preset": name,
+        },
+    }
+
+
+def parser(preset: str | None = None) -> argparse.ArgumentParser:
     from helpers.baselines import BaselineConfig
     from helpers.curation import CurationConfig
     from helpers.finetune_openai import FineTuneConfig
@@ -391,6 +419,7 @@ def parser() -> argparse.ArgumentParser:
     from helpers.tiny import TinyConfig
     from helpers.training import TrainConfig
 
+    defaults = preset_defaults(preset)
     top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
     stages = top.add_subparsers(dest="stage", required=True)
 
@@ -398,7 +427,7 @@ def parser() -> argparse.ArgumentParser:
         sub = stages.add_parser(name, help=help, description=help)
         for config in configs:
             add_arguments(sub, config)
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=run, **defaults.get(name, {}))
         return sub
 
     stage("tiny", run_tiny, "build the tiny offline tokenizer and model", TinyConfig)
@@ -431,8 +460,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        preset = argv[argv.index("--preset") + 1] if "--preset" in argv[:-1] else None
+        args = parser(preset).parse_args(argv)
         args.run(args)
     except PricerError as error:
         print(f"error: {error}", file=sys.stderr)

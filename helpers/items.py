@@ -122,16 +122,6 @@ class Item:
         )
 
 
-def item_from_prompt(
-    prompt: str, price: float, category: str = "Unknown", prompt_format: PromptFormat = COURSE
-) -> Item:
-    """An Item back from a hub row (`text` is a training or test prompt, `price` the price)."""
-    text = prompt_format.text_of(prompt)
-    return Item(
-        title=text.split("\n", 1)[0], price=float(price), category=category, text=text, prompt_format=prompt_format
-    )
-
-
 @lru_cache(maxsize=4)
 def get_tokenizer(name: str):
     """Load a tokenizer once per process, from the hub or a local folder."""

@@ -28,7 +28,6 @@ from helpers.items import Item, ItemConfig, build_item
 from helpers.prices import parse_raw_price
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
-ITEM_SUFFIXES = (".jsonl", ".json", ".gz", ".parquet")  # what a local items file is called
 
 # The categories of the data set's raw metadata.
 CATEGORIES = (
@@ -286,29 +285,6 @@ def load_categories(categories: list[str], config: LoadConfig | None = None) -> 
         items.extend(found)
         total.add(report)
     return items, total
-
-
-def hub_rows(dataset_id: str, split: str):
-    """One split of a hub data set (or of a local folder in the hub's layout)."""
-    from datasets import load_dataset
-
-    if Path(dataset_id).suffix in ITEM_SUFFIXES:
-        raise DataError(f"no such file: {dataset_id}")
-    try:
-        return load_dataset(dataset_id, split=split)
-    except (OSError, ValueError) as error:  # not found, unreachable (ConnectionError), no such split
-        from helpers.hub import explain
-
-        raise DataError(f"cannot load data set {dataset_id!r} ({split}): {explain(error)}") from None
-
-
-def load_hub_items(dataset_id: str, split: str = "test") -> list[Item]:
-    """Items from a data set pushed by week 6 day 2 (`text`, `price`, optional `category`)."""
-    from helpers.items import item_from_prompt
-
-    rows = hub_rows(dataset_id, split)
-    categories = rows["category"] if "category" in rows.column_names else ["Unknown"] * len(rows)
-    return [item_from_prompt(t, p, c) for t, p, c in zip(rows["text"], rows["price"], categories)]
 
 
 def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:

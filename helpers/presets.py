@@ -1,7 +1,10 @@
 """Named presets: the course's choices that several stages share, each written once.
 
-A preset names the base model and the prompt of one edition of the course. Configs take
-their defaults from here, so a model id is never copied into a second place.
+A preset names one edition of the course: its base model, its prompt, its curated data sets on
+the hub and the instructor's fine-tuned adapter at a fixed revision. A learner without the time
+or the GPU to train can evaluate the instructor's adapter, and every learner can compare with
+it. Configs take their defaults from here, so a model id is never copied into a second place.
+`python -m helpers train --preset course-2025` (or `predict`) selects them all at once.
 """
 
 from __future__ import annotations
@@ -14,9 +17,43 @@ from helpers.prompts import COURSE, PromptFormat
 @dataclass(frozen=True)
 class Preset:
     name: str
-    base_model: str  # hub id of the open model that weeks 6-7 tokenize with and fine-tune
+    base_model: str  # hub id of the open model that the course tokenizes with and fine-tunes
     prompt: PromptFormat
+    dataset: str  # curated items on the hub (train and test splits)
+    lite_dataset: str | None  # the small variant, where the edition has one
+    adapter: str  # the instructor's LoRA adapter
+    revision: str  # the adapter's commit, fixed so results can be reproduced
+    prompts_dataset: str | None = None  # ready {"prompt", "completion"} rows, where the edition has them
+    lite_prompts_dataset: str | None = None
 
 
-COURSE_2024 = Preset(name="course-2024", base_model="meta-llama/Meta-Llama-3.1-8B", prompt=COURSE)
+COURSE_2024 = Preset(
+    name="course-2024",
+    base_model="meta-llama/Meta-Llama-3.1-8B",
+    prompt=COURSE,
+    dataset="ed-donner/pricer-data",  # text (training or test prompt), price
+    lite_dataset=None,
+    adapter="ed-donner/pricer-2024-09-13_13.04.39",
+    revision="e8d637df551603dc86cd7a1598a8f44af4d7ae36",
+)
+COURSE_2025 = Preset(
+    name="course-2025",
+    base_model="meta-llama/Llama-3.2-3B",
+    prompt=PromptFormat(question="What does this cost to the nearest dollar?"),
+    dataset="ed-donner/items_full",  # title, category, price, full, weight, summary, prompt, id
+    lite_dataset="ed-donner/items_lite",
+    adapter="ed-donner/price-2025-11-28_18.47.07",
+    revision="b19c8bfea3b6ff62237fbb0a8da9779fc12cefbd",
+    prompts_dataset="ed-donner/items_prompts_full",  # prompt, completion
+    lite_prompts_dataset="ed-donner/items_prompts_lite",
+)
+PRESETS = {preset.name: preset for preset in (COURSE_2024, COURSE_2025)}
 BASE_MODEL = COURSE_2024.base_model
+
+
+def preset(name: str) -> Preset:
+    from helpers.errors import ConfigError
+
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return PRESETS[name]

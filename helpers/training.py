@@ -40,8 +40,9 @@ def _run_name() -> str:
 class TrainConfig:
     """Everything about one QLoRA run. Defaults are the course's."""
 
-    train: str = str(paths.TRAIN_SAMPLE)  # items JSONL, or a hub data set id with a "text" column
+    train: str = str(paths.TRAIN_SAMPLE)  # items JSONL, or a hub data set (any of the course's layouts)
     base_model: str = BASE_MODEL
+    preset: str | None = None  # course-2024 or course-2025: its prompt reads the hub data set's rows
     output: str | None = None  # default: results/pricer-<run name>
     run_name: str = field(default_factory=_run_name)
     project: str = "pricer"  # Weights & Biases project
@@ -77,6 +78,22 @@ class TrainConfig:
     def output_dir(self) -> str:
         return self.output or str(paths.results(f"{self.project}-{self.run_name}"))
 
+    @property
+    def prompt_format(self) -> PromptFormat:
+        from helpers.presets import preset
+
+        return preset(self.preset).prompt if self.preset else COURSE
+
+    @classmethod
+    def for_preset(cls, name: str, lite: bool = False, **fields) -> TrainConfig:
+        """The course edition's base model and training data, with these fields changed."""
+        from helpers.presets import preset
+
+        chosen = preset(name)
+        data = (chosen.lite_prompts_dataset or chosen.lite_dataset) if lite else None
+        data = data or chosen.prompts_dataset or chosen.dataset
+        return cls(**{"base_model": chosen.base_model, "train": data, "preset": name, **fields})
+
     @classmethod
     def pipeline_check(cls, **fields) -> TrainConfig:
         """A few quick steps on a tiny random model: proves the plumbing, teaches nothing.
@@ -95,18 +112,15 @@ def rows_from_items(items) -> Dataset:
 def training_rows(source: str, prompt_format: PromptFormat = COURSE):
     """A `datasets.Dataset` of {"prompt", "completion"} rows from an items file or the hub
     (a data set whose `text` column holds training prompts written in `prompt_format`)."""
-    from helpers.loaders import hub_rows, load_items
+    from helpers.hub_datasets import hub_training_rows
+    from helpers.loaders import load_items
 
     if Path(source).is_file():
         items, report = load_items(source)
         if report.read != report.kept:
             print(report, flush=True)  # no row is dropped silently
         return rows_from_items(items)
-    data = hub_rows(source, "train")
-    return data.map(
-        lambda row: dict(zip(("prompt", "completion"), prompt_format.split(row["text"]))),
-        remove_columns=data.column_names,
-    )
+    return hub_training_rows(source, prompt_format)
 
 
 def lora_config(config: TrainConfig):
@@ -196,7 +210,7 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
         wandb_mode(config.project)
     if config.push:
         config.hub_model = _hub_model(config)
-    dataset = dataset if dataset is not None else training_rows(config.train)
+    dataset = dataset if dataset is not None else training_rows(config.train, config.prompt_format)
     from trl import SFTTrainer  # after the data is read: a missing file should not wait for trl
 
     model, tokenizer = load_base(config.base_model, config.quantization)

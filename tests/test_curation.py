@@ -77,7 +77,7 @@ def test_dataset_dict_has_training_prompts_and_test_prompts(bundled_test):
 
 def test_a_pushed_dataset_dict_loads_back_as_items(tmp_path, bundled_test):
     """Week 7 reads week 6's data set back; a local folder in the hub's file layout stands in."""
-    from helpers.loaders import load_hub_items
+    from helpers.hub_datasets import load_hub_items
 
     data = to_dataset_dict(bundled_test[:5], bundled_test[5:9])
     for name in ("train", "test"):
@@ -89,7 +89,8 @@ def test_a_pushed_dataset_dict_loads_back_as_items(tmp_path, bundled_test):
 
 
 def test_a_missing_hub_dataset_is_a_one_line_error():
-    from helpers.loaders import DataError, load_hub_items
+    from helpers.errors import DataError
+    from helpers.hub_datasets import load_hub_items
 
     with pytest.raises(DataError, match="cannot load data set 'nobody/nothing' \\(test\\)"):
         load_hub_items("nobody/nothing")

@@ -135,13 +135,3 @@ def test_importing_items_loads_no_tokenizer_and_no_transformers():
     code = "import sys, helpers.items; print('transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_an_item_comes_back_from_a_hub_prompt(bundled_test):
-    from helpers.items import item_from_prompt
-
-    item = bundled_test[0]
-    for prompt in (item.prompt, item.test_prompt()):
-        back = item_from_prompt(prompt, item.price, item.category)
-        assert back.text == item.text and back.test_prompt() == item.test_prompt()
-        assert back.title == item.text.split("\n")[0]

@@ -6,7 +6,7 @@ from helpers.curation import save_items, to_dataset_dict
 from helpers.fake_openai import FakeOpenAI, Fault
 from helpers.finetune_openai import chat_example
 from helpers.frontier import FrontierConfig, FrontierPricer
-from helpers.items import ItemConfig, build_item, item_from_prompt
+from helpers.items import ItemConfig, build_item
 from helpers.loaders import load_items
 from helpers.prompts import COURSE, PromptFormat
 from helpers.training import training_rows
@@ -62,7 +62,6 @@ def test_a_non_default_prompt_goes_end_to_end(raw_record, tiny_dir, tmp_path):
     assert training_rows(str(path))[:] == {"prompt": [item.test_prompt()], "completion": ["130.00"]}
     to_dataset_dict([item], [item])["train"].to_parquet(str(tmp_path / "hub" / "train.parquet"))
     assert training_rows(str(tmp_path / "hub"), CUSTOM)[:] == {"prompt": [item.test_prompt()], "completion": ["130.00"]}
-    assert item_from_prompt(item.prompt, item.price, prompt_format=CUSTOM).text == item.text
 
     # A model's reply: the number after the custom prefix, not the first number.
     assert loaded.prompt_format.price_in("about 3 weeks. Sale price: USD 99.50") == 99.5

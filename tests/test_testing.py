@@ -122,7 +122,8 @@ def test_the_leaderboard_goes_under_the_results_folder_by_default(tmp_path, monk
 
 def test_the_test_set_key_comes_from_its_content_not_its_source(bundled_test, tmp_path):
     from helpers.curation import save_items, to_dataset_dict
-    from helpers.loaders import load_hub_items, load_items
+    from helpers.hub_datasets import load_hub_items
+    from helpers.loaders import load_items
 
     assert dataset_key(bundled_test) == "bundled-sample"
     subset = bundled_test[:20]

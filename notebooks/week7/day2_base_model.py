@@ -60,7 +60,8 @@ for number in (0, 7, 42, 123, 999, 1000, 12345):
     print(f"{number:>6} -> {len(tokens)} token(s): {[tokenizer.decode([t]) for t in tokens]}")
 
 # %%
-from helpers.loaders import load_hub_items, load_items
+from helpers.hub_datasets import load_hub_items
+from helpers.loaders import load_items
 from helpers.testing import TEST_SIZE
 
 test = load_items(paths.TEST_SAMPLE)[0] if SMOKE else load_hub_items(DATASET, split="test")

@@ -76,7 +76,8 @@ predictors = Predictors(model, tokenizer, config)
 print(f"{model.get_memory_footprint() / 1e6:,.1f} MB")
 
 # %%
-from helpers.loaders import load_hub_items, load_items
+from helpers.hub_datasets import load_hub_items
+from helpers.loaders import load_items
 from helpers.testing import TEST_SIZE
 
 test = load_items(paths.TEST_SAMPLE)[0] if SMOKE else load_hub_items(DATASET, split="test")
