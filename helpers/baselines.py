@@ -49,6 +49,7 @@ class BaselineConfig:
     w2v_workers: int = 1  # more is faster but no longer reproducible
     forest_trees: int = 100
     forest_jobs: int = -1
+    forest_sample: int | None = 20_000  # a forest on 400,000 items takes hours: the 2025 course samples too
 
 
 # --- the course's hand-made features -------------------------------------------------------
@@ -202,8 +203,12 @@ def fit_bow_lr(fitted: _Fitted) -> Predictor:
     return bow_lr_pricer
 
 
-def _fit_on_vectors(fitted: _Fitted, model, name: str) -> Predictor:
-    model.fit(fitted.w2v_matrix, fitted.prices)
+def _fit_on_vectors(fitted: _Fitted, model, name: str, sample: int | None = None) -> Predictor:
+    rows = np.arange(len(fitted.prices))
+    if sample and sample < len(rows):
+        rows = np.random.default_rng(fitted.config.seed).choice(rows, size=sample, replace=False)
+        print(f"{name}: trained on a sample of {sample:,} of the {len(fitted.prices):,} items", flush=True)
+    model.fit(fitted.w2v_matrix[rows], fitted.prices[rows])
     if hasattr(model, "n_jobs"):
         model.n_jobs = 1  # one row at a time: threads cost more than they save
 
@@ -232,7 +237,7 @@ def fit_word2vec_forest(fitted: _Fitted) -> Predictor:
     forest = RandomForestRegressor(
         n_estimators=fitted.config.forest_trees, random_state=fitted.config.seed, n_jobs=fitted.config.forest_jobs
     )
-    return _fit_on_vectors(fitted, forest, "random_forest_pricer")
+    return _fit_on_vectors(fitted, forest, "random_forest_pricer", fitted.config.forest_sample)
 
 
 def fit_tfidf_ridge(fitted: _Fitted) -> Predictor:

@@ -62,6 +62,7 @@ class TrainConfig:
     weight_decay: float = 0.001
     max_grad_norm: float = 0.3
     max_steps: int = -1  # -1: the whole epoch(s)
+    train_size: int | None = None  # train on a seeded sample of this many rows (None: all of them)
     logging_steps: int = 50
     save_steps: int = 2000
     save_total_limit: int = 10
@@ -211,21 +212,62 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
     if config.push:
         config.hub_model = _hub_model(config)
     dataset = dataset if dataset is not None else training_rows(config.train, config.prompt_format)
+    if config.train_size and config.train_size < len(dataset):
+        print(f"Training on a sample of {config.train_size:,} of the {len(dataset):,} rows (seed {config.seed})")
+        dataset = dataset.shuffle(seed=config.seed).select(range(config.train_size))
     from trl import SFTTrainer  # after the data is read: a missing file should not wait for trl
 
     model, tokenizer = load_base(config.base_model, config.quantization)
     check_lengths(dataset, tokenizer, config.max_length)
     trainer = SFTTrainer(
+        callbacks=[*(callbacks or []), StepClock()],
         model=model,
         args=sft_config(config, hardware),
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=lora_config(config),
-        callbacks=callbacks,
     )
     adapter_dtype = keep_adapter_precision(trainer.model, hardware)
     print(f"Precision on {hardware.name}: {hardware.why} (LoRA weights in {adapter_dtype})", flush=True)
     return trainer
+
+
+def StepClock():
+    """A trainer callback that says how many steps the run has, and, once a few steps are timed,
+    how long the rest will take: so a learner knows early whether it fits a Colab session."""
+    import time
+
+    from transformers import TrainerCallback
+
+    class Clock(TrainerCallback):
+        warm_up, measured = 2, 5  # the first steps pay for set-up; the next ones are timed
+
+        def __init__(self):
+            self.seen, self.started = 0, 0.0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                print(f"{state.max_steps:,} steps in all, {args.per_device_train_batch_size} rows a step", flush=True)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.seen += 1
+            if self.seen == self.warm_up:
+                self.started = time.perf_counter()
+            elif self.seen == self.warm_up + self.measured and state.is_world_process_zero:
+                seconds = (time.perf_counter() - self.started) / self.measured
+                left = (state.max_steps - state.global_step) * seconds
+                print(
+                    f"about {seconds:.2f} s a step: the remaining {state.max_steps - state.global_step:,} steps "
+                    f"take about {_duration(left)}",
+                    flush=True,
+                )
+
+    return Clock()
+
+
+def _duration(seconds: float) -> str:
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min" if minutes else f"{seconds:.0f} s"
 
 
 def keep_adapter_precision(model, hardware: Hardware) -> str:

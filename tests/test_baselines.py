@@ -96,3 +96,8 @@ def test_learnt_baselines_beat_random(predictors, bundled_test):
 def test_unknown_baseline_name_is_refused(small_train):
     with pytest.raises(ConfigError, match="unknown baseline 'gpt5'"):
         fit_baselines(small_train, BaselineConfig(models=["gpt5"]))
+
+
+def test_the_forest_trains_on_a_sample_of_a_large_training_set(small_train, capsys):
+    fit_baselines(small_train, BaselineConfig(models=["word2vec_forest"], forest_trees=5, forest_sample=300))
+    assert "random_forest_pricer: trained on a sample of 300 of the 800 items" in capsys.readouterr().out

@@ -251,3 +251,14 @@ def test_on_the_cpu_the_lora_weights_train_in_fp32(tiny_model_dir, tmp_path, bun
     assert (
         "Precision on CPU: no GPU: fp32, the CPU's own precision (LoRA weights in float32)" in capsys.readouterr().out
     )
+
+
+def test_a_run_says_its_steps_and_how_long_they_will_take(tiny_model_dir, tmp_path, bundled_train, capsys):
+    import re
+
+    trainer = train(tiny_config(tiny_model_dir, tmp_path, max_steps=9, train_size=8), rows(bundled_train[:10]))
+    out = capsys.readouterr().out
+    assert "Training on a sample of 8 of the 10 rows (seed 42)" in out
+    assert "9 steps in all, 4 rows a step" in out
+    assert re.search(r"about \d+\.\d\d s a step: the remaining 2 steps take about \d+ s", out)
+    assert trainer.state.global_step == 9
