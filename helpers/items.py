@@ -28,6 +28,10 @@ MIN_PRICE = 0.5
 MAX_PRICE = 999.49
 MAX_FIELD_CHARS = 100_000  # no real product's field is this long; a hostile one costs seconds and gigabytes
 
+# The entries of `details` that later stages read (the feature baselines); an item keeps only
+# these, since the whole dict costs kilobytes an item: gigabytes for the course's 2.8 million.
+USED_DETAILS = ("Item Weight", "Best Sellers Rank", "Brand")
+
 # Boilerplate the course strips from the JSON text of the `details` field.
 REMOVALS = (
     '"Batteries Included?": "No"',
@@ -111,6 +115,7 @@ class Item:
         details = row.get("details") or {}
         if isinstance(details, str):
             details = json.loads(details)
+        details = used_details(details)
         return cls(
             title=str(row["title"]),
             price=float(row["price"]),
@@ -134,6 +139,10 @@ def get_tokenizer(name: str):
         return AutoTokenizer.from_pretrained(name)
     except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
         raise TokenizerError(f"cannot load tokenizer {name!r}: {explain(error)}") from None
+
+
+def used_details(details: dict[str, Any]) -> dict[str, Any]:
+    return {key: details[key] for key in USED_DETAILS if key in details}
 
 
 def scrub_details(details: str) -> str:
@@ -225,7 +234,7 @@ def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Ite
         price=raw.price,
         category=category,
         text=text,
-        details=details,
+        details=used_details(details),
         prompt_format=config.prompt,
     )
     item.token_count = len(tokenizer.encode(item.prompt, add_special_tokens=False))
