@@ -376,13 +376,17 @@ def test_no_cache_asks_every_time_and_writes_no_cache(tmp_path):
 
 
 def cached_answers(path) -> int:
+    """Replies in the cache, read without creating or locking it."""
+    import contextlib
     import sqlite3
 
+    if not path.exists():
+        return 0
     try:
-        with sqlite3.connect(str(path)) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
             return db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
     except sqlite3.Error:
-        return 0  # not created yet
+        return 0  # the table is not there yet
 
 
 def test_ctrl_c_stops_a_frontier_run_at_once_and_keeps_every_answer(tmp_path):
@@ -393,11 +397,12 @@ def test_ctrl_c_stops_a_frontier_run_at_once_and_keeps_every_answer(tmp_path):
 
     cache = tmp_path / "cache.sqlite"
     with FakeOpenAI() as server:
-        server.script.extend(Fault(delay=0.4) for _ in range(40))  # a slow server
+        server.script.extend(Fault(delay=0.5) for _ in range(40))  # a slow server: 10 s for the whole run
         run = frontier(server, tmp_path, "--concurrency", "2", "--cache", str(cache), size="40", wait=False)
-        deadline = time.time() + 60
-        while cached_answers(cache) < 4 and time.time() < deadline:
+        deadline = time.time() + 120
+        while cached_answers(cache) < 4 and run.poll() is None and time.time() < deadline:
             time.sleep(0.05)
+        assert run.poll() is None, f"the run ended before it could be interrupted: {run.communicate()}"
         run.send_signal(signal.SIGINT)
         interrupted = time.time()
         _, err = run.communicate(timeout=30)
