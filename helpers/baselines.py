@@ -92,8 +92,9 @@ def _mean_or(values: list[float | None], default: float) -> float:
     return float(np.mean(known)) if known else default
 
 
-class _Fitted:
-    """What several baselines share, computed once on first use."""
+class Features:
+    """What several baselines share, each computed once on first use: the hand-made features,
+    the bag of words and the word2vec vectors. Week 6 day 3 looks inside before training."""
 
     def __init__(self, train: list[Item], config: BaselineConfig):
         self.train = train
@@ -118,6 +119,14 @@ class _Fitted:
             float(len(item.test_prompt())),
             1.0 if is_top_electronics_brand(item) else 0.0,
         ]
+
+    @cached_property
+    def bag_of_words(self):
+        """(vectorizer, counts): the commonest words but English stop words, counted per item."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        vectorizer = CountVectorizer(max_features=self.config.bow_max_features, stop_words="english")
+        return vectorizer, vectorizer.fit_transform(self.documents)
 
     @cached_property
     def word2vec(self):
@@ -161,7 +170,7 @@ def _clamp(value: float) -> float:
 # --- the baselines -------------------------------------------------------------------------
 
 
-def fit_random(fitted: _Fitted) -> Predictor:
+def fit_random(fitted: Features) -> Predictor:
     rng = random.Random(fitted.config.seed)
 
     def random_pricer(item: Item) -> float:
@@ -170,7 +179,7 @@ def fit_random(fitted: _Fitted) -> Predictor:
     return random_pricer
 
 
-def fit_constant(fitted: _Fitted) -> Predictor:
+def fit_constant(fitted: Features) -> Predictor:
     average = float(fitted.prices.mean())
 
     def constant_pricer(item: Item) -> float:
@@ -179,7 +188,7 @@ def fit_constant(fitted: _Fitted) -> Predictor:
     return constant_pricer
 
 
-def fit_features_lr(fitted: _Fitted) -> Predictor:
+def fit_features_lr(fitted: Features) -> Predictor:
     from sklearn.linear_model import LinearRegression
 
     model = LinearRegression().fit([fitted.features(i) for i in fitted.train], fitted.prices)
@@ -190,12 +199,11 @@ def fit_features_lr(fitted: _Fitted) -> Predictor:
     return features_lr_pricer
 
 
-def fit_bow_lr(fitted: _Fitted) -> Predictor:
-    from sklearn.feature_extraction.text import CountVectorizer
+def fit_bow_lr(fitted: Features) -> Predictor:
     from sklearn.linear_model import LinearRegression
 
-    vectorizer = CountVectorizer(max_features=fitted.config.bow_max_features, stop_words="english")
-    model = LinearRegression().fit(vectorizer.fit_transform(fitted.documents), fitted.prices)
+    vectorizer, counts = fitted.bag_of_words
+    model = LinearRegression().fit(counts, fitted.prices)
 
     def bow_lr_pricer(item: Item) -> float:
         return _clamp(model.predict(vectorizer.transform([item.test_prompt()]))[0])
@@ -203,7 +211,7 @@ def fit_bow_lr(fitted: _Fitted) -> Predictor:
     return bow_lr_pricer
 
 
-def _fit_on_vectors(fitted: _Fitted, model, name: str, sample: int | None = None) -> Predictor:
+def _fit_on_vectors(fitted: Features, model, name: str, sample: int | None = None) -> Predictor:
     rows = np.arange(len(fitted.prices))
     if sample and sample < len(rows):
         rows = np.random.default_rng(fitted.config.seed).choice(rows, size=sample, replace=False)
@@ -219,19 +227,19 @@ def _fit_on_vectors(fitted: _Fitted, model, name: str, sample: int | None = None
     return predictor
 
 
-def fit_word2vec_lr(fitted: _Fitted) -> Predictor:
+def fit_word2vec_lr(fitted: Features) -> Predictor:
     from sklearn.linear_model import LinearRegression
 
     return _fit_on_vectors(fitted, LinearRegression(), "word2vec_lr_pricer")
 
 
-def fit_word2vec_svr(fitted: _Fitted) -> Predictor:
+def fit_word2vec_svr(fitted: Features) -> Predictor:
     from sklearn.svm import LinearSVR
 
     return _fit_on_vectors(fitted, LinearSVR(random_state=fitted.config.seed, max_iter=5000), "svr_pricer")
 
 
-def fit_word2vec_forest(fitted: _Fitted) -> Predictor:
+def fit_word2vec_forest(fitted: Features) -> Predictor:
     from sklearn.ensemble import RandomForestRegressor
 
     forest = RandomForestRegressor(
@@ -240,7 +248,7 @@ def fit_word2vec_forest(fitted: _Fitted) -> Predictor:
     return _fit_on_vectors(fitted, forest, "random_forest_pricer", fitted.config.forest_sample)
 
 
-def fit_tfidf_ridge(fitted: _Fitted) -> Predictor:
+def fit_tfidf_ridge(fitted: Features) -> Predictor:
     """Beyond the course: word and character n-grams, ridge regression on log price."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import Ridge
@@ -262,7 +270,7 @@ def fit_tfidf_ridge(fitted: _Fitted) -> Predictor:
     return tfidf_ridge_pricer
 
 
-BASELINES: dict[str, Callable[[_Fitted], Predictor]] = {
+BASELINES: dict[str, Callable[[Features], Predictor]] = {
     "random": fit_random,
     "constant": fit_constant,
     "features_lr": fit_features_lr,
@@ -274,7 +282,9 @@ BASELINES: dict[str, Callable[[_Fitted], Predictor]] = {
 }
 
 
-def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> dict[str, Predictor]:
+def fit_baselines(
+    train: list[Item], config: BaselineConfig | None = None, features: Features | None = None
+) -> dict[str, Predictor]:
     """Train the configured baselines; returns {name: predictor}, in the course's order."""
     from tqdm.auto import tqdm
 
@@ -284,7 +294,7 @@ def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> di
         raise ConfigError(f"unknown baseline {unknown[0]!r}; known: {', '.join(BASELINES)}")
     if not train:
         raise DataError("no training items")
-    fitted = _Fitted(train, config)
+    fitted = features or Features(train, config)
     predictors = {}
     for name in tqdm(config.models, desc="Training baselines"):
         predictors[name] = BASELINES[name](fitted)

@@ -24,6 +24,7 @@ from helpers.frontier import guarded, make_client
 from helpers.items import Item
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
+STORE_KEY = "finetune_openai/job.json"
 TRAINING_PRICE_PER_MILLION = 3.00  # US dollars per training token, gpt-4o-mini, as published
 
 
@@ -43,6 +44,7 @@ class FineTuneConfig:
     poll_seconds: float = 10.0
     base_url: str | None = None
     api_key: str | None = field(default=None, metadata={"cli": False})
+    keep_in_store: bool = False  # the job file goes to the store too, so a new machine follows the same job
 
 
 def chat_example(item: Item) -> dict[str, Any]:
@@ -188,9 +190,27 @@ class FineTuner:
             **extra,
         )
         state = JobState(job.id, training_file, validation_file, status=job.status)
-        state.save(self.state_path)
+        self.save(state)
         self.print(f"Created job {job.id} ({job.status}); saved in {self.state_path}")
         return state
+
+    def save(self, state: JobState) -> None:
+        state.save(self.state_path)
+        if self.config.keep_in_store:
+            from helpers.store import open_store
+
+            open_store().put(self.state_path, STORE_KEY)
+
+    def saved(self) -> JobState | None:
+        """The job this folder (or, after a lost runtime, the store) knows of."""
+        if not self.state_path.exists() and self.config.keep_in_store:
+            from helpers.store import open_store
+
+            found = open_store().get(STORE_KEY)
+            if found:
+                self.state_path.parent.mkdir(parents=True, exist_ok=True)
+                self.state_path.write_bytes(found.read_bytes())
+        return JobState.load(self.state_path)
 
     def new_events(self, state: JobState) -> list[Any]:
         """Events after the last one printed, oldest first (the API lists newest first)."""
@@ -203,7 +223,7 @@ class FineTuner:
 
     def follow(self, state: JobState | None = None, max_polls: int | None = None) -> JobState:
         """Print new events until the job ends; safe to stop and call again."""
-        state = state or JobState.load(self.state_path)
+        state = state or self.saved()
         if state is None:
             raise DataError(f"no job to follow: {self.state_path} does not exist")
         polls = 0
@@ -214,7 +234,7 @@ class FineTuner:
                 self.print(f"{time.strftime('%H:%M:%S', time.localtime(event.created_at))} {event.message}")
                 state.last_event_id = event.id
             state.status, state.fine_tuned_model = job.status, job.fine_tuned_model
-            state.save(self.state_path)
+            self.save(state)
             polls += 1
             if job.status in TERMINAL:
                 self.print(f"Job {job.id} {job.status}" + (f": {job.fine_tuned_model}" if job.fine_tuned_model else ""))
@@ -225,7 +245,7 @@ class FineTuner:
 
     def follow_job(self, job_id: str) -> JobState:
         """Follow a job by its id, e.g. one started elsewhere; events already printed here are skipped."""
-        state = JobState.load(self.state_path)
+        state = self.saved()
         if state is None or state.job_id != job_id:
             job = guarded(self.base_url, "fine-tuning", self.client.fine_tuning.jobs.retrieve, job_id)
             state = JobState(job.id, job.training_file, job.validation_file, status=job.status)
@@ -233,7 +253,7 @@ class FineTuner:
 
     def run(self, train: Sequence[Item]) -> JobState:
         """The whole recipe, or, when a saved job exists, following it again."""
-        state = JobState.load(self.state_path)
+        state = self.saved()
         if state is not None:
             self.print(f"Resuming job {state.job_id} from {self.state_path}")
             return self.follow(state)

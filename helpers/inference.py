@@ -101,6 +101,19 @@ def next_token_logits(model, tokenizer, prompts: Sequence[str]):
     return logits.float().cpu()
 
 
+def top_next_tokens(model, tokenizer, prompt: str, k: int = 3) -> list[tuple[str, float]]:
+    """The k likeliest tokens after `prompt`, with their probabilities: what
+    `improved_model_predict` averages over."""
+    import torch
+
+    probabilities = torch.softmax(next_token_logits(model, tokenizer, [prompt])[0], dim=-1)
+    top = probabilities.topk(k)
+    return [
+        (tokenizer.decode([token]), probability)
+        for probability, token in zip(top.values.tolist(), top.indices.tolist())
+    ]
+
+
 def weighted_price(logits, tokenizer, top_k: int = 3) -> float | None:
     """Probability-weighted average of the top-k next tokens that read as a positive number;
     None when none of them does (a counted failure, where the course returned a tuple)."""

@@ -1,32 +1,132 @@
-"""What the notebooks share, so that each one stays a narration: smoke mode and their inputs.
+"""What the notebooks share, so that each one stays a narration: set-up, the store, their inputs.
 
-Smoke mode (`PRICER_SMOKE=1`) runs a notebook offline on the bundled sample in seconds: the
-tests run every notebook that way. Each function here says what it stands in with.
+Each Colab notebook runs on a machine of its own, so a notebook reads what an earlier one made
+from the store (`helpers.store`: a Drive folder, your hub namespace, or locally the results
+folder) and writes what a later one needs back there. In full mode an input the store lacks is
+a one-line message naming the notebook that makes it and the course's public fallback; it never
+falls back to the bundled sample unasked. Smoke mode (`PRICER_SMOKE=1`) runs a notebook offline
+on the bundled sample in seconds, with a folder store: the tests run every notebook that way.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from helpers import paths
 from helpers.items import Item
-from helpers.presets import BASE_MODEL
+from helpers.presets import BASE_MODEL, preset
+
+REPO = "pricer-course/pricer"  # GitHub owner/name that the badges and set-up cells point at
+DRIVE = "/content/drive/MyDrive/pricer"  # the store when a Colab notebook chooses STORE = "drive"
+CURATE = "week6/day2_curate.ipynb"
+TRAIN = "week7/day3_4_train.ipynb"
 
 
 def smoke() -> bool:
     return os.environ.get("PRICER_SMOKE") == "1"
 
 
-def train_and_test() -> tuple[list[Item], list[Item]]:
-    """Week 6 day 2's curated files when they exist (and not in smoke mode), else the bundled sample."""
-    from helpers.loaders import load_items
+def setup(store: str | None = None) -> bool:
+    """What every notebook does first, once the package is importable: charts inline, the store
+    chosen ("drive" mounts Google Drive, "hf" is your hub namespace, None keeps PRICER_STORE or
+    the results folder), a hub login when HF_TOKEN is set, and a mistake in the input shown as
+    one line rather than a traceback. Returns smoke mode. Secrets come from the environment, a
+    .env file or Colab's secrets panel, never from the notebook."""
+    from helpers.errors import PricerError
+    from helpers.secrets import describe, get_secret
+    from helpers.store import ENV, open_store
 
-    train_file, test_file = paths.results("train.jsonl"), paths.results("test.jsonl")
-    if smoke() or not train_file.exists():
-        train_file, test_file = paths.TRAIN_SAMPLE, paths.TEST_SAMPLE
-    train, test = load_items(train_file)[0], load_items(test_file)[0]
-    print(f"train: {len(train):,} items from {train_file}\ntest: {len(test):,} items from {test_file}")
-    return train, test
+    shell = _shell()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+        shell.set_custom_exc((PricerError,), _one_line)
+    if smoke():
+        store = None  # a folder: PRICER_STORE if the tests set one, else the results folder
+    if store == "drive":
+        from google.colab import drive  # type: ignore[import-not-found]
+
+        drive.mount("/content/drive")
+        os.environ[ENV] = DRIVE
+    elif store == "hf":
+        os.environ[ENV] = "hf"
+    print("Smoke mode: bundled sample, offline" if smoke() else "Full mode: the real data and models from the hub")
+    print(describe("HF_TOKEN"))
+    token = get_secret("HF_TOKEN")
+    if token and not smoke():
+        from huggingface_hub import login
+
+        login(token, add_to_git_credential=False)
+    print(f"Store: {open_store()}")
+    return smoke()
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def _one_line(shell, kind, error, traceback, tb_offset=None):
+    print(f"error: {error}")
+
+
+def curated(split: str, data: str | None = None) -> list[Item]:
+    """The curated items of `split` ("train" or "test"): week 6 day 2's from the store, or with
+    `data` a preset's ("course-2024", "course-2025") from the hub. In smoke mode, when the store
+    has none, the bundled sample stands in, and says so."""
+    from helpers.loaders import load_items
+    from helpers.store import missing, open_store
+
+    if data:
+        from helpers.hub_datasets import load_hub_items
+
+        chosen = preset(data)
+        items = load_hub_items(chosen.dataset, split, chosen.prompt)
+        print(f"{split}: {len(items):,} items from {chosen.dataset} ({data})")
+        return items
+    found = open_store().get(f"{split}.jsonl")
+    if found is None and not smoke():
+        raise missing(f"{split}.jsonl", CURATE, "set DATA = 'course-2024' to use the course's curated data set")
+    path = found or (paths.TRAIN_SAMPLE if split == "train" else paths.TEST_SAMPLE)
+    items = load_items(path)[0]
+    print(f"{split}: {len(items):,} items from {path}" + ("" if found else " (the bundled sample: the store has none)"))
+    return items
+
+
+def save_curated(train: list[Item], test: list[Item]) -> None:
+    """Week 6 day 2's output: saved in the results folder and put in the store for later notebooks."""
+    from helpers.curation import save_items
+    from helpers.store import open_store
+
+    store = open_store()
+    for name, items in (("train", train), ("test", test)):
+        local = save_items(items, paths.results(f"{name}.jsonl"))
+        store.put(local, f"{name}.jsonl")
+        print(f"{len(items):,} {name} items in the store {store} as {name}.jsonl")
+
+
+def stored_run() -> str | None:
+    """The name of the newest run that week 7 days 3-4 put in the store, if any."""
+    from helpers.store import open_store
+    from helpers.training import LATEST_RUN
+
+    run = open_store().read_text(LATEST_RUN)
+    return run.strip() if run else None
+
+
+def latest_adapter() -> str:
+    """The adapter of the newest run in the store, as a local folder."""
+    from helpers.store import missing, open_store
+
+    run = stored_run()
+    found = open_store().get(f"runs/{run}/adapter") if run else None
+    if found is None:
+        raise missing("a trained adapter", TRAIN, "set ADAPTER = PRESET for the instructor's adapter")
+    print(f"adapter: {found} (run {run}, from the store)")
+    return str(found)
 
 
 def openai_endpoint() -> tuple[str | None, str | None]:
@@ -41,34 +141,61 @@ def openai_endpoint() -> tuple[str | None, str | None]:
     return server.url, server.api_key
 
 
-def base_model(with_model: bool = True) -> str:
-    """Llama 3.1 8B; in smoke mode the tiny offline stand-in (a locally trained tokenizer and,
-    `with_model`, a random Llama-shaped model), built once in the results folder."""
+def base_model(name: str = BASE_MODEL, with_model: bool = True) -> str:
+    """`name` (Llama 3.1 8B unless a preset says otherwise); in smoke mode the tiny offline
+    stand-in (a locally trained tokenizer and, `with_model`, a random Llama-shaped model)."""
     if not smoke():
-        return BASE_MODEL
+        return name
     from helpers.tiny import TinyConfig, build
 
     return str(build(TinyConfig(output=str(paths.results("tiny")), with_model=with_model)))
 
 
-def setup() -> bool:
-    """What every notebook does first, once the package is importable: charts inline, the mode
-    said out loud, and (in full mode) a hub login when HF_TOKEN is set. Returns smoke mode.
-    Secrets come from the environment, a .env file or Colab's secrets panel, never from the notebook."""
-    from helpers.secrets import describe, get_secret
+def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
+    """Point every notebook's Colab badge and set-up cell, and `REPO` here, at `repo` (a fork's
+    "owner/name"): `python -m helpers fork owner/name`. Returns the files it changed."""
+    from helpers.errors import ConfigError
 
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        get_ipython = None
-    shell = get_ipython() if get_ipython else None
-    if shell is not None:
-        shell.run_line_magic("matplotlib", "inline")
-    print("Smoke mode: bundled sample, offline" if smoke() else "Full mode: the real data and models from the hub")
-    print(describe("HF_TOKEN"))
-    token = get_secret("HF_TOKEN")
-    if token and not smoke():
-        from huggingface_hub import login
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise ConfigError(f"{repo!r} is not a GitHub owner/name")
+    changed = []
+    notebooks = [*sorted(root.glob("notebooks/week*/*.ipynb")), *sorted(root.glob("notebooks/week*/*.py"))]
+    for path in [*notebooks, root / "helpers" / "notebook.py"]:
+        text = path.read_text(encoding="utf-8")
+        new = text.replace(f"github/{REPO}/", f"github/{repo}/")
+        for quote in ('"', '\\"'):  # in a .py file, and inside an .ipynb's JSON strings
+            new = new.replace(f"REPO = {quote}{REPO}{quote}", f"REPO = {quote}{repo}{quote}")
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path)
+    return changed
 
-        login(token, add_to_git_credential=False)
-    return smoke()
+
+def training_data(data: str | None = None) -> str:
+    """What week 7 trains on: week 6 day 2's items from the store, or with `data` a preset's
+    training data set on the hub."""
+    from helpers.store import missing, open_store
+
+    if data:
+        chosen = preset(data)
+        return chosen.prompts_dataset or chosen.dataset
+    found = open_store().get("train.jsonl")
+    if found is None and not smoke():
+        raise missing("train.jsonl", CURATE, "set DATA = PRESET to train on the course's data set")
+    return str(found or paths.TRAIN_SAMPLE)
+
+
+def adapter(choice: str | None = None) -> tuple[str, str | None]:
+    """(adapter, revision) for week 7 day 5: the newest run in the store, or with `choice` a
+    preset's adapter (the instructor's) at its fixed revision."""
+    if choice:
+        chosen = preset(choice)
+        return chosen.adapter, chosen.revision
+    return latest_adapter(), None
+
+
+def store_spec() -> str:
+    """The store, named as `TrainConfig.store` takes it: PRICER_STORE, else the results folder."""
+    from helpers.store import ENV
+
+    return os.environ.get(ENV) or str(paths.results())

@@ -57,3 +57,16 @@ def preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+# Llama 3.1 8B as its model card and config publish it, to set beside what week 7 day 1 reads
+# from the loaded model's config.
+LLAMA_31_8B_CARD = {
+    "parameters": 8_030_261_248,
+    "layers": 32,
+    "attention heads": 32,
+    "key/value heads": 8,
+    "hidden size": 4096,
+    "vocabulary": 128_256,
+    "context length": 131_072,
+}

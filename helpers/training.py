@@ -202,8 +202,12 @@ def _hub_model(config: TrainConfig) -> str:
     return f"{whoami()['name']}/{config.project}-{config.run_name}"
 
 
-def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: Hardware | None = None):
-    """The SFTTrainer, ready to `train()`: base model in `config.quantization`, LoRA on top."""
+def build_trainer(
+    config: TrainConfig, dataset=None, callbacks=None, hardware: Hardware | None = None, lora=None, args=None
+):
+    """The SFTTrainer, ready for `train(config, trainer=...)`: the base model in
+    `config.quantization`, LoRA on top. `lora` (a LoraConfig) and `args` (an SFTConfig) default to
+    `lora_config(config)` and `sft_config(config, hardware)`: a notebook shows them and may edit them."""
     from helpers.models import load_base
 
     hardware = hardware or detect_hardware()
@@ -222,10 +226,10 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
     trainer = SFTTrainer(
         callbacks=[*(callbacks or []), StepClock()],
         model=model,
-        args=sft_config(config, hardware),
+        args=args or sft_config(config, hardware),
         train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=lora_config(config),
+        peft_config=lora or lora_config(config),
     )
     adapter_dtype = keep_adapter_precision(trainer.model, hardware)
     print(f"Precision on {hardware.name}: {hardware.why} (LoRA weights in {adapter_dtype})", flush=True)
@@ -391,9 +395,10 @@ def _starting_point(config: TrainConfig) -> str | None:
     return checkpoint
 
 
-def train(config: TrainConfig, dataset=None, callbacks=None):
-    """Train, save the adapter in `config.output_dir` (and in the store, and pushed to the hub,
-    when asked); returns the trainer, with `resumed_from_step` set (None for a fresh run)."""
+def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
+    """Train (the `trainer` given, else one built from `config`), save the adapter in
+    `config.output_dir` (and in the store, and pushed to the hub, when asked); returns the
+    trainer, with `resumed_from_step` set (None for a fresh run)."""
     from helpers.checkpoints import STEP, store_callback, store_key
     from helpers.files import atomic_folder
 
@@ -404,7 +409,11 @@ def train(config: TrainConfig, dataset=None, callbacks=None):
 
         store = open_store(config.store)
         callbacks = [*(callbacks or []), store_callback(store, config.output_dir)]
-    trainer = build_trainer(config, dataset, callbacks)
+    if trainer is None:
+        trainer = build_trainer(config, dataset, callbacks)
+    else:
+        for callback in callbacks or []:
+            trainer.add_callback(callback)
     trainer.resumed_from_step = int(STEP.match(Path(checkpoint).name)[1]) if checkpoint else None
     trainer.train(resume_from_checkpoint=checkpoint)
     with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:

@@ -110,3 +110,14 @@ def test_a_job_can_be_followed_by_its_id_from_a_fresh_folder(server, tmp_path, b
     assert state.status == "succeeded" and state.job_id == job_id
     assert JobState.load(other.state_path).fine_tuned_model == state.fine_tuned_model
     assert server.jobs[job_id]["validation_file"] is None  # none was sent
+
+
+def test_a_new_machine_follows_the_job_the_store_remembers(server, tmp_path, bundled_train, monkeypatch):
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
+    first = tuner_for(server, tmp_path / "machine1", keep_in_store=True)
+    train_path, _ = first.write_files(bundled_train)
+    first.create_job(first.upload(train_path), None)  # then the runtime was lost
+    lines: list[str] = []
+    state = tuner_for(server, tmp_path / "machine2", lines, keep_in_store=True).run(bundled_train)
+    assert len(server.jobs) == 1 and state.status == "succeeded"  # the same job, not a second one
+    assert lines[0].startswith("Resuming job ftjob-0001")

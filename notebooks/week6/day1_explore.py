@@ -33,8 +33,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -42,7 +44,7 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %% [markdown]
 # ## Configuration

@@ -20,8 +20,9 @@
 #
 # We load the course's eight categories, balance them (cheap items flood the data; Automotive
 # dominates them), and split into 400,000 training and 2,000 test items. `LITE = True` gives the
-# course's small variant: Appliances only, 25,000 / 2,000. The result is saved as JSONL and as a
-# `datasets.DatasetDict`, and optionally pushed to your private data set on the hub.
+# course's small variant: Appliances only, 25,000 / 2,000. The result goes to the store, where the
+# next notebooks (each on a machine of its own in Colab) find it, and optionally to your private
+# data set on the hub as a `datasets.DatasetDict`, the course's way.
 
 # %%
 # Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
@@ -30,8 +31,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -39,7 +42,7 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
 from helpers import paths
@@ -105,14 +108,14 @@ charts.price_by_category(balanced)
 # %% [markdown]
 # ## Save
 #
-# JSONL files for the next notebooks (and parquet if you prefer), and the hub layout: a
-# `DatasetDict` whose `text` is the training prompt (train) or the test prompt (test).
+# JSONL files in the store for the next notebooks, and the hub layout: a `DatasetDict` whose
+# `text` is the training prompt (train) or the test prompt (test).
 
 # %%
-from helpers.curation import push_to_hub, save_items, to_dataset_dict
+from helpers.curation import push_to_hub, to_dataset_dict
+from helpers.notebook import save_curated
 
-save_items(train, paths.results("train.jsonl"))
-save_items(test, paths.results("test.jsonl"))
+save_curated(train, test)
 dataset = to_dataset_dict(train, test)
 dataset
 

@@ -30,8 +30,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -39,14 +41,15 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
 from helpers.baselines import BaselineConfig
-from helpers.notebook import train_and_test
+from helpers.notebook import curated
 
-train, test = train_and_test()  # day 2's files if you made them, else the bundled sample
-config = BaselineConfig()
+DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
+train, test = curated("train", DATA), curated("test", DATA)
+config = BaselineConfig()  # the forest trains on a sample of 20,000 items, as the 2025 course's does
 if SMOKE:
     train = train[:1000]
     config.forest_trees = 10
@@ -66,6 +69,32 @@ for item in train[:5]:
     )
 
 # %% [markdown]
+# ## Words as numbers
+#
+# A bag of words counts, for every item, how often each of the 1,000 commonest words appears
+# (English stop words left out); linear regression then weighs each word. Which words raise a
+# price the most?
+
+# %%
+from helpers.baselines import Features
+
+features = Features(train, config)
+vectorizer, counts = features.bag_of_words
+words = vectorizer.get_feature_names_out()
+print(f"{counts.shape[0]:,} items x {counts.shape[1]:,} words; the first: {', '.join(words[:15])}")
+
+# %% [markdown]
+# word2vec learns a 400-number vector for every word from the words around it, so that words
+# used alike sit close together; an item is the average of its words' vectors.
+
+# %%
+vectors = features.word2vec.wv
+word = next(w for w in ("guitar", "drill", "battery", "cable", "steel") if w in vectors)
+print(f"{len(vectors):,} words, {vectors.vector_size} numbers each; nearest to {word!r}:")
+for neighbour, similarity in vectors.most_similar(word, topn=5):
+    print(f"  {neighbour:<15} {similarity:.2f}")
+
+# %% [markdown]
 # ## Train every baseline
 #
 # Random, constant (the training mean), linear regression on the features, bag of words,
@@ -75,7 +104,7 @@ for item in train[:5]:
 # %%
 from helpers.baselines import fit_baselines
 
-predictors = fit_baselines(train, config)
+predictors = fit_baselines(train, config, features)
 
 # %% [markdown]
 # ## Through the Tester

@@ -31,8 +31,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -40,41 +42,48 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
 from helpers import paths
-from helpers.notebook import train_and_test
+from helpers.notebook import curated
 
-train, test = train_and_test()  # day 2's files if you made them, else the bundled sample
+DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
+train, test = curated("train", DATA), curated("test", DATA)
 
 # %% [markdown]
 # ## The human baseline
 #
-# Export the first 250 test prompts to a CSV, fill in the `price` column yourself (any spreadsheet
-# will do), save it as `human_output.csv` next to it, and score it. An empty cell counts as a
-# failure; a cell that is not a price stops with the line it is on.
+# Export the first 250 test prompts to a CSV in the store (your Drive folder in Colab), fill in
+# the `price` column yourself (any spreadsheet will do), save it beside it as `human_output.csv`,
+# and score it. An empty cell counts as a failure; a cell that is not a price stops with the line
+# it is on.
 
 # %%
 from helpers.human import export_prompts, fill_prices
+from helpers.store import open_store
 from helpers.testing import TEST_SIZE
 
-human_in = export_prompts(test, paths.results("human_input.csv"), size=TEST_SIZE)
-human_out = paths.results("human_output.csv")
-print(f"Prompts to price: {human_in}")
-if SMOKE and not human_out.exists():
+store = open_store()
+store.put(export_prompts(test, paths.results("human_input.csv"), size=TEST_SIZE), "human_input.csv")
+print(f"Prompts to price: human_input.csv in the store {store}")
+if SMOKE and store.get("human_output.csv") is None:
     # No person in a smoke run: the training mean stands in, so the cells below run.
-    fill_prices(human_in, human_out, sum(item.price for item in train) / len(train))
+    mean = sum(item.price for item in train) / len(train)
+    store.put(
+        fill_prices(paths.results("human_input.csv"), paths.results("human_output.csv"), mean), "human_output.csv"
+    )
 
 # %%
 from helpers.human import PricesFor, read_prices
 from helpers.testing import Tester, record
 
-if human_out.exists():
+human_out = store.get("human_output.csv")
+if human_out:
     human_pricer = PricesFor(test, read_prices(human_out, expected=TEST_SIZE))
     record(Tester.test(human_pricer, test, title="human"))
 else:
-    print(f"Fill in {human_in.name} and save it as {human_out.name} to score yourself.")
+    print("Fill in human_input.csv and save it in the store as human_output.csv to score yourself.")
 
 # %% [markdown]
 # ## Frontier models

@@ -30,8 +30,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -39,12 +41,13 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
-from helpers.notebook import train_and_test
+from helpers.notebook import curated
 
-train, test = train_and_test()  # day 2's files if you made them, else the bundled sample
+DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
+train, test = curated("train", DATA), curated("test", DATA)
 
 # %%
 from helpers.notebook import openai_endpoint
@@ -57,7 +60,7 @@ BASE_URL, API_KEY = openai_endpoint()
 # %%
 from helpers.finetune_openai import FineTuneConfig, FineTuner
 
-config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY)
+config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY, keep_in_store=True)  # the job id outlives this machine
 # config.wandb = True  # report to Weights & Biases (project "gpt-pricer"), once linked in OpenAI
 if SMOKE:
     config.poll_seconds = 0.05

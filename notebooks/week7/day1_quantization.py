@@ -30,8 +30,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -39,16 +41,18 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
 from helpers.notebook import base_model
+from helpers.presets import preset
 
-# Llama 3.1 8B (gated: accept the licence on the hub first). In smoke mode a tiny random
-# Llama-shaped model with a locally trained tokenizer stands in, with the bundled sample:
-# every number it produces tests the code, not a model.
-BASE_MODEL = base_model()
-DATASET = "your-hf-name/pricer-data"  # the data set week 6 day 2 pushed (text, price, category)
+PRESET = "course-2024"  # the course's edition: "course-2024" (Llama 3.1 8B) or "course-2025" (Llama 3.2 3B)
+DATA = None  # None: week 6 day 2's items from the store; PRESET: the edition's own curated data set
+# The base model is gated: accept its licence on the hub first. In smoke mode a tiny random
+# Llama-shaped model with a locally trained tokenizer stands in, with the bundled sample: every
+# number it produces tests the code, not a model.
+BASE_MODEL = base_model(preset(PRESET).base_model)
 print(f"base model: {BASE_MODEL}")
 
 # %%
@@ -92,6 +96,22 @@ axes.set_title("Memory footprint by quantisation")
 figure
 
 # %% [markdown]
+# ## The model, read from its config
+#
+# Parameters counted layer by layer from the config (embeddings, attention with fewer key/value
+# heads than query heads, the MLP, the norms), beside the figures of Llama 3.1 8B's model card.
+# In smoke mode the tiny stand-in's column shows how small it is.
+
+# %%
+import pandas as pd
+
+from helpers.presets import LLAMA_31_8B_CARD
+from helpers.tokenization import model_facts
+
+facts = model_facts(model.config)
+pd.DataFrame({"this model": facts, "Llama 3.1 8B model card": LLAMA_31_8B_CARD}).style.format("{:,}")
+
+# %% [markdown]
 # ## The architecture, and what LoRA adds
 #
 # The attention projections `q_proj`, `k_proj`, `v_proj` and `o_proj` of every layer get two
@@ -107,5 +127,21 @@ config = TrainConfig()
 count = lora_parameter_count(model, config)
 print(
     f"LoRA with r={config.lora_r} on {', '.join(config.target_modules)} adds {count:,} parameters "
-    f"({count * 4 / 1e6:,.1f} MB in 32-bit floats)"
+    f"({count * 4 / 1e6:,.1f} MB in 32-bit floats), {count / facts['parameters']:.2%} of the model"
 )
+
+# %% [markdown]
+# ## Enough data? A Chinchilla check
+#
+# Hoffmann et al. (2022) found that a model trains compute-optimally on about 20 tokens per
+# parameter. Our training set is far from that for the whole model, one reason not to train all
+# of it; for LoRA's few parameters it is another story.
+
+# %%
+from helpers.notebook import curated
+from helpers.tokenization import chinchilla, training_tokens
+
+train = curated("train", DATA)
+tokens = training_tokens(tokenizer, train)
+print("the whole model:", chinchilla(tokens, facts["parameters"]))
+print("the LoRA adapter:", chinchilla(tokens, count))

@@ -29,8 +29,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -38,37 +40,41 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
-from helpers import paths
 from helpers.notebook import base_model
+from helpers.presets import preset
 
-# Llama 3.1 8B (gated: accept the licence on the hub first). In smoke mode a tiny random
-# Llama-shaped model with a locally trained tokenizer stands in, with the bundled sample:
-# every number it produces tests the code, not a model.
-BASE_MODEL = base_model()
-DATASET = "your-hf-name/pricer-data"  # the data set week 6 day 2 pushed (text, price, category)
+PRESET = "course-2024"  # the course's edition: "course-2024" (Llama 3.1 8B) or "course-2025" (Llama 3.2 3B)
+DATA = None  # None: week 6 day 2's items from the store; PRESET: the edition's own curated data set
+# The base model is gated: accept its licence on the hub first. In smoke mode a tiny random
+# Llama-shaped model with a locally trained tokenizer stands in, with the bundled sample: every
+# number it produces tests the code, not a model.
+BASE_MODEL = base_model(preset(PRESET).base_model)
 print(f"base model: {BASE_MODEL}")
 
-# %%
-from helpers.models import load_tokenizer
+# %% [markdown]
+# ## How tokenizers write prices
+#
+# Llama 3's tokenizer writes every whole number from 0 to 999 as one token; many others write one
+# digit a token. With one token a price is one prediction, and `improved_model_predict` (day 5)
+# can average the likeliest next tokens as prices. That is why the course chose Llama. In smoke
+# mode only the offline stand-in tokenizer (built the Llama 3 way) is at hand.
 
-tokenizer = load_tokenizer(BASE_MODEL)
-for number in (0, 7, 42, 123, 999, 1000, 12345):
-    tokens = tokenizer.encode(str(number), add_special_tokens=False)
-    print(f"{number:>6} -> {len(tokens)} token(s): {[tokenizer.decode([t]) for t in tokens]}")
+# %%
+from helpers.tokenization import compare_tokenizers, load_tokenizers
+
+OTHERS = {"Qwen 2.5": "Qwen/Qwen2.5-7B", "Phi-3": "microsoft/Phi-3-mini-4k-instruct", "Gemma 2": "google/gemma-2-9b"}
+tokenizers = load_tokenizers({"this base model": BASE_MODEL, **({} if SMOKE else OTHERS)})
+compare_tokenizers(tokenizers, ["7", "42", "123", "999", "1000", "129.99", "12345"])
 
 # %%
-from helpers.hub_datasets import load_hub_items
-from helpers.loaders import load_items
+from helpers.notebook import curated
 from helpers.testing import TEST_SIZE
 
-test = load_items(paths.TEST_SAMPLE)[0] if SMOKE else load_hub_items(DATASET, split="test")
+test = curated("test", DATA)
 SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
-print(f"{len(test):,} test items; scoring the first {SIZE}")
-
-# %%
 print(test[0].test_prompt())
 
 # %% [markdown]

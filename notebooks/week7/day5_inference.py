@@ -18,10 +18,11 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pricer-course/pricer/blob/main/notebooks/week7/day5_inference.ipynb)
 #
-# Load the 4-bit base model with the adapter trained on days 3–4, at any pushed revision
-# (every checkpoint is one), and price the test set two ways: `model_predict` (greedy, read the
-# number) and `improved_model_predict` (one forward pass, the probability-weighted average of
-# the three likeliest number tokens). Then: the leaderboard across weeks 6 and 7.
+# Load the 4-bit base model with the adapter trained on days 3–4 (from the store), or the
+# instructor's adapter at its fixed revision (`ADAPTER = PRESET`), and price the test set two
+# ways: `model_predict` (greedy, read the number) and `improved_model_predict` (one forward pass,
+# the probability-weighted average of the three likeliest number tokens). Then: the leaderboard
+# across weeks 6 and 7.
 
 # %%
 # Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
@@ -30,8 +31,10 @@ import os
 import subprocess
 import sys
 
-REPO = "pricer-course/pricer"  # GitHub owner/name: change it here if you work from a fork
-if "google.colab" in sys.modules:
+REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
+COLAB = "google.colab" in sys.modules
+if COLAB:
     if not os.path.exists("/content/pricer"):
         subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
@@ -39,50 +42,78 @@ if "google.colab" in sys.modules:
 
 from helpers.notebook import setup
 
-SMOKE = setup()  # charts inline; smoke mode (PRICER_SMOKE=1) runs offline on the bundled sample
+SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
-from helpers import paths
 from helpers.notebook import base_model
+from helpers.presets import preset
 
-# Llama 3.1 8B (gated: accept the licence on the hub first). In smoke mode a tiny random
-# Llama-shaped model with a locally trained tokenizer stands in, with the bundled sample:
-# every number it produces tests the code, not a model.
-BASE_MODEL = base_model()
-DATASET = "your-hf-name/pricer-data"  # the data set week 6 day 2 pushed (text, price, category)
+PRESET = "course-2024"  # the course's edition: "course-2024" (Llama 3.1 8B) or "course-2025" (Llama 3.2 3B)
+DATA = None  # None: week 6 day 2's items from the store; PRESET: the edition's own curated data set
+# The base model is gated: accept its licence on the hub first. In smoke mode a tiny random
+# Llama-shaped model with a locally trained tokenizer stands in, with the bundled sample: every
+# number it produces tests the code, not a model.
+BASE_MODEL = base_model(preset(PRESET).base_model)
 print(f"base model: {BASE_MODEL}")
 
 # %%
-ADAPTER = "your-hf-name/pricer-2026-01-01_00.00.00"  # the hub repo (or local folder) of your run
-REVISION = None  # a commit id of that repo: an earlier checkpoint; None: the latest
+from helpers.notebook import adapter, stored_run
 
-if SMOKE:
-    # No hub: train a tiny adapter on the spot (a few seconds) and load it from its folder.
+ADAPTER = None  # None: the newest run days 3-4 put in the store; PRESET: the instructor's adapter
+if SMOKE and ADAPTER is None and stored_run() is None:
+    # No run in the store: train a tiny adapter on the spot (seconds), into the store.
+    from helpers import paths
+    from helpers.notebook import store_spec, training_data
     from helpers.training import TrainConfig, train
 
-    ADAPTER = str(paths.results("pricer-smoke-day5"))
     train(
         TrainConfig.pipeline_check(
-            base_model=BASE_MODEL, train=str(paths.TRAIN_SAMPLE), output=ADAPTER, max_steps=8, overwrite=True
+            base_model=BASE_MODEL,
+            train=training_data(),
+            max_steps=8,
+            overwrite=True,
+            output=str(paths.results("pricer-smoke")),
+            store=store_spec(),
         )
     )
+ADAPTER_PATH, REVISION = adapter(ADAPTER)
 
 # %%
 from helpers.inference import InferenceConfig, Predictors, load_for_inference
 
-config = InferenceConfig(base_model=BASE_MODEL, adapter=ADAPTER, revision=REVISION)
+config = InferenceConfig(base_model=BASE_MODEL, adapter=ADAPTER_PATH, revision=REVISION)
 model, tokenizer = load_for_inference(config)
 predictors = Predictors(model, tokenizer, config)
 print(f"{model.get_memory_footprint() / 1e6:,.1f} MB")
 
 # %%
-from helpers.hub_datasets import load_hub_items
-from helpers.loaders import load_items
+from helpers.notebook import curated
 from helpers.testing import TEST_SIZE
 
-test = load_items(paths.TEST_SAMPLE)[0] if SMOKE else load_hub_items(DATASET, split="test")
+test = curated("test", DATA)
 SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
-print(f"{len(test):,} test items; scoring the first {SIZE}")
+
+# %% [markdown]
+# ## One prompt, and what the model makes of it
+#
+# `model_predict` reads the number the model writes; `improved_model_predict` looks at the three
+# likeliest next tokens and averages those that are numbers, weighted by their probabilities.
+
+# %%
+from helpers.inference import generate_replies, top_next_tokens
+
+item = test[0]
+print(item.test_prompt())
+print(f"\nthe model writes: {generate_replies(model, tokenizer, [item.test_prompt()])[0]!r}")
+for token, probability in top_next_tokens(model, tokenizer, item.test_prompt(), k=3):
+    print(f"  next token {token!r:>8} with probability {probability:.3f}")
+print(
+    f"model_predict: {predictors.model_predict(item)}, improved_model_predict: "
+    f"{predictors.improved_model_predict(item)}, truth: {item.price}"
+)
+
+# %% [markdown]
+# ## Both predictors through the Tester
 
 # %%
 from helpers.testing import Tester, record
