@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from helpers.errors import ModelAccessError
 from helpers.items import Item
@@ -27,6 +28,8 @@ class InferenceConfig:
     quantization: str = "4bit"
     max_new_tokens: int = 3
     top_k: int = 3
+    max_number_tokens: int = 4  # improved_model_predict: tokens a number may take (digit tokenizers)
+    max_paths: int = 12  # improved_model_predict: numbers followed at once, an item
     batch_size: int = 8
     seed: int = 42
 
@@ -150,11 +153,27 @@ class ModelPredictor:
     def __call__(self, item: Item) -> float | None:
         return self.predict_batch([item])[0]
 
+    @cached_property
+    def number_tokens(self):
+        from helpers.number_search import NumberTokens
+
+        return NumberTokens.of(self.tokenizer)
+
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
         prompts = [item.test_prompt() for item in items]
         if self.improved:
-            logits = next_token_logits(self.model, self.tokenizer, prompts)
-            return [weighted_price(row, self.tokenizer, self.config.top_k) for row in logits]
+            from helpers.number_search import Continuation, search_numbers
+
+            run = Continuation(self.model, self.tokenizer, prompts)
+            config = self.config
+            return search_numbers(
+                run.first_logits,
+                run.advance,
+                self.number_tokens,
+                config.top_k,
+                config.max_number_tokens,
+                config.max_paths,
+            )
         replies = generate_replies(self.model, self.tokenizer, prompts, self.config.max_new_tokens, self.config.seed)
         return [item.prompt_format.price_in(reply) for item, reply in zip(items, replies)]
 

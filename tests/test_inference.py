@@ -116,3 +116,24 @@ def test_the_tester_gets_the_same_result_in_batches_as_one_at_a_time(loaded, bun
     assert in_batches.n == 7 and in_batches.title == which.replace("_", " ").title()
     assert in_batches.failures == one_at_a_time.failures
     assert in_batches.guesses == pytest.approx(one_at_a_time.guesses, rel=1e-5)
+
+
+def test_with_the_llama_3_style_tokenizer_the_search_is_the_courses_method(tiny_model_dir):
+    from helpers.number_search import NumberTokens, search_numbers
+
+    tokenizer = load_tokenizer(str(tiny_model_dir))  # numbers up to 999 are one token, as in Llama 3
+    first = torch.full((2, len(tokenizer)), -30.0)
+    rows = [{"100": 0.5, "200": 0.3, " the": 0.2}, {"742": 0.6, "17": 0.1, ".": 0.3}]
+    for row, distribution in enumerate(rows):
+        for text, probability in distribution.items():
+            first[row, single_token(tokenizer, text)] = torch.log(torch.tensor(probability))
+    dot = single_token(tokenizer, ".")
+
+    def advance(parents, tokens):  # after any number, the decimal point
+        after = torch.full((len(tokens), len(tokenizer)), -30.0)
+        after[:, dot] = 0.0
+        return after
+
+    searched = search_numbers(first, advance, NumberTokens.of(tokenizer), top_k=3)
+    assert searched == pytest.approx([weighted_price(row, tokenizer, top_k=3) for row in first])
+    assert searched == pytest.approx([(100 * 0.5 + 200 * 0.3) / 0.8, (742 * 0.6 + 17 * 0.1) / 0.7])
