@@ -42,6 +42,7 @@ class CurateStage:
     category: str | None = None
     charts: str | None = None  # folder for the distribution charts
     overwrite: bool = False  # replace an existing --out
+    progress: bool = True
 
 
 @dataclass
@@ -152,10 +153,10 @@ def run_offline_model(args: argparse.Namespace) -> None:
 
 
 def run_curate(args: argparse.Namespace) -> None:
-    from helpers.charts import save_all
-    from helpers.curation import save_items
+    from helpers.charts import Point, save_all
+    from helpers.curation import item_writer
     from helpers.items import ItemConfig
-    from helpers.loaders import LoadConfig, SkipReport, load_raw
+    from helpers.loaders import LoadConfig, SkipReport, stream_raw
 
     stage = from_arguments(CurateStage, args)
     if not stage.input:
@@ -163,35 +164,52 @@ def run_curate(args: argparse.Namespace) -> None:
     refuse_overwrite(stage.out, stage.overwrite)
     if stage.charts:
         _refuse_charts(stage.charts, stage.overwrite)
-    config = LoadConfig(item=ItemConfig(tokenizer=stage.tokenizer), limit=stage.limit)
+    config = LoadConfig(item=ItemConfig(tokenizer=stage.tokenizer), limit=stage.limit, progress=stage.progress)
     if stage.workers:
         config.workers = stage.workers
-    items, total = [], SkipReport()
-    for source in stage.input:
-        found, report = load_raw(source, config, category=stage.category)
-        print(report, file=sys.stderr, flush=True)
-        items.extend(found)
-        total.add(report)
-    save_items(items, stage.out)
-    if stage.charts and items:
-        save_all(items, stage.charts)
+    points, total = [], SkipReport()  # the items go to disk as they come: only what the charts need stays
+    with item_writer(stage.out) as write:
+        for source in stage.input:
+            report = SkipReport()
+            for items in stream_raw(source, config, stage.category, report):
+                write(items)
+                if stage.charts:
+                    points.extend(Point.of(item) for item in items)
+            print(report, file=sys.stderr, flush=True)
+            total.add(report)
+    if stage.charts and points:
+        save_all(points, stage.charts)
     summary = {**total.to_dict(), "out": stage.out}
     print(json.dumps(summary))
 
 
 def run_split(args: argparse.Namespace) -> None:
-    from helpers.curation import CurationConfig, balance, save_items, split
+    from helpers.curation import CurationConfig, balance, balance_index, copy_rows, save_items, split
+    from helpers.loaders import index_items
 
     stage = from_arguments(SplitStage, args)
     for out in (stage.train_out, stage.test_out):
         refuse_overwrite(out, stage.overwrite)
     config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
-    items = _load_items(stage.items)
-    pool = balance(items, config) if config.balance else items
-    train, test = split(pool, config)
-    save_items(train, stage.train_out)
-    save_items(test, stage.test_out)
-    counts = {"items": len(items), "balanced": len(pool), "train": len(train), "test": len(test)}
+    if Path(stage.items).suffix == ".jsonl":  # balanced and split from an index; the rows are copied
+        index, report = index_items(stage.items)
+        if report.read != report.kept:
+            print(report, file=sys.stderr)
+        if not index.offsets:
+            raise DataError(f"no usable items in {stage.items}")
+        pool = balance_index(index.prices, index.categories, config) if config.balance else range(len(index.offsets))
+        train, test = split(list(pool), config)
+        copy_rows(stage.items, [index.offsets[i] for i in train], stage.train_out)
+        copy_rows(stage.items, [index.offsets[i] for i in test], stage.test_out)
+        total = len(index.offsets)
+    else:  # parquet, gzip: in memory
+        items = _load_items(stage.items)
+        pool = balance(items, config) if config.balance else items
+        train, test = split(pool, config)
+        save_items(train, stage.train_out)
+        save_items(test, stage.test_out)
+        total = len(items)
+    counts = {"items": total, "balanced": len(pool), "train": len(train), "test": len(test)}
     print(json.dumps({**counts, "unused": len(pool) - len(train) - len(test)}))
 
 
@@ -271,11 +289,13 @@ def run_train(args: argparse.Namespace) -> None:
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
     }
-    print(json.dumps(summary))
+    if trainer.is_world_process_zero():  # under `accelerate launch`: one line, from the main process
+        print(json.dumps(summary))
 
 
 def run_predict(args: argparse.Namespace) -> None:
     from helpers.inference import InferenceConfig, Predictors, load_for_inference
+    from helpers.models import distributed
 
     stage = from_arguments(PredictStage, args)
     config = from_arguments(InferenceConfig, args)
@@ -283,7 +303,28 @@ def run_predict(args: argparse.Namespace) -> None:
     predictors = Predictors(*load_for_inference(config), config)
     predictor = predictors.improved_model_predict if stage.improved else predictors.model_predict
     name = stage.name or f"{Path(config.adapter or config.base_model).name} {predictor.__name__}"
+    processes = distributed()
+    if processes.num_processes > 1:  # under `accelerate launch`: each process prices its share
+        predictor = _shared(predictor, test[: stage.size], processes)
+        if not processes.is_main_process:
+            return
     _score(predictor, test, stage, name)
+
+
+def _shared(predictor, items, processes):
+    """The answers for `items`, each process pricing a contiguous share and the main process
+    gathering them in order; a predictor that gives them back (the same as one process's)."""
+    from accelerate.utils import gather_object
+
+    from helpers.human import PricesFor
+
+    with processes.split_between_processes(items) as share:
+        answers = [
+            answer
+            for start in range(0, len(share), predictor.batch_size)
+            for answer in predictor.predict_batch(share[start : start + predictor.batch_size])
+        ]
+    return PricesFor(items, gather_object(answers))
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:

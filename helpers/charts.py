@@ -7,9 +7,24 @@ value) and writes it to `path` when one is given. No pyplot state, so it works h
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.items import Item
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """What the distribution charts read of an item, without its text: a curation of millions
+    of items can keep one of these for each."""
+
+    price: float
+    token_count: int
+    category: str
+
+    @classmethod
+    def of(cls, item: Item) -> Point:
+        return cls(item.price, item.token_count, item.category)
 
 
 def _figure(size=(15, 6)):

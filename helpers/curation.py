@@ -7,16 +7,21 @@ weighted down 5:1. The random draws reproduce the course's numpy and random seed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from helpers.files import atomic_open, atomic_path
 from helpers.items import Item
+
+T = TypeVar("T")
 
 # The course's eight categories, and its "lite" choice.
 COURSE_CATEGORIES = [
@@ -53,10 +58,17 @@ class CurationConfig:
 
 def balance(items: list[Item], config: CurationConfig) -> list[Item]:
     """Cap each whole-dollar price at `per_price_cap` items, below `keep_all_from` dollars."""
-    slots: dict[int, list[Item]] = defaultdict(list)
-    for item in items:
-        slots[round(item.price)].append(item)
-    unplaced = len(items) - sum(len(slots[dollars]) for dollars in range(1, 1000))
+    chosen = balance_index([item.price for item in items], [item.category for item in items], config)
+    return [items[i] for i in chosen]
+
+
+def balance_index(prices: Sequence[float], categories: Sequence[str], config: CurationConfig) -> list[int]:
+    """The positions `balance` keeps, from the items' prices and categories alone: millions of
+    items need not be in memory to be balanced."""
+    slots: dict[int, list[int]] = defaultdict(list)
+    for position, price in enumerate(prices):
+        slots[round(price)].append(position)
+    unplaced = len(prices) - sum(len(slots[dollars]) for dollars in range(1, 1000))
     if unplaced:  # the course's loop runs over $1..$999: $0.50 rounds to 0 and has no slot
         print(
             f"balance: left out {unplaced:,} items whose price rounds to no whole dollar from $1 to $999 "
@@ -64,20 +76,21 @@ def balance(items: list[Item], config: CurationConfig) -> list[Item]:
             flush=True,
         )
     rng = np.random.RandomState(config.seed)  # the stream of the course's np.random.seed(42)
-    sample: list[Item] = []
+    sample: list[int] = []
     for dollars in range(1, 1000):
         slot = slots[dollars]
         if dollars >= config.keep_all_from or len(slot) <= config.per_price_cap:
             sample.extend(slot)
             continue
-        weights = np.array([1.0 if item.category == config.downweighted_category else config.weight for item in slot])
+        weights = np.array([1.0 if categories[i] == config.downweighted_category else config.weight for i in slot])
         chosen = rng.choice(len(slot), size=config.per_price_cap, replace=False, p=weights / weights.sum())
         sample.extend(slot[i] for i in chosen)
     return sample
 
 
-def split(items: list[Item], config: CurationConfig) -> tuple[list[Item], list[Item]]:
-    """Seeded shuffle, then train and test slices. Short data shrinks train, never test."""
+def split(items: list[T], config: CurationConfig) -> tuple[list[T], list[T]]:
+    """Seeded shuffle, then train and test slices. Short data shrinks train, never test.
+    Items or their positions alike: the shuffle depends on the count alone."""
     sample = list(items)
     random.Random(config.seed).shuffle(sample)
     train_count = min(config.train_size, max(len(sample) - config.test_size, 0))
@@ -97,22 +110,64 @@ def curate(items: list[Item], config: CurationConfig) -> tuple[list[Item], list[
     return split(pool, config)
 
 
-def save_items(items: list[Item], path: str | Path) -> Path:
-    """JSONL, or parquet when the name ends in .parquet."""
-    path = Path(path)
-    rows = [item.to_dict() for item in items]
-    if path.suffix == ".parquet":
-        import pandas as pd
+def _row(item: Item) -> dict:
+    row = item.to_dict()
+    row["details"] = json.dumps(row["details"], ensure_ascii=False)  # one string column, as the hub keeps it
+    return row
 
-        frame = pd.DataFrame(rows)
-        frame["details"] = frame["details"].map(lambda d: json.dumps(d, ensure_ascii=False))
+
+@contextlib.contextmanager
+def item_writer(path: str | Path) -> Iterator[Callable[[list[Item]], None]]:
+    """`write(items)`, called as often as there are items: JSONL, or parquet when the name ends
+    in .parquet, streamed to a temporary file that replaces `path` once all went well, so
+    memory does not grow with the number of items and a killed run leaves no half a file."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         with atomic_path(path) as temporary:
-            frame.to_parquet(temporary, index=False)
+            writer = None
+            try:
+
+                def write_parquet(items: list[Item]) -> None:
+                    nonlocal writer
+                    if items:
+                        table = pa.Table.from_pylist([_row(item) for item in items])
+                        writer = writer or pq.ParquetWriter(temporary, table.schema)
+                        writer.write_table(table.cast(writer.schema))
+
+                yield write_parquet
+            finally:
+                if writer is not None:
+                    writer.close()
+            if writer is None:
+                pq.write_table(pa.table({}), temporary)  # no items: an empty file, not none
     else:
         with atomic_open(path, "w") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
+
+            def write_jsonl(items: list[Item]) -> None:
+                handle.writelines(json.dumps(item.to_dict(), ensure_ascii=False) + "\n" for item in items)
+
+            yield write_jsonl
+
+
+def copy_rows(source: str | Path, offsets: Sequence[int], target: str | Path) -> Path:
+    """The rows of a JSONL file that start at `offsets`, in that order, into `target`: a split
+    of millions of items copies its rows rather than holding them."""
+    with open(source, "rb") as rows, atomic_path(target) as temporary, open(temporary, "wb") as out:
+        for offset in offsets:
+            rows.seek(offset)
+            row = rows.readline()
+            out.write(row if row.endswith(b"\n") else row + b"\n")
+    return Path(target)
+
+
+def save_items(items: list[Item], path: str | Path) -> Path:
+    """JSONL, or parquet when the name ends in .parquet."""
+    with item_writer(path) as write:
+        write(items)
+    return Path(path)
 
 
 def to_dataset_dict(train: list[Item], test: list[Item]):

@@ -156,7 +156,7 @@ def scrub(text: str) -> str:
     text = _JUNK.sub(" ", text).strip()
     text = text.replace(" ,", ",").replace(",,,", ",").replace(",,", ",")
     words = text.split(" ")
-    kept = [word for word in words if len(word) < 7 or not any(ch.isdigit() for ch in word)]
+    kept = [word for word in words if len(word) < 7 or not any(map(str.isdigit, word))]
     return " ".join(kept)
 
 
@@ -186,8 +186,19 @@ def _lines(value: object) -> list[str] | None:
     return None
 
 
-def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Item | str:
-    """One raw record to an Item, or the name of the rule it failed."""
+@dataclass
+class Draft:
+    """A record that passed every rule checked before tokenizing, with its scrubbed text."""
+
+    title: str
+    price: float
+    category: str
+    details: dict[str, Any]
+    text: str
+
+
+def draft(record: dict[str, Any], category: str, config: ItemConfig) -> Draft | str:
+    """The course's rules up to the tokenizer: a Draft, or the name of the rule the record failed."""
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
         return "no_title"
@@ -220,22 +231,34 @@ def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Ite
     if len(contents) <= config.min_chars:
         return "too_few_chars"
     contents = contents[: config.ceiling_chars]
-    text = f"{scrub(title)}\n{scrub(contents)}"
+    return Draft(title, raw.price, category, used_details(details), f"{scrub(title)}\n{scrub(contents)}")
 
+
+def build_items(drafts: list[Draft], config: ItemConfig) -> list[Item | str]:
+    """The course's token rules for many drafts at once: each text cut to `max_tokens` tokens
+    (encoded, cut and decoded, as the course does), and the training prompt's tokens counted.
+    The tokenizer sees the whole batch in one call of its Rust core, not one call per record."""
     tokenizer = get_tokenizer(config.tokenizer)
-    tokens = tokenizer.encode(text, add_special_tokens=False)
-    if len(tokens) <= config.min_tokens:
-        return "too_few_tokens"
-    text = tokenizer.decode(tokens[: config.max_tokens])
-    if config.prompt.prefix in text:
-        return "text_contains_prefix"  # the test prompt would give the answer away
-    item = Item(
-        title=title,
-        price=raw.price,
-        category=category,
-        text=text,
-        details=used_details(details),
-        prompt_format=config.prompt,
-    )
-    item.token_count = len(tokenizer.encode(item.prompt, add_special_tokens=False))
-    return item
+    encoded = tokenizer([d.text for d in drafts], add_special_tokens=False)["input_ids"] if drafts else []
+    long_enough = [i for i, ids in enumerate(encoded) if len(ids) > config.min_tokens]
+    texts = tokenizer.batch_decode([encoded[i][: config.max_tokens] for i in long_enough])
+    results: list[Item | str] = ["too_few_tokens"] * len(drafts)
+    items: list[Item] = []
+    for i, text in zip(long_enough, texts):
+        if config.prompt.prefix in text:
+            results[i] = "text_contains_prefix"  # the test prompt would give the answer away
+            continue
+        d = drafts[i]
+        item = Item(d.title, d.price, d.category, text, d.details, prompt_format=config.prompt)
+        results[i] = item
+        items.append(item)
+    counts = tokenizer([item.prompt for item in items], add_special_tokens=False)["input_ids"] if items else []
+    for item, ids in zip(items, counts):
+        item.token_count = len(ids)
+    return results
+
+
+def build_item(record: dict[str, Any], category: str, config: ItemConfig) -> Item | str:
+    """One raw record to an Item, or the name of the rule it failed."""
+    drafted = draft(record, category, config)
+    return drafted if isinstance(drafted, str) else build_items([drafted], config)[0]

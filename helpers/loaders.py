@@ -14,7 +14,8 @@ import json
 import os
 import sys
 import zlib
-from collections import Counter
+from array import array
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any
 
 from helpers.errors import DataError
 from helpers.files import readable
-from helpers.items import Item, ItemConfig, build_item
+from helpers.items import Draft, Item, ItemConfig, build_items, draft
 from helpers.prices import parse_raw_price
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
@@ -191,22 +192,35 @@ def read_record(line: bytes) -> dict[str, Any] | str:
 
 def parse_line(line: bytes, category: str | None, config: ItemConfig) -> Item | str:
     """One raw line to an Item, or a skip reason."""
-    record = read_record(line)
-    if isinstance(record, str):
-        return record
-    name = category or record.get("main_category") or "Unknown"
-    try:
-        return build_item(record, str(name), config)
-    except RecursionError:  # details nested just shallowly enough to parse
-        return "nested_too_deep"
+    return parse_lines([line], category, config)[0]
+
+
+def parse_lines(lines: list[bytes], category: str | None, config: ItemConfig) -> list[Item | str]:
+    """Raw lines to Items or skip reasons, in order: the rules one record at a time, then the
+    tokenizer once for the whole chunk."""
+    results: list[Item | str] = []
+    drafts: list[tuple[int, Draft]] = []
+    for line in lines:
+        record = read_record(line)
+        if not isinstance(record, str):
+            name = category or record.get("main_category") or "Unknown"
+            try:
+                record = draft(record, str(name), config)
+            except RecursionError:  # details nested just shallowly enough to parse
+                record = "nested_too_deep"
+        if isinstance(record, Draft):
+            drafts.append((len(results), record))
+        results.append(record)
+    for (index, _), built in zip(drafts, build_items([d for _, d in drafts], config)):
+        results[index] = built
+    return results
 
 
 def _parse_chunk(args: tuple[list[bytes], str | None, ItemConfig]) -> tuple[list[Item], Counter]:
     lines, category, config = args
     items: list[Item] = []
     skipped: Counter = Counter()
-    for line in lines:
-        result = parse_line(line, category, config)
+    for result in parse_lines(lines, category, config):
         if isinstance(result, Item):
             items.append(result)
         else:
@@ -232,28 +246,49 @@ def _count_lines(path: Path, limit: int | None) -> int | None:
     return min(count, limit) if limit else count
 
 
-def load_raw(
-    source: str | Path, config: LoadConfig | None = None, category: str | None = None
-) -> tuple[list[Item], SkipReport]:
-    """Items from one raw metadata source (local file or hub category), in file order."""
+def _in_order(pool: ProcessPoolExecutor, function, jobs: Iterator, ahead: int) -> Iterator:
+    """`pool.map(function, jobs)` with at most `ahead` jobs read and waiting: `pool.map` reads
+    every job first, which for a raw file of millions of lines means all of it in memory."""
+    waiting: deque = deque()
+    for job in jobs:
+        waiting.append(pool.submit(function, job))
+        if len(waiting) >= ahead:
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
+
+
+def stream_raw(
+    source: str | Path, config: LoadConfig | None = None, category: str | None = None, report: SkipReport | None = None
+) -> Iterator[list[Item]]:
+    """Items from one raw metadata source (local file or hub category), a chunk at a time and in
+    file order, with `report` counting as it goes: memory does not grow with the file."""
     from tqdm.auto import tqdm
 
     config = config or LoadConfig()
     path, found_category = resolve(source)
     category = category or found_category
-    report = SkipReport(source=str(category or path.name))
-    items: list[Item] = []
+    report = report if report is not None else SkipReport()
+    report.source = report.source or str(category or path.name)
     total = _count_lines(path, config.limit)
     jobs = ((chunk, category, config.item) for chunk in _chunks(iter_lines(path, config.limit), config.chunk_size))
-    bar = tqdm(total=total, desc=f"Parsing {report.source}", unit="rec", disable=not config.progress)
-    with bar:
-        if config.workers <= 1:
+    workers = config.workers if total is None or total > config.chunk_size * 2 else 1  # a pool costs seconds
+    with tqdm(total=total, desc=f"Parsing {report.source}", unit="rec", disable=not config.progress) as bar:
+        if workers <= 1:
             results: Iterator = map(_parse_chunk, jobs)
-            _consume(results, items, report, bar)
+            yield from _counted(results, report, bar)
         else:
-            with ProcessPoolExecutor(max_workers=config.workers) as pool:
-                _consume(pool.map(_parse_chunk, jobs), items, report, bar)
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                yield from _counted(_in_order(pool, _parse_chunk, jobs, 2 * workers), report, bar)
     _say_if_cut(path, report)
+
+
+def load_raw(
+    source: str | Path, config: LoadConfig | None = None, category: str | None = None
+) -> tuple[list[Item], SkipReport]:
+    """Items from one raw metadata source (local file or hub category), in file order."""
+    report = SkipReport()
+    items = [item for chunk in stream_raw(source, config, category, report) for item in chunk]
     return items, report
 
 
@@ -265,14 +300,14 @@ def _say_if_cut(path: Path, report: SkipReport) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _consume(results, items: list[Item], report: SkipReport, bar) -> None:
+def _counted(results, report: SkipReport, bar) -> Iterator[list[Item]]:
     for chunk_items, skipped in results:
-        items.extend(chunk_items)
         read = len(chunk_items) + sum(skipped.values())
         report.read += read
         report.kept += len(chunk_items)
         report.skipped.update(skipped)
         bar.update(read)
+        yield chunk_items
 
 
 def load_categories(categories: list[str], config: LoadConfig | None = None) -> tuple[list[Item], SkipReport]:
@@ -285,6 +320,36 @@ def load_categories(categories: list[str], config: LoadConfig | None = None) -> 
         items.extend(found)
         total.add(report)
     return items, total
+
+
+@dataclass
+class ItemsIndex:
+    """What balancing and splitting read of an items file: each usable row's price, category
+    and byte offset, about 24 bytes a row, rather than the items."""
+
+    prices: array = field(default_factory=lambda: array("d"))
+    categories: list[str] = field(default_factory=list)  # one shared string for each category
+    offsets: array = field(default_factory=lambda: array("q"))
+
+
+def index_items(path: str | Path) -> tuple[ItemsIndex, SkipReport]:
+    """The index of a JSONL items file, with a report of the rows it cannot use (as `load_items`)."""
+    path = readable(path, "JSONL items file")
+    index, report = ItemsIndex(), SkipReport(source=path.name)
+    with open(path, "rb") as handle:
+        offset = 0
+        for line in handle:
+            report.read += 1
+            result = _item_or_reason(line)
+            if isinstance(result, str):
+                report.skipped[result] += 1
+            else:
+                index.prices.append(result.price)
+                index.categories.append(sys.intern(result.category))
+                index.offsets.append(offset)
+                report.kept += 1
+            offset += len(line)
+    return index, report
 
 
 def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:

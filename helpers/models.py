@@ -121,11 +121,28 @@ def load_model(name: str = BASE_MODEL, quantization: str = "4bit", revision: str
             revision=revision,
             quantization_config=quantization,
             dtype=hardware.compute_dtype,
-            device_map="auto" if hardware.device == "cuda" else "cpu",
+            device_map=device_map(hardware),
         )
     except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
         raise _access_error("model", name, error) from None
     return model
+
+
+def device_map(hardware: Hardware) -> str | dict[str, int]:
+    """Where the model goes. One process on a GPU spreads it over every GPU ("auto"); under
+    `accelerate launch` each process holds a whole copy on its own GPU (data parallel: "auto"
+    there would spread one copy over all of them, which breaks it)."""
+    if hardware.device != "cuda":
+        return "cpu"
+    processes = distributed()
+    return {"": processes.local_process_index} if processes.num_processes > 1 else "auto"
+
+
+def distributed():
+    """This process's place among those `accelerate launch` started (one, without it)."""
+    from accelerate import PartialState
+
+    return PartialState()
 
 
 def load_base(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None):

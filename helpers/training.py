@@ -401,8 +401,10 @@ def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
     trainer, with `resumed_from_step` set (None for a fresh run)."""
     from helpers.checkpoints import STEP, store_callback, store_key
     from helpers.files import atomic_folder
+    from helpers.models import distributed
 
-    checkpoint = _starting_point(config)
+    with distributed().main_process_first():  # under `accelerate launch`, one process clears or fetches
+        checkpoint = _starting_point(config)
     store = None
     if config.store:
         from helpers.store import open_store

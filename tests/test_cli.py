@@ -156,8 +156,18 @@ def frontier(server, tmp_path, *extra: str, size: str = "10", key: str | None = 
         *extra,
     ]
     if not wait:
-        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        return subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=interruptible
+        )
     return subprocess.run(args, capture_output=True, text=True, env=env)
+
+
+def interruptible() -> None:
+    """Ctrl-C as at a terminal: a test run started in the background has SIGINT ignored, and a
+    Python started that way never turns it into KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):

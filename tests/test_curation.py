@@ -94,3 +94,18 @@ def test_a_missing_hub_dataset_is_a_one_line_error():
 
     with pytest.raises(DataError, match="cannot load data set 'nobody/nothing' \\(test\\)"):
         load_hub_items("nobody/nothing")
+
+
+def test_balancing_from_an_index_keeps_the_same_items_in_the_same_order(tmp_path, bundled_train):
+    from helpers.curation import balance_index, copy_rows
+    from helpers.loaders import index_items
+
+    items = bundled_train[:1500]
+    path = save_items(items, tmp_path / "items.jsonl")
+    config = CurationConfig(train_size=900, test_size=100, per_price_cap=3)
+    train, test = curate(items, config)
+    index, report = index_items(path)
+    assert report.kept == 1500 and len(index.offsets) == 1500
+    chosen_train, chosen_test = split(balance_index(index.prices, index.categories, config), config)
+    copied = load_items(copy_rows(path, [index.offsets[i] for i in chosen_train], tmp_path / "train.jsonl"))[0]
+    assert copied == train and [items[i] for i in chosen_test] == test

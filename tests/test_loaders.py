@@ -3,9 +3,12 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from helpers import paths
 from helpers.errors import DataError
+from helpers.items import ItemConfig
 from helpers.loaders import LoadConfig, load_items, load_raw, resolve
 
 
@@ -187,3 +190,48 @@ def test_an_items_file_price_that_is_no_price_is_a_counted_skip(tmp_path, bundle
     path = write_jsonl(tmp_path / "items.jsonl", [{**bundled_test[0].to_dict(), "price": price}])
     items, report = load_items(path)
     assert items == [] and dict(report.skipped) == {reason: 1}
+
+
+def course_tokens(drafted, tokenizer, config):
+    """The course's 2024 Item, one record at a time: encode, cut, decode, encode the prompt."""
+    tokens = tokenizer.encode(drafted.text, add_special_tokens=False)
+    if len(tokens) <= config.min_tokens:
+        return "too_few_tokens"
+    text = tokenizer.decode(tokens[: config.max_tokens])
+    if config.prompt.prefix in text:
+        return "text_contains_prefix"
+    prompt = config.prompt.training_prompt(text, drafted.price)
+    return text, len(tokenizer.encode(prompt, add_special_tokens=False))
+
+
+@pytest.mark.parametrize("which", ["tiny", "smollm2"])
+def test_a_chunk_at_a_time_gives_the_courses_items_exactly(which, item_config, real_model_dir):
+    from helpers.items import Draft, draft, get_tokenizer
+    from helpers.loaders import parse_lines, read_record
+
+    config = item_config if which == "tiny" else ItemConfig(tokenizer=str(real_model_dir))
+    tokenizer = get_tokenizer(config.tokenizer)
+    lines = paths.RAW_SAMPLE.read_bytes().splitlines(keepends=True)
+    expected = []
+    for line in lines:
+        drafted = draft(read_record(line), "CDs_and_Vinyl", config)
+        expected.append(course_tokens(drafted, tokenizer, config) if isinstance(drafted, Draft) else drafted)
+    found = [r if isinstance(r, str) else (r.text, r.token_count) for r in parse_lines(lines, "CDs_and_Vinyl", config)]
+    assert found == expected
+    assert sum(isinstance(r, tuple) for r in found) > 100  # most of the sample is kept
+
+
+def course_scrub(stuff: str) -> str:
+    """The course's own scrub, word by word."""
+    import re
+
+    stuff = re.sub(r'[:\[\]"{}【】\s]+', " ", stuff).strip()
+    stuff = stuff.replace(" ,", ",").replace(",,,", ",").replace(",,", ",")
+    return " ".join(word for word in stuff.split(" ") if len(word) < 7 or not any(c.isdigit() for c in word))
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_scrub_is_the_courses(text):
+    from helpers.items import scrub
+
+    assert scrub(text) == course_scrub(text)
