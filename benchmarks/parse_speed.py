@@ -24,6 +24,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from helpers import paths
@@ -101,22 +102,25 @@ print(len(items))
 '''
 
 
-def timed(command: list[str]) -> tuple[float, float, str]:
-    """Seconds, peak resident memory in MB of the process and its children, and what it printed."""
-    script = (
-        "import resource, subprocess, sys, time\n"
-        "start = time.perf_counter()\n"
-        "run = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "seconds = time.perf_counter() - start\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(seconds, peak, run.returncode)\n"
-        "print(run.stdout[-300:], run.stderr[-300:], file=sys.stderr)\n"
-    )
-    run = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True)
-    seconds, peak, code = run.stdout.split()
-    if code != "0":
-        raise SystemExit(f"failed: {' '.join(command)}\n{run.stderr}")
-    return float(seconds), float(peak), run.stderr
+def timed(command: list[str]) -> tuple[float, float]:
+    """Seconds, and the peak resident memory in MB of the process and all its children together
+    (sampled every 20 ms: a pool's workers count too)."""
+    import psutil
+
+    start = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:  # a worker ended between the listing and the reading
+            pass
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()[-2000:]}")
+    return seconds, peak / 1e6
 
 
 def main() -> None:
@@ -173,7 +177,7 @@ def main() -> None:
                     0, ("course", 1, [sys.executable, "-c", COURSE, str(source), str(work / "course.jsonl"), tokenizer])
                 )
             for name, workers, command in runs:
-                seconds, peak, _ = timed(command)
+                seconds, peak = timed(command)
                 rows.append((size, records, name, workers, seconds, records / seconds, peak))
                 print(
                     f"{name:>6} {workers} process(es), {records:,} records: {seconds:.1f} s, "

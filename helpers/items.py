@@ -238,23 +238,28 @@ def build_items(drafts: list[Draft], config: ItemConfig) -> list[Item | str]:
     """The course's token rules for many drafts at once: each text cut to `max_tokens` tokens
     (encoded, cut and decoded, as the course does), and the training prompt's tokens counted.
     The tokenizer sees the whole batch in one call of its Rust core, not one call per record."""
+    from helpers.token_rules import cut_and_count
+
+    if not drafts:
+        return []
     tokenizer = get_tokenizer(config.tokenizer)
-    encoded = tokenizer([d.text for d in drafts], add_special_tokens=False)["input_ids"] if drafts else []
-    long_enough = [i for i, ids in enumerate(encoded) if len(ids) > config.min_tokens]
-    texts = tokenizer.batch_decode([encoded[i][: config.max_tokens] for i in long_enough])
-    results: list[Item | str] = ["too_few_tokens"] * len(drafts)
-    items: list[Item] = []
-    for i, text in zip(long_enough, texts):
-        if config.prompt.prefix in text:
-            results[i] = "text_contains_prefix"  # the test prompt would give the answer away
-            continue
-        d = drafts[i]
-        item = Item(d.title, d.price, d.category, text, d.details, prompt_format=config.prompt)
-        results[i] = item
-        items.append(item)
-    counts = tokenizer([item.prompt for item in items], add_special_tokens=False)["input_ids"] if items else []
-    for item, ids in zip(items, counts):
-        item.token_count = len(ids)
+    cuts = cut_and_count(
+        tokenizer,
+        [d.text for d in drafts],
+        [d.price for d in drafts],
+        config.prompt,
+        config.min_tokens,
+        config.max_tokens,
+    )
+    results: list[Item | str] = []
+    for d, cut in zip(drafts, cuts):
+        if cut is None:
+            results.append("too_few_tokens")
+        elif config.prompt.prefix in cut[0]:
+            results.append("text_contains_prefix")  # the test prompt would give the answer away
+        else:
+            text, count = cut
+            results.append(Item(d.title, d.price, d.category, text, d.details, count, config.prompt))
     return results
 
 
