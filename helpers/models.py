@@ -140,9 +140,10 @@ def device_map(hardware: Hardware) -> str | dict[str, int]:
 
 def distributed():
     """This process's place among those `accelerate launch` started (one, without it)."""
+    import torch
     from accelerate import PartialState
 
-    return PartialState()
+    return PartialState(cpu=not torch.cuda.is_available())  # without cpu=True, CPU processes stay unaware
 
 
 def load_base(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None):

@@ -183,6 +183,7 @@ def sft_config(config: TrainConfig, hardware: Hardware):
         hub_private_repo=True,
         seed=config.seed,
         data_seed=config.seed,
+        ddp_find_unused_parameters=False,  # data parallel: every LoRA weight is used in every step
     )
 
 

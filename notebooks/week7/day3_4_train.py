@@ -133,6 +133,9 @@ trainer.model.print_trainable_parameters()
 # %% [markdown]
 # ## Train
 #
+# (On a cloud box with several GPUs, train data parallel from a terminal instead:
+# `accelerate launch --multi_gpu --num_processes N -m helpers train ...`, one process a GPU.)
+#
 # Checkpoints go to the store as they are saved; at the end so does the adapter, and the store
 # notes this run as the newest for day 5.
 
