@@ -328,13 +328,15 @@ def _shared(predictor, items, processes):
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:
-    from helpers.testing import leaderboard
+    from helpers.testing import leaderboard, leaderboard_chart
 
     frame = leaderboard(args.path, args.dataset)
     if frame.empty:
         print(f"no results yet in {args.path or 'the leaderboard'}")
         return
     print(frame.drop(columns=["when"]).round(2).to_string(index=False))
+    leaderboard_chart(frame, args.chart)
+    print(f"chart: {args.chart}")
 
 
 def run_charts(args: argparse.Namespace) -> None:
@@ -451,7 +453,17 @@ def run_main(args: argparse.Namespace) -> None:
     if not frontier:
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
     print("\nLeaderboard (bundled sample; n: test items scored):", flush=True)
-    main(["leaderboard", "--path", str(work / "leaderboard.csv"), "--dataset", BUNDLED_SAMPLE])
+    main(
+        [
+            "leaderboard",
+            "--path",
+            str(work / "leaderboard.csv"),
+            "--dataset",
+            BUNDLED_SAMPLE,
+            "--chart",
+            str(work / "charts" / "leaderboard.png"),
+        ]
+    )
     print(f"\nDone in {time.time() - start:.0f}s. Outputs in {work}/", flush=True)
 
 
@@ -520,6 +532,7 @@ def parser(preset: str | None = None) -> argparse.ArgumentParser:
     board = stage("leaderboard", run_leaderboard, "print the results leaderboard")
     board.add_argument("--path", default=None, help="(default: leaderboard.csv in the store)")
     board.add_argument("--dataset", default=None)
+    board.add_argument("--chart", default=str(paths.results("charts", "leaderboard.png")), help="a bar chart of it")
     stage("charts", run_charts, "write distribution charts for an items file", ChartsStage)
     stage("main", run_main, "the offline end-to-end job on the bundled sample", MainStage)
     return top

@@ -261,11 +261,13 @@ class FrontierPricer:
         async with slots:
             if self._stop is not None:
                 raise self._stop
+            # The client's timeouts and retries bound a request; this bounds it whatever happens.
+            limit = self.config.timeout * (self.config.max_retries + 1) + 30
             try:
-                response = await client.chat.completions.create(**self.request(item))
+                response = await asyncio.wait_for(client.chat.completions.create(**self.request(item)), limit)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
                 self._stop = FrontierAuthError(_refusal(error, self.base_url, self.config.model))
-            except (openai.APIError, openai.APIConnectionError) as error:
+            except (openai.APIError, openai.APIConnectionError, TimeoutError) as error:
                 self._failed(item, key, error)
                 return None
             if self._stop is not None:

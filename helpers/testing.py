@@ -49,6 +49,8 @@ LEADERBOARD_FIELDS = [
     "failures",
     "error_ci_low",
     "error_ci_high",
+    "mse",
+    "r2",
     "when",
 ]
 
@@ -139,6 +141,41 @@ class TestResult:
         return 100 * self.colors.count("green") / self.n
 
     @property
+    def mse(self) -> float:
+        """Mean squared error, in squared dollars (the 2025 course reports it)."""
+        return sum((g - t) ** 2 for g, t in zip(self.guesses, self.truths)) / self.n
+
+    @property
+    def r2(self) -> float | None:
+        """The share of the truths' variance the guesses explain; None when the truths do not vary."""
+        mean = sum(self.truths) / self.n
+        spread = sum((t - mean) ** 2 for t in self.truths)
+        return 1 - self.mse * self.n / spread if spread else None
+
+    def running_chart(self, path: str | Path | None = None):
+        """The average error as the items come, with its 95% band: where it settles, and how
+        wide the doubt still is after n items."""
+        from matplotlib.figure import Figure
+
+        errors = np.array(self.errors)
+        count = np.arange(1, self.n + 1)
+        mean = np.cumsum(errors) / count
+        spread = np.sqrt(np.maximum(np.cumsum(errors**2) / count - mean**2, 0) / np.maximum(count - 1, 1))
+        figure = Figure(figsize=(10, 5))
+        axes = figure.subplots()
+        axes.plot(count, mean, color="purple", label="average error so far")
+        axes.fill_between(
+            count, mean - 1.96 * spread, mean + 1.96 * spread, color="purple", alpha=0.15, label="95% band"
+        )
+        axes.set_xlabel("items scored")
+        axes.set_ylabel("average error ($)")
+        axes.set_title(f"{self.title}: average error ${self.average_error:,.2f} after {self.n} items")
+        axes.legend()
+        from helpers.charts import save_figure
+
+        return save_figure(figure, path)
+
+    @property
     def failure_count(self) -> int:
         return sum(self.failures)
 
@@ -197,6 +234,8 @@ class TestResult:
             "failures": self.failure_count,
             "error_ci_low": round(low, 2),
             "error_ci_high": round(high, 2),
+            "mse": round(self.mse, 2),
+            "r2": None if self.r2 is None else round(self.r2, 4),
         }
 
     def summary(self) -> str:
@@ -375,6 +414,28 @@ def leaderboard(path: str | Path | None = None, dataset: str | None = None):
         frame = frame[frame["dataset"] == dataset]
     for column in ("n", "failures"):
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
-    for column in ("average_error", "rmsle", "hit_rate", "error_ci_low", "error_ci_high"):
-        frame[column] = pd.to_numeric(frame[column])
+    for column in ("average_error", "rmsle", "hit_rate", "error_ci_low", "error_ci_high", "mse", "r2"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")  # rows from before mse and r2: empty
     return frame.sort_values("average_error").reset_index(drop=True)
+
+
+def leaderboard_chart(frame, path: str | Path | None = None):
+    """Every model on the leaderboard as a bar of its average error with its 95% interval,
+    best first and highlighted."""
+    from matplotlib.figure import Figure
+
+    frame = frame.sort_values("average_error").reset_index(drop=True)
+    figure = Figure(figsize=(10, max(3, 0.45 * len(frame) + 1)))
+    axes = figure.subplots()
+    errors = frame["average_error"].to_numpy()
+    spans = [errors - frame["error_ci_low"].to_numpy(), frame["error_ci_high"].to_numpy() - errors]
+    colours = ["seagreen" if i == 0 else "lightsteelblue" for i in range(len(frame))]
+    bars = axes.barh(frame["model"], errors, xerr=spans, color=colours, capsize=3)
+    axes.bar_label(bars, labels=[f"${e:,.2f}" for e in errors], padding=4)
+    axes.invert_yaxis()
+    axes.set_xlabel("average error ($), with its 95% interval")
+    keys = sorted(set(frame["dataset"]))
+    axes.set_title(f"Leaderboard ({', '.join(keys)}): best {frame['model'][0]}" if len(frame) else "Leaderboard")
+    from helpers.charts import save_figure
+
+    return save_figure(figure, path)

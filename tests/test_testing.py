@@ -152,7 +152,34 @@ def test_result_dict_holds_the_metrics():
         "failures": 0,
         "error_ci_low": round(low, 2),
         "error_ci_high": round(high, 2),
+        "mse": round((30**2 + 70**2 + 200**2 + 0) / 4, 2),
+        "r2": round(result.r2, 4),
     }
+
+
+def test_mse_and_r2_match_hand_computed_values():
+    result = Tester(guesser, ITEMS, verbose=False).run()
+    assert result.mse == pytest.approx((30**2 + 70**2 + 200**2 + 0) / 4)
+    mean = (100 + 50 + 400 + 10) / 4
+    spread = sum((t - mean) ** 2 for t in (100, 50, 400, 10))
+    assert result.r2 == pytest.approx(1 - (30**2 + 70**2 + 200**2) / spread)
+    same = Tester(guesser, [make(100), make(100)], verbose=False).run()
+    assert same.r2 is None  # truths that do not vary leave nothing to explain
+
+
+def test_the_running_average_chart_and_the_leaderboard_chart_are_drawn(tmp_path):
+    from helpers.testing import leaderboard_chart
+
+    good = Tester(guesser, ITEMS * 5, title="good", verbose=False).run()
+    figure = good.running_chart(tmp_path / "running.png")
+    line = figure.axes[0].lines[0]
+    assert list(line.get_ydata())[-1] == pytest.approx(good.average_error)  # it ends at the average
+    record(good, tmp_path / "board.csv")
+    record(Tester(lambda item: 999.0, ITEMS * 5, title="bad", verbose=False).run(), tmp_path / "board.csv")
+    chart = leaderboard_chart(leaderboard(tmp_path / "board.csv"), tmp_path / "board.png")
+    assert [label.get_text() for label in chart.axes[0].get_yticklabels()] == ["good", "bad"]
+    assert chart.axes[0].patches[0].get_facecolor() != chart.axes[0].patches[1].get_facecolor()  # the best stands out
+    assert (tmp_path / "running.png").stat().st_size > 1000 and (tmp_path / "board.png").stat().st_size > 1000
 
 
 class Batched:
