@@ -9,6 +9,7 @@ import pytest
 
 from helpers import paths
 from helpers.loaders import load_items
+from helpers.testing import read_leaderboard
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -201,7 +202,8 @@ def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
     assert run.stderr.strip().splitlines()[-1].startswith("error: authentication failed at http://127.0.0.1:")
 
 
-def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path):
+def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_model_dir):
+    (tmp_path / "smollm2-135m").symlink_to(real_model_dir)  # written once a test session: the job reuses it
     env = {k: v for k, v in ENV.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), "--forest-trees", "5"],
@@ -218,6 +220,13 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path):
     assert (tmp_path / "baselines" / "tfidf_ridge.png").exists()
     assert (tmp_path / "tiny" / "tokenizer.json").exists()
     assert sum(1 for _ in open(tmp_path / "items_cds_vinyl.jsonl")) > 50
+    assert (tmp_path / "charts" / "leaderboard.png").exists()
+    models = {row["model"] for row in read_leaderboard(tmp_path / "leaderboard.csv")}
+    assert {
+        "tfidf_ridge",
+        "tiny-qlora-pipeline-check model_predict",
+        "smollm2-135m base (not fine-tuned) improved_model_predict",
+    } <= models
 
 
 @pytest.fixture(scope="module")

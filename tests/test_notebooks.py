@@ -39,8 +39,14 @@ def test_notebook_is_committed_without_outputs(path):
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
+# Every notebook runs in course order in the test below; these two also run alone, on a machine
+# whose store is empty: day 3 then falls back to the bundled sample, and week 7 day 5 trains a
+# tiny adapter of its own.
+ALONE = [path for path in NOTEBOOKS if path.stem in ("day3_baselines", "day5_inference")]
+
+
+@pytest.mark.parametrize("path", ALONE, ids=[path.name for path in ALONE])
+def test_notebook_runs_alone_in_smoke_mode(path, tmp_path, monkeypatch):
     for name, value in {
         "PRICER_SMOKE": "1",
         "PRICER_RESULTS": str(tmp_path),
@@ -95,6 +101,7 @@ def run_notebook(path: Path, results: Path, store: Path) -> str:
                 os.environ[name] = value
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"], path.name
+    assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name}: no chart shown"
     return "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
