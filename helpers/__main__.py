@@ -1,8 +1,8 @@
 """python -m helpers <stage> [--flags]: every stage of the project from the command line.
 
-Stages: tiny, curate, split, charts, baselines, evaluate, frontier, finetune-openai, train,
-predict, leaderboard, and main (the offline end-to-end job on the bundled sample that the README's
-first command runs).
+Stages: tiny, offline-model, curate, split, charts, baselines, evaluate, frontier, summarise,
+finetune-openai, train, predict, leaderboard, and main (the offline end-to-end job on the bundled
+sample that the README's first command runs).
 `python -m helpers <stage> --help` lists a stage's flags and their defaults.
 
 A mistake in the input (a missing file, a gated model, a bad flag) is a `PricerError`: one line
@@ -24,6 +24,7 @@ from helpers.config import add_arguments, as_flags, from_arguments
 from helpers.errors import ConfigError, DataError, PricerError
 from helpers.files import refuse_overwrite
 from helpers.presets import BASE_MODEL
+from helpers.retrieval import EMBEDDING_MODEL
 from helpers.testing import TEST_SIZE
 
 
@@ -50,8 +51,9 @@ class SplitStage:
     items: str = str(paths.TRAIN_SAMPLE)
     train_out: str = _results("train.jsonl")
     test_out: str = _results("test.jsonl")
+    validation_out: str = _results("validation.jsonl")  # written when --validation-size is above 0
     lite: bool = False
-    overwrite: bool = False  # replace existing --train-out and --test-out
+    overwrite: bool = False  # replace existing --train-out, --test-out and --validation-out
 
 
 @dataclass
@@ -87,7 +89,18 @@ class EvaluateStage(ScoringStage):
 
 @dataclass
 class FrontierStage(ScoringStage):
-    pass
+    rag: str | None = None  # priced items (the training items) to show the k most similar of: week 8's RAG
+    rag_k: int = 5
+    embedding_model: str = EMBEDDING_MODEL
+
+
+@dataclass
+class SummariseStage:
+    items: str = str(paths.TRAIN_SAMPLE)
+    out: str = _results("summarised.jsonl")
+    limit: int | None = None  # the first N items only
+    overwrite: bool = False  # replace an existing --out
+    progress: bool = True
 
 
 @dataclass
@@ -184,33 +197,51 @@ def run_curate(args: argparse.Namespace) -> None:
 
 
 def run_split(args: argparse.Namespace) -> None:
-    from helpers.curation import CurationConfig, balance, balance_index, copy_rows, save_items, split
+    from helpers.curation import (
+        CurationConfig,
+        balance,
+        balance_index,
+        copy_rows,
+        dedupe,
+        save_items,
+        split_with_validation,
+        unique_index,
+    )
     from helpers.loaders import index_items
 
     stage = from_arguments(SplitStage, args)
-    for out in (stage.train_out, stage.test_out):
-        refuse_overwrite(out, stage.overwrite)
     config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
+    outs = {"train": stage.train_out, "validation": stage.validation_out, "test": stage.test_out}
+    if not config.validation_size:
+        del outs["validation"]
+    for out in outs.values():
+        refuse_overwrite(out, stage.overwrite)
     if Path(stage.items).suffix == ".jsonl":  # balanced and split from an index; the rows are copied
         index, report = index_items(stage.items)
         if report.read != report.kept:
             print(report, file=sys.stderr)
         if not index.offsets:
             raise DataError(f"no usable items in {stage.items}")
-        pool = balance_index(index.prices, index.categories, config) if config.balance else range(len(index.offsets))
-        train, test = split(list(pool), config)
-        copy_rows(stage.items, [index.offsets[i] for i in train], stage.train_out)
-        copy_rows(stage.items, [index.offsets[i] for i in test], stage.test_out)
+        kept = unique_index(zip(index.title_keys, index.text_keys)) if config.dedupe else range(len(index.offsets))
+        pool = list(kept)
+        if config.balance:
+            prices, categories = [index.prices[i] for i in kept], [index.categories[i] for i in kept]
+            pool = [kept[i] for i in balance_index(prices, categories, config)]
+        parts = dict(zip(("train", "validation", "test"), split_with_validation(pool, config)))
+        for name, out in outs.items():
+            copy_rows(stage.items, [index.offsets[i] for i in parts[name]], out)
         total = len(index.offsets)
     else:  # parquet, gzip: in memory
         items = _load_items(stage.items)
-        pool = balance(items, config) if config.balance else items
-        train, test = split(pool, config)
-        save_items(train, stage.train_out)
-        save_items(test, stage.test_out)
+        kept = dedupe(items) if config.dedupe else items
+        pool = balance(kept, config) if config.balance else kept
+        parts = dict(zip(("train", "validation", "test"), split_with_validation(pool, config)))
+        for name, out in outs.items():
+            save_items(parts[name], out)
         total = len(items)
-    counts = {"items": total, "balanced": len(pool), "train": len(train), "test": len(test)}
-    print(json.dumps({**counts, "unused": len(pool) - len(train) - len(test)}))
+    counts = {"items": total, "duplicates": total - len(kept), "balanced": len(pool)}
+    counts.update({name: len(parts[name]) for name in outs})
+    print(json.dumps({**counts, "unused": len(pool) - sum(len(parts[name]) for name in outs)}))
 
 
 def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progress: bool | None = None):
@@ -258,14 +289,38 @@ def run_frontier(args: argparse.Namespace) -> None:
     stage = from_arguments(FrontierStage, args)
     config = from_arguments(FrontierConfig, args)
     test = _load_items(stage.test)
-    pricer = FrontierPricer(config)
+    similar = None
+    if stage.rag:
+        from helpers.retrieval import Embedder, VectorStore
+
+        similar = VectorStore.for_items(_load_items(stage.rag), embedder=Embedder(stage.embedding_model))
+    pricer = FrontierPricer(config, similar, stage.rag_k)
 
     def stats() -> dict:
         print(f"{config.model}: {pricer.stats}", file=sys.stderr, flush=True)
         s = pricer.stats
         return {"calls": s.calls, "cached": s.cached, "errors": s.errors, "cost": round(s.cost, 6)}
 
-    _score(pricer, test, stage, config.model, extra=stats)
+    _score(pricer, test, stage, pricer.__name__, extra=stats)
+
+
+def run_summarise(args: argparse.Namespace) -> None:
+    from helpers.curation import save_items
+    from helpers.frontier import FrontierConfig
+    from helpers.summaries import Summariser, SummaryConfig
+
+    stage = from_arguments(SummariseStage, args)
+    refuse_overwrite(stage.out, stage.overwrite)
+    items = _load_items(stage.items)[: stage.limit]
+    summariser = Summariser(from_arguments(FrontierConfig, args), from_arguments(SummaryConfig, args))
+    done, skipped = summariser.summarise(items, progress=stage.progress)
+    print(f"{summariser.config.model}: {summariser.stats}", file=sys.stderr, flush=True)
+    if not done:
+        raise DataError(f"none of the {len(items)} items was summarised ({dict(skipped)}): nothing written")
+    save_items(done, stage.out)
+    s = summariser.stats
+    row = {"items": len(items), "summarised": len(done), "skipped": dict(skipped), "out": stage.out}
+    print(json.dumps({**row, "calls": s.calls, "cached": s.cached, "cost": round(s.cost, 6)}))
 
 
 def run_finetune_openai(args: argparse.Namespace) -> None:
@@ -492,6 +547,7 @@ def parser(preset: str | None = None) -> argparse.ArgumentParser:
     from helpers.finetune_openai import FineTuneConfig
     from helpers.frontier import FrontierConfig
     from helpers.inference import InferenceConfig
+    from helpers.summaries import SummaryConfig
     from helpers.tiny import TinyConfig
     from helpers.training import TrainConfig
 
@@ -514,6 +570,14 @@ def parser(preset: str | None = None) -> argparse.ArgumentParser:
     stage("baselines", run_baselines, "train and test every classical baseline", BaselinesStage, BaselineConfig)
     stage("evaluate", run_evaluate, "score a CSV of predicted prices with the Tester", EvaluateStage)
     stage("frontier", run_frontier, "score a chat model behind an OpenAI-compatible API", FrontierStage, FrontierConfig)
+    stage(
+        "summarise",
+        run_summarise,
+        "rewrite items as the 2025 edition's summaries with a chat model",
+        SummariseStage,
+        FrontierConfig,
+        SummaryConfig,
+    )
     stage(
         "finetune-openai",
         run_finetune_openai,

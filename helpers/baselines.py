@@ -1,8 +1,10 @@
-"""Classical baselines from the course, plus one stronger CPU model.
+"""Classical baselines from the course (2024 and 2025 editions, and week 8's), plus TF-IDF ridge.
 
 Each `fit_*` function learns from training items and returns a predictor `item -> price`
 that the Tester can call. Word2vec vectors are learnt once and shared by the three models
-that use them, as in the course.
+that use them, as in the course. The 2025 edition's gradient-boosted trees and neural network,
+week 8's retrieval and ensemble live in modules of their own (`boosted`, `neural_net`,
+`retrieval`, `ensemble`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from helpers.errors import ConfigError, DataError
 from helpers.items import Item
+from helpers.retrieval import EMBEDDING_MODEL
 
 Predictor = Callable[[Item], float]
 TOP_ELECTRONICS_BRANDS = ["hp", "dell", "lenovo", "samsung", "asus", "sony", "canon", "apple", "intel"]
@@ -41,7 +44,7 @@ POUNDS_PER = {
 class BaselineConfig:
     """Which baselines to train, with the course's settings."""
 
-    models: list[str] = field(default_factory=lambda: list(BASELINES))
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_BASELINES))
     seed: int = 42
     bow_max_features: int = 1000
     w2v_dims: int = 400
@@ -50,6 +53,21 @@ class BaselineConfig:
     forest_trees: int = 100
     forest_jobs: int = -1
     forest_sample: int | None = 20_000  # a forest on 400,000 items takes hours: the 2025 course samples too
+    boosted_trees: int = 400
+    boosted_leaves: int = 31
+    boosted_learning_rate: float = 0.05
+    nn_hidden: int = 256  # the 2025 course: 4096
+    nn_layers: int = 4  # the 2025 course: 10
+    nn_features: int = 2**14  # hashed words and word pairs
+    nn_dropout: float = 0.2
+    nn_learning_rate: float = 1e-3
+    nn_batch: int = 64
+    nn_epochs: int = 40
+    nn_patience: int = 4  # epochs without a better validation error before training stops
+    validation_share: float = 0.1  # of the training items, held out by the neural net and the ensemble
+    ensemble_members: list[str] = field(default_factory=lambda: ["tfidf_ridge", "boosted_trees", "neural_net"])
+    embedding_model: str = EMBEDDING_MODEL  # for `neighbours`: the hub's, else the offline package's copy
+    neighbours_k: int = 5
 
 
 # --- the course's hand-made features -------------------------------------------------------
@@ -270,6 +288,34 @@ def fit_tfidf_ridge(fitted: Features) -> Predictor:
     return tfidf_ridge_pricer
 
 
+def fit_boosted_trees(fitted: Features) -> Predictor:
+    """The 2025 edition's gradient-boosted trees (LightGBM), in a module of its own."""
+    from helpers.boosted import fit_boosted_trees as fit
+
+    return fit(fitted)
+
+
+def fit_neural_net(fitted: Features) -> Predictor:
+    """The 2025 edition's residual MLP (PyTorch), in a module of its own."""
+    from helpers.neural_net import fit_neural_net as fit
+
+    return fit(fitted)
+
+
+def fit_neighbours(fitted: Features) -> Predictor:
+    """Week 8's retrieval alone: the k most similar training items' prices, averaged."""
+    from helpers.retrieval import fit_neighbours as fit
+
+    return fit(fitted)
+
+
+def fit_ensemble(fitted: Features) -> Predictor:
+    """Week 8's ensemble over other baselines, weights fitted on validation items only."""
+    from helpers.ensemble import fit_ensemble as fit
+
+    return fit(fitted)
+
+
 BASELINES: dict[str, Callable[[Features], Predictor]] = {
     "random": fit_random,
     "constant": fit_constant,
@@ -279,7 +325,13 @@ BASELINES: dict[str, Callable[[Features], Predictor]] = {
     "word2vec_svr": fit_word2vec_svr,
     "word2vec_forest": fit_word2vec_forest,
     "tfidf_ridge": fit_tfidf_ridge,
+    "boosted_trees": fit_boosted_trees,
+    "neural_net": fit_neural_net,
+    "neighbours": fit_neighbours,
+    "ensemble": fit_ensemble,
 }
+# Not `neighbours` unless asked: embedding every training item takes a minute a few thousand on a CPU.
+DEFAULT_BASELINES = [name for name in BASELINES if name != "neighbours"]
 
 
 def fit_baselines(

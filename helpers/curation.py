@@ -8,10 +8,11 @@ weighted down 5:1. The random draws reproduce the course's numpy and random seed
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -45,6 +46,8 @@ class CurationConfig:
     seed: int = 42
     train_size: int = 400_000
     test_size: int = 2_000
+    validation_size: int = 0  # the 2025 edition's third split, for choosing between models
+    dedupe: bool = False  # the 2025 edition's step: one item per title and per text
     balance: bool = True
     per_price_cap: int = 1200
     keep_all_from: int = 240
@@ -91,9 +94,16 @@ def balance_index(prices: Sequence[float], categories: Sequence[str], config: Cu
 def split(items: list[T], config: CurationConfig) -> tuple[list[T], list[T]]:
     """Seeded shuffle, then train and test slices. Short data shrinks train, never test.
     Items or their positions alike: the shuffle depends on the count alone."""
+    train, _, test = split_with_validation(items, config)
+    return train, test
+
+
+def split_with_validation(items: list[T], config: CurationConfig) -> tuple[list[T], list[T], list[T]]:
+    """(train, validation, test): the course's train and test slices of the seeded shuffle, and
+    `validation_size` items after them. Short data shrinks train, never validation or test."""
     sample = list(items)
     random.Random(config.seed).shuffle(sample)
-    train_count = min(config.train_size, max(len(sample) - config.test_size, 0))
+    train_count = min(config.train_size, max(len(sample) - config.test_size - config.validation_size, 0))
     if train_count < config.train_size:
         print(
             f"Only {len(sample):,} items: train {train_count:,} instead of {config.train_size:,}",
@@ -101,12 +111,44 @@ def split(items: list[T], config: CurationConfig) -> tuple[list[T], list[T]]:
         )
     train = sample[:train_count]
     test = sample[train_count : train_count + config.test_size]
-    return train, test
+    after = train_count + config.test_size
+    return train, sample[after : after + config.validation_size], test
+
+
+def unique_index(keys: Iterable[tuple[int, int]]) -> list[int]:
+    """The positions of the items to keep when duplicates go, from their `duplicate_keys`: an
+    item whose title or text (in lower case, spaces trimmed) an earlier item has is a duplicate.
+    A product listed twice could otherwise be in train and test both, its price looked up."""
+    seen_titles: set[int] = set()
+    seen_texts: set[int] = set()
+    kept = []
+    for position, (title_key, text_key) in enumerate(keys):
+        if title_key in seen_titles or text_key in seen_texts:
+            continue
+        seen_titles.add(title_key)
+        seen_texts.add(text_key)
+        kept.append(position)
+    return kept
+
+
+def duplicate_keys(title: str, text: str) -> tuple[int, int]:
+    """Two 64-bit keys an item is compared by: millions fit in memory where their texts do not."""
+
+    def key(value: str) -> int:
+        digest = hashlib.blake2b(value.strip().lower().encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little", signed=True)
+
+    return key(title), key(text)
+
+
+def dedupe(items: list[Item]) -> list[Item]:
+    return [items[i] for i in unique_index(duplicate_keys(item.title, item.text) for item in items)]
 
 
 def curate(items: list[Item], config: CurationConfig) -> tuple[list[Item], list[Item]]:
-    """Balance (if configured), then split."""
-    pool = balance(items, config) if config.balance else items
+    """De-duplicate and balance (if configured), then split."""
+    pool = dedupe(items) if config.dedupe else items
+    pool = balance(pool, config) if config.balance else pool
     return split(pool, config)
 
 

@@ -41,9 +41,23 @@ class Fault:
 
 
 def default_reply(messages: list[dict[str, Any]]) -> str:
-    """Not a model: a stable number from the prompt, so runs are reproducible."""
+    """Not a model: a stable number from the prompt, so runs are reproducible; asked for the
+    2025 edition's summary, its five lines made from the item's own words."""
+    from helpers.prompts import SUMMARY_SYSTEM
+
+    if messages and messages[0].get("content") == SUMMARY_SYSTEM:
+        return fake_summary(messages[-1]["content"])
     text = json.dumps(messages, sort_keys=True)
     return f"{zlib.crc32(text.encode()) % 400 + 10}.00"
+
+
+def fake_summary(text: str) -> str:
+    title, _, rest = text.partition("\n")
+    words = rest.split()
+    return (
+        f"Title: {title[:80]}\nCategory: Unknown\nBrand: Unknown\n"
+        f"Description: {' '.join(words[:20])}.\nDetails: {' '.join(words[20:40])}."
+    )
 
 
 @dataclass
@@ -153,6 +167,7 @@ class FakeOpenAI:
             return fault.status, _error(f"scripted status {fault.status}", "scripted"), {"retry-after-ms": "10"}
         reply = fault.reply if fault.reply is not None else default_reply(request["messages"])
         prompt_tokens = sum(len(m["content"]) for m in request["messages"]) // 4
+        completion_tokens = max(1, len(reply) // 4)
         return (
             200,
             {
@@ -161,7 +176,11 @@ class FakeOpenAI:
                 "created": int(time.time()),
                 "model": request["model"],
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 3, "total_tokens": prompt_tokens + 3},
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
             },
             {},
         )

@@ -49,7 +49,7 @@ class FrontierConfig:
     base_url: str | None = None  # None: OPENAI_BASE_URL, else OpenAI itself
     # None: OPENAI_API_KEY from the environment, .env or Colab. Never a command-line flag.
     api_key: str | None = field(default=None, metadata={"cli": False})
-    max_tokens: int = 5
+    max_tokens: int | None = None  # of a reply; None: the task's own (5 for a price, 300 for a summary)
     seed: int = 42
     concurrency: int = 4
     max_retries: int = 3  # per request, with the client's backoff (about 4 s in all)
@@ -219,13 +219,17 @@ def run_interruptibly(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return box["value"]
 
 
-class FrontierPricer:
-    """A predictor `item -> price` backed by a chat model. The Tester calls `predict_batch`,
-    which keeps `config.concurrency` requests in flight."""
+class Chat:
+    """Requests to one chat model: answered from the cache where they can be, else sent a few at
+    a time with the client's retries; counted and costed; stopped by a refused key, by too many
+    failures in a row, or by Ctrl-C. The pricer and the summariser are built on it."""
+
+    default_max_tokens = 5
 
     def __init__(self, config: FrontierConfig | None = None):
         self.config = config or FrontierConfig()
         self.base_url, self._api_key = endpoint(self.config.base_url, self.config.api_key)
+        self.max_tokens = self.config.max_tokens or self.default_max_tokens
         self.cache = ResponseCache(self.config.cache)
         self.stats = RunStats()
         self.replies: dict[str, str | None] = {}  # this run's answers, failed requests included
@@ -234,23 +238,19 @@ class FrontierPricer:
         self._stop: PricerError | None = None  # set when the run must send nothing more
         self._failures_in_a_row = 0
 
-    def request(self, item: Item) -> dict[str, Any]:
-        return {
-            "model": self.config.model,
-            "messages": item.messages(),
-            "max_tokens": self.config.max_tokens,
-            "seed": self.config.seed,
-        }
+    def request(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        config = self.config
+        return {"model": config.model, "messages": messages, "max_tokens": self.max_tokens, "seed": config.seed}
 
-    def key(self, item: Item) -> str:
-        text = json.dumps({"endpoint": self.base_url, **self.request(item)}, sort_keys=True)
+    def key(self, request: dict[str, Any]) -> str:
+        text = json.dumps({"endpoint": self.base_url, **request}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    async def _reply(self, client, slots: asyncio.Semaphore, item: Item) -> str | None:
-        """One item's reply: from this run, the cache, or one request (with the client's retries)."""
+    async def _reply(self, client, slots: asyncio.Semaphore, label: str, request: dict[str, Any]) -> str | None:
+        """One reply: from this run, the cache, or one request (with the client's retries)."""
         import openai
 
-        key = self.key(item)
+        key = self.key(request)
         if key in self.replies:
             return self.replies[key]
         hit = self.cache.get(key)
@@ -264,11 +264,11 @@ class FrontierPricer:
             # The client's timeouts and retries bound a request; this bounds it whatever happens.
             limit = self.config.timeout * (self.config.max_retries + 1) + 30
             try:
-                response = await asyncio.wait_for(client.chat.completions.create(**self.request(item)), limit)
+                response = await asyncio.wait_for(client.chat.completions.create(**request), limit)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
                 self._stop = FrontierAuthError(_refusal(error, self.base_url, self.config.model))
             except (openai.APIError, openai.APIConnectionError, TimeoutError) as error:
-                self._failed(item, key, error)
+                self._failed(label, key, error)
                 return None
             if self._stop is not None:
                 raise self._stop  # outside the except block: no __context__ that could hold the key
@@ -285,13 +285,13 @@ class FrontierPricer:
         self.replies[key] = text
         return text
 
-    def _failed(self, item: Item, key: str, error: Exception) -> None:
+    def _failed(self, label: str, key: str, error: Exception) -> None:
         """A request that failed after the client's retries: not asked again in this run."""
         self.stats.calls += 1
         self.stats.errors += 1
         self.replies[key] = None
         self._failures_in_a_row += 1
-        _say(f"request failed for {item.title[:40]!r}: {type(error).__name__}")
+        _say(f"request failed for {label[:40]!r}: {type(error).__name__}")
         if self._failures_in_a_row >= self.config.max_failures and self._stop is None:
             self._stop = FrontierUnavailable(
                 f"{self._failures_in_a_row} requests in a row failed at {self.base_url} "
@@ -303,7 +303,7 @@ class FrontierPricer:
             return "no cache, so a new run asks again for everything"
         return f"the {len(self.cache):,} answers so far are kept in {self.cache.path}: run again to carry on"
 
-    async def _batch(self, items: Sequence[Item]) -> list[str | None]:
+    async def _batch(self, chats: Sequence[tuple[str, list[dict[str, str]]]]) -> list[str | None]:
         from openai import AsyncOpenAI
 
         client = AsyncOpenAI(
@@ -313,7 +313,7 @@ class FrontierPricer:
             timeout=self.config.timeout,
         )
         slots = asyncio.Semaphore(max(1, self.config.concurrency))
-        tasks = [asyncio.ensure_future(self._reply(client, slots, item)) for item in items]
+        tasks = [asyncio.ensure_future(self._reply(client, slots, label, self.request(m))) for label, m in chats]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             failed = [task for task in done if task.exception() is not None]
@@ -326,6 +326,43 @@ class FrontierPricer:
             await asyncio.gather(*tasks, return_exceptions=True)
             await client.close()
 
+    def ask(self, chats: Sequence[tuple[str, list[dict[str, str]]]]) -> list[str | None]:
+        """The replies to (label, messages) chats, a few in flight; None where a request failed.
+        A refused key or too many failures in a row stop them all; so does Ctrl-C, after one
+        line on how to carry on."""
+        if self._stop is not None:
+            raise self._stop
+        if not chats:
+            return []
+        try:
+            return run_interruptibly(lambda: self._batch(chats))
+        except KeyboardInterrupt:
+            self._stop = FrontierUnavailable(f"interrupted; {self._resume_hint()}")
+            _say(f"{self.config.model}: {self._stop}")
+            raise
+
+
+class FrontierPricer(Chat):
+    """A predictor `item -> price` backed by a chat model. The Tester calls `predict_batch`,
+    which keeps `config.concurrency` requests in flight. With `similar` (a vector store of
+    priced training items), each item is shown with its `k` most similar ones (week 8's RAG)."""
+
+    def __init__(self, config: FrontierConfig | None = None, similar=None, k: int = 5):
+        super().__init__(config)
+        self.similar, self.k = similar, k
+        if similar is not None:
+            self.__name__ = f"{self.config.model} with {k} similar items"
+
+    def messages(self, items: Sequence[Item]) -> list[list[dict[str, str]]]:
+        """Each item's chat: the course's, or week 8's with the most similar priced items."""
+        if self.similar is None:
+            return [item.messages() for item in items]
+        found = self.similar.similar(list(items), self.k)
+        return [
+            item.prompt_format.messages(item.text, [(n.text, n.price) for n in neighbours])
+            for item, neighbours in zip(items, found)
+        ]
+
     def price(self, item: Item, reply: str | None) -> float | None:
         price = item.prompt_format.price_in(reply)
         if price is None:
@@ -336,14 +373,6 @@ class FrontierPricer:
         return self.predict_batch([item])[0]
 
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
-        """Every item's price, with a few requests in flight. A refused key or too many failures
-        in a row stop them all; so does Ctrl-C, after one line on how to carry on."""
-        if self._stop is not None:
-            raise self._stop
-        try:
-            replies = run_interruptibly(lambda: self._batch(items))
-        except KeyboardInterrupt:
-            self._stop = FrontierUnavailable(f"interrupted; {self._resume_hint()}")
-            _say(f"{self.config.model}: {self._stop}")
-            raise
+        """Every item's price, a few requests in flight (see `Chat.ask`)."""
+        replies = self.ask([(item.title, chat) for item, chat in zip(items, self.messages(items))])
         return [self.price(item, reply) for item, reply in zip(items, replies)]

@@ -63,6 +63,7 @@ def _from_2025_item(row: dict, prompt_format: PromptFormat) -> Item:
     text = prompt_format.text_of(row["prompt"]) if row.get("prompt") else row.get("summary") or row.get("full") or ""
     item = _item(text, float(row["price"]), row.get("category") or "Unknown", prompt_format)
     item.title = row["title"]
+    item.summary = row.get("summary") or None
     if row.get("weight"):
         item.details = {"Item Weight": f"{row['weight']} pounds"}  # what the feature baselines read
     return item

@@ -18,10 +18,11 @@ from typing import Any
 from helpers.errors import TokenizerError
 from helpers.presets import BASE_MODEL
 from helpers.prices import parse_raw_price
-from helpers.prompts import COURSE, PromptFormat
+from helpers.prompts import COURSE, COURSE_2025, PromptFormat
 
 MIN_TOKENS = 150
 MAX_TOKENS = 160
+SUMMARY_TOKENS = 110  # the 2025 edition cuts an item's summary to this many tokens
 MIN_CHARS = 300
 CEILING_CHARS = MAX_TOKENS * 7
 MIN_PRICE = 0.5
@@ -78,6 +79,7 @@ class Item:
     details: dict[str, Any] = field(default_factory=dict)
     token_count: int = 0
     prompt_format: PromptFormat = field(default=COURSE, repr=False)
+    summary: str | None = field(default=None, repr=False)  # the 2025 edition's LLM-written summary
 
     @property
     def completion(self) -> str:
@@ -107,24 +109,42 @@ class Item:
             "details": self.details,
             "token_count": self.token_count,
         }
+        if self.summary is not None:
+            row["summary"] = self.summary
         return {**row, **self.prompt_format.to_dict()}
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Item:
-        """An item from a curated items file (`title`, `category`, `price`, `text`, ...)."""
+        """An item from a curated items file: the 2024 shape (`title`, `category`, `price`,
+        `text`, `details`) or the 2025 one (`summary` in place of `text`, and `weight`), whose
+        prompt asks the 2025 edition's question unless the row names another."""
         details = row.get("details") or {}
         if isinstance(details, str):
             details = json.loads(details)
         details = used_details(details)
+        weight = row.get("weight")
+        if isinstance(weight, int | float) and weight > 0 and "Item Weight" not in details:
+            details["Item Weight"] = f"{weight} pounds"  # where the feature baselines read it
+        summary = row.get("summary")
+        text = row.get("text") or summary
+        prompt_format = PromptFormat.from_dict(row, base=None if row.get("text") else COURSE_2025)
         return cls(
             title=str(row["title"]),
             price=float(row["price"]),
             category=str(row.get("category") or "Unknown"),
-            text=str(row["text"]),
+            text=str(text),
             details=details,
             token_count=int(row.get("token_count") or 0),
-            prompt_format=PromptFormat.from_dict(row),
+            prompt_format=prompt_format,
+            summary=str(summary) if summary else None,
         )
+
+
+def cut_summary(summary: str, tokenizer, max_tokens: int = SUMMARY_TOKENS) -> str:
+    """The 2025 edition's cut: a summary longer than `max_tokens` tokens is encoded, cut,
+    decoded and stripped at the end; a shorter one is kept as written."""
+    tokens = tokenizer.encode(summary, add_special_tokens=False)
+    return tokenizer.decode(tokens[:max_tokens]).rstrip() if len(tokens) > max_tokens else summary
 
 
 @lru_cache(maxsize=4)

@@ -23,6 +23,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from helpers.curation import duplicate_keys
 from helpers.errors import DataError
 from helpers.files import readable
 from helpers.items import Draft, Item, ItemConfig, build_items, draft
@@ -324,12 +325,14 @@ def load_categories(categories: list[str], config: LoadConfig | None = None) -> 
 
 @dataclass
 class ItemsIndex:
-    """What balancing and splitting read of an items file: each usable row's price, category
-    and byte offset, about 24 bytes a row, rather than the items."""
+    """What de-duplicating, balancing and splitting read of an items file: each usable row's
+    price, category, byte offset and duplicate keys, about 40 bytes a row, not the items."""
 
     prices: array = field(default_factory=lambda: array("d"))
     categories: list[str] = field(default_factory=list)  # one shared string for each category
     offsets: array = field(default_factory=lambda: array("q"))
+    title_keys: array = field(default_factory=lambda: array("q"))
+    text_keys: array = field(default_factory=lambda: array("q"))
 
 
 def index_items(path: str | Path) -> tuple[ItemsIndex, SkipReport]:
@@ -347,6 +350,9 @@ def index_items(path: str | Path) -> tuple[ItemsIndex, SkipReport]:
                 index.prices.append(result.price)
                 index.categories.append(sys.intern(result.category))
                 index.offsets.append(offset)
+                title_key, text_key = duplicate_keys(result.title, result.text)
+                index.title_keys.append(title_key)
+                index.text_keys.append(text_key)
                 report.kept += 1
             offset += len(line)
     return index, report
@@ -373,7 +379,7 @@ def _item_or_reason(line: bytes) -> Item | str:
     row = read_record(line)
     if isinstance(row, str):
         return row
-    if not all(k in row for k in ("title", "price", "text")):
+    if not ("title" in row and "price" in row and (row.get("text") or row.get("summary"))):
         return "missing_field"
     price = parse_raw_price(row["price"])
     if price.price is None:

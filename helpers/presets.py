@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpers.prompts import COURSE, PromptFormat
+from helpers.prompts import COURSE, COURSE_2025, PromptFormat
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ COURSE_2024 = Preset(
 COURSE_2025 = Preset(
     name="course-2025",
     base_model="meta-llama/Llama-3.2-3B",
-    prompt=PromptFormat(question="What does this cost to the nearest dollar?"),
+    prompt=COURSE_2025,
     dataset="ed-donner/items_full",  # title, category, price, full, weight, summary, prompt, id
     lite_dataset="ed-donner/items_lite",
     adapter="ed-donner/price-2025-11-28_18.47.07",

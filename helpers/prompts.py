@@ -10,16 +10,31 @@ and all of them follow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from helpers.prices import extract_price
 
 QUESTION = "How much does this cost to the nearest dollar?"
+QUESTION_2025 = "What does this cost to the nearest dollar?"  # the 2025 edition asks it of a summary
 PREFIX = "Price is $"
 SYSTEM = "You estimate prices of items. Reply only with the price, no explanation"
 # The course's frontier prompt asks the question without the rounding instruction.
 ROUNDING = " to the nearest dollar"
+# Week 8's retrieval: similar items and their prices, shown before the question.
+CONTEXT_INTRO = (
+    "To provide some context, here are some other items that might be similar to the item you need to estimate."
+)
+CONTEXT_ITEM = "Potentially related product:"
+CONTEXT_QUESTION = "And now the question for you:"
+# The 2025 edition's summarising preprocessor (week 6 day 2), word for word.
+SUMMARY_SYSTEM = """Create a concise description of a product. Respond only in this format. Do not include part numbers.
+Title: Rewritten short precise title
+Category: eg Electronics
+Brand: Brand name
+Description: 1 sentence description
+Details: 1 sentence on features"""
 
 
 @dataclass(frozen=True)
@@ -64,11 +79,16 @@ class PromptFormat:
     def user_question(self) -> str:
         return self.question.replace(ROUNDING, "")
 
-    def messages(self, text: str) -> list[dict[str, str]]:
-        """The course's frontier prompt: system, the item, and an answer begun with the prefix."""
+    def messages(self, text: str, similar: Sequence[tuple[str, float]] = ()) -> list[dict[str, str]]:
+        """The course's frontier prompt: system, the item, and an answer begun with the prefix.
+        With `similar` (text, price) pairs, week 8's: those items and their prices come first."""
+        question = f"{self.user_question}\n\n{text}"
+        if similar:
+            shown = "".join(f"{CONTEXT_ITEM}\n{other}\n{self.prefix}{price:.2f}\n\n" for other, price in similar)
+            question = f"{CONTEXT_INTRO}\n\n{shown}{CONTEXT_QUESTION}\n\n{question}"
         return [
             {"role": "system", "content": self.system},
-            {"role": "user", "content": f"{self.user_question}\n\n{text}"},
+            {"role": "user", "content": question},
             {"role": "assistant", "content": self.prefix},
         ]
 
@@ -85,9 +105,16 @@ class PromptFormat:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any]) -> PromptFormat:
+    def from_dict(cls, row: dict[str, Any], base: PromptFormat | None = None) -> PromptFormat:
+        """The prompt a stored row names: `base` (the course's) with the fields the row gives."""
         given = {f.name: row[f.name] for f in fields(cls) if isinstance(row.get(f.name), str) and row[f.name]}
-        return replace(COURSE, **given)
+        return replace(base or COURSE, **given)
 
 
 COURSE = PromptFormat()
+COURSE_2025 = PromptFormat(question=QUESTION_2025)
+
+
+def summary_messages(text: str) -> list[dict[str, str]]:
+    """The chat that asks a model for the 2025 edition's five-line summary of an item."""
+    return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": text}]

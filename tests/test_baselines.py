@@ -1,13 +1,22 @@
 import math
 
+import numpy as np
 import pytest
 
-from helpers.baselines import BASELINES, BaselineConfig, fit_baselines, get_rank, get_weight, is_top_electronics_brand
+from helpers.baselines import (
+    DEFAULT_BASELINES,
+    BaselineConfig,
+    fit_baselines,
+    get_rank,
+    get_weight,
+    is_top_electronics_brand,
+)
+from helpers.ensemble import Ensemble
 from helpers.errors import ConfigError
 from helpers.items import Item
 from helpers.testing import Tester
 
-FAST = dict(forest_trees=10)
+FAST = dict(forest_trees=10, boosted_trees=150, nn_epochs=12)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +64,7 @@ def test_brand_flag():
 
 
 def test_every_baseline_trains_and_prices_every_test_item(predictors, bundled_test):
-    assert list(predictors) == list(BASELINES)
+    assert list(predictors) == DEFAULT_BASELINES
     for name, predictor in predictors.items():
         prices = [predictor(item) for item in bundled_test[:50]]
         assert all(math.isfinite(p) and p >= 0 for p in prices), name
@@ -89,7 +98,7 @@ def test_the_strong_model_clearly_beats_the_constant_baseline(predictors, bundle
 
 def test_learnt_baselines_beat_random(predictors, bundled_test):
     random_error = Tester(predictors["random"], bundled_test, verbose=False).run().average_error
-    for name in ("features_lr", "bow_lr", "word2vec_lr", "word2vec_svr", "word2vec_forest", "tfidf_ridge"):
+    for name in DEFAULT_BASELINES[2:]:
         assert Tester(predictors[name], bundled_test, verbose=False).run().average_error < random_error, name
 
 
@@ -101,3 +110,49 @@ def test_unknown_baseline_name_is_refused(small_train):
 def test_the_forest_trains_on_a_sample_of_a_large_training_set(small_train, capsys):
     fit_baselines(small_train, BaselineConfig(models=["word2vec_forest"], forest_trees=5, forest_sample=300))
     assert "random_forest_pricer: trained on a sample of 300 of the 800 items" in capsys.readouterr().out
+
+
+def test_the_2025_models_learn_prices_from_text(predictors, bundled_test):
+    constant = Tester(predictors["constant"], bundled_test, verbose=False).run().average_error
+    for name in ("boosted_trees", "neural_net", "ensemble"):
+        assert Tester(predictors[name], bundled_test, verbose=False).run().average_error < 0.9 * constant, name
+
+
+def test_the_neural_net_is_repeatable_with_its_seed_and_stops_early(small_train, bundled_test, capsys):
+    config = BaselineConfig(models=["neural_net"], nn_hidden=32, nn_layers=2, nn_epochs=30, nn_patience=2)
+    first = fit_baselines(small_train[:300], config)["neural_net"]
+    again = fit_baselines(small_train[:300], config)["neural_net"]
+    assert first.predict_batch(bundled_test[:20]) == again.predict_batch(bundled_test[:20])
+    assert first.epochs < 30 and first.best_epoch == first.epochs - config.nn_patience
+
+
+def test_the_ensemble_fits_its_weights_on_validation_items_only(small_train, bundled_test):
+    config = BaselineConfig(models=["ensemble"], ensemble_members=["constant", "tfidf_ridge"])
+    ensemble = fit_baselines(small_train, config)["ensemble"]
+    validation = ensemble.validation
+    assert len(validation) == int(len(small_train) * config.validation_share)
+    assert all(item in small_train for item in validation)
+    assert not any(item in validation for item in bundled_test)
+    rest = [item for item in small_train if item not in validation]
+    # the members learnt from the other training items: the constant is their mean, not all items'
+    assert ensemble.members["constant"](bundled_test[0]) == pytest.approx(np.mean([i.price for i in rest]))
+    # and the weights are a regression of the validation items' prices on the members' guesses
+    from sklearn.linear_model import LinearRegression
+
+    refit = LinearRegression().fit(ensemble.inputs(validation), np.log1p([item.price for item in validation]))
+    assert list(ensemble.weights.values()) == pytest.approx(list(refit.coef_))
+
+
+def test_the_ensemble_learns_which_member_to_trust(bundled_train, bundled_test):
+    truth = {item.text: item.price for item in bundled_train + bundled_test}
+    rng = np.random.default_rng(0)
+
+    def oracle(item):
+        return truth[item.text]
+
+    def noise(item):
+        return float(rng.uniform(1, 999))
+
+    ensemble = Ensemble({"oracle": oracle, "noise": noise}, bundled_train[:200])
+    assert Tester(noise, bundled_test, verbose=False).run().average_error > 100
+    assert Tester(ensemble, bundled_test, verbose=False).run().average_error < 2.0  # it follows the oracle

@@ -60,6 +60,8 @@ def test_baselines_print_one_json_line_per_model(tmp_path):
         "--json",
         "--forest-trees",
         "5",
+        *("--boosted-trees", "60", "--nn-hidden", "32", "--nn-epochs", "4"),  # small: this checks the command
+        *("--ensemble-members", "constant", "tfidf_ridge"),
         "--size",
         "100",
         "--leaderboard",
@@ -75,15 +77,17 @@ def test_baselines_print_one_json_line_per_model(tmp_path):
         "word2vec_svr",
         "word2vec_forest",
         "tfidf_ridge",
+        "boosted_trees",
+        "neural_net",
+        "ensemble",
     ]
     assert {(row["n"], row["dataset"]) for row in rows} == {(100, "bundled-sample")}
     train, test = load_items(paths.TRAIN_SAMPLE)[0], load_items(paths.TEST_SAMPLE)[0][:100]
     mean = sum(item.price for item in train) / len(train)
-    constant = next(row for row in rows if row["model"] == "constant")
-    assert constant["average_error"] == pytest.approx(sum(abs(mean - item.price) for item in test) / 100, abs=1e-4)
-    best = min(rows, key=lambda row: row["average_error"])
-    assert best["model"] == "tfidf_ridge" and best["average_error"] < 0.85 * constant["average_error"]
-    assert len(board.read_text().splitlines()) == 9
+    errors = {row["model"]: row["average_error"] for row in rows}
+    assert errors["constant"] == pytest.approx(sum(abs(mean - item.price) for item in test) / 100, abs=1e-4)
+    assert errors["tfidf_ridge"] < 0.85 * errors["constant"]
+    assert len(board.read_text().splitlines()) == 12
 
 
 def test_split_balances_and_splits(tmp_path):
@@ -100,8 +104,33 @@ def test_split_balances_and_splits(tmp_path):
         "--test-out",
         str(tmp_path / "te.jsonl"),
     )
-    assert json.loads(run.stdout) == {"items": 2973, "balanced": 2973, "train": 100, "test": 50, "unused": 2823}
+    counts = {"items": 2973, "duplicates": 0, "balanced": 2973, "train": 100, "test": 50, "unused": 2823}
+    assert json.loads(run.stdout) == counts
     assert len((tmp_path / "te.jsonl").read_text().splitlines()) == 50
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_split_drops_duplicates_and_carves_a_validation_split(tmp_path, bundled_train, suffix):
+    from dataclasses import replace
+
+    from helpers.curation import save_items
+
+    items = bundled_train[:300]
+    copies = [replace(items[0], price=1.0), replace(items[1], title=items[1].title.upper(), text="other words")]
+    copies.append(replace(items[2], title="A new title", text=items[2].text + "  "))
+    source = save_items(items + copies, tmp_path / f"items{suffix}")
+    outs = {name: tmp_path / f"{name}.jsonl" for name in ("train", "validation", "test")}
+    run = cli(
+        "split",
+        *("--items", str(source), "--dedupe", "--no-balance"),
+        *("--train-size", "250", "--validation-size", "20", "--test-size", "30"),
+        *(arg for name, path in outs.items() for arg in (f"--{name}-out", str(path))),
+    )
+    counts = {"items": 303, "duplicates": 3, "balanced": 300, "train": 250, "validation": 20, "test": 30}
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {**counts, "unused": 0}
+    parts = {name: load_items(path)[0] for name, path in outs.items()}
+    assert sorted(item.title for part in parts.values() for item in part) == sorted(item.title for item in items)
+    assert not {item.title for item in parts["test"]} & {item.title for item in parts["train"]}
 
 
 def test_evaluate_scores_a_predictions_csv(tmp_path):
@@ -459,6 +488,7 @@ def test_split_says_which_items_balancing_cannot_place(tmp_path, write_jsonl):
     )
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {
         "items": 40,
+        "duplicates": 0,
         "balanced": 39,
         "train": 30,
         "test": 5,

@@ -1,0 +1,71 @@
+"""The ensemble (week 8's ensemble agent): a linear model over other predictors' prices.
+
+Its weights are fitted on a validation split carved from the training items, never on the test
+items: the members train on the rest of the training items, price the validation items, and a
+linear regression learns how much to trust each (in log prices, with the members' lowest and
+highest guess as two more inputs, as the course does). Any predictor can be a member: the
+classical models here, and in a notebook the frontier and fine-tuned models too, from the
+answers they gave (`helpers.human.PricesFor` turns saved answers into a predictor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from helpers.items import Item
+
+
+def prices_of(predictor: Callable, items: Sequence[Item]) -> list[float]:
+    """Every item's price from `predictor`, in bulk where it can; a failure counts as $0."""
+    batch = getattr(predictor, "predict_batch", None)
+    answers = batch(list(items)) if batch else [predictor(item) for item in items]
+    return [float(answer) if answer is not None and answer >= 0 else 0.0 for answer in answers]
+
+
+class Ensemble:
+    """A predictor: the members' prices, combined by weights learnt on validation items."""
+
+    def __init__(self, members: dict[str, Callable], validation: Sequence[Item]):
+        from sklearn.linear_model import LinearRegression
+
+        self.members = members
+        self.validation = list(validation)  # kept, so anyone can check what the weights were fitted on
+        self.model = LinearRegression().fit(self.inputs(self.validation), np.log1p([i.price for i in validation]))
+        self.__name__ = "ensemble"
+        self.batch_size = 256
+
+    def inputs(self, items: Sequence[Item]) -> np.ndarray:
+        prices = np.array([prices_of(member, items) for member in self.members.values()]).T
+        return np.log1p(np.column_stack([prices, prices.min(axis=1), prices.max(axis=1)]))
+
+    @property
+    def weights(self) -> dict[str, float]:
+        names = [*self.members, "lowest", "highest"]
+        return dict(zip(names, map(float, self.model.coef_)))
+
+    def predict_batch(self, items: Sequence[Item]) -> list[float]:
+        return [max(float(p), 0.0) for p in np.expm1(self.model.predict(self.inputs(items)))]
+
+    def __call__(self, item: Item) -> float:
+        return self.predict_batch([item])[0]
+
+
+def split_validation(items: Sequence[Item], share: float, seed: int) -> tuple[list[Item], list[Item]]:
+    """(the items the members train on, the validation items the weights are fitted on)."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    held = max(1, int(len(items) * share))
+    return [items[i] for i in sorted(order[held:])], [items[i] for i in sorted(order[:held])]
+
+
+def fit_ensemble(fitted) -> Ensemble:
+    """The ensemble over `config.ensemble_members`, trained from `fitted.train` alone."""
+    from dataclasses import replace
+
+    from helpers.baselines import fit_baselines
+
+    config = fitted.config
+    rest, validation = split_validation(fitted.train, config.validation_share, config.seed)
+    members = fit_baselines(rest, replace(config, models=list(config.ensemble_members)))
+    return Ensemble(members, validation)

