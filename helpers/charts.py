@@ -100,6 +100,21 @@ CHARTS = {
 }
 
 
+def vector_map(vectors, categories: list[str], path: str | Path | None = None):
+    """The items' vectors flattened to two dimensions (their two principal components), one
+    colour a category: week 8's picture of how the embedding model groups products."""
+    from sklearn.decomposition import PCA
+
+    figure, axes = _figure((10, 8))
+    points = PCA(n_components=2, random_state=42).fit_transform(vectors)
+    for category in sorted(set(categories)):
+        chosen = [i for i, c in enumerate(categories) if c == category]
+        axes.scatter(points[chosen, 0], points[chosen, 1], s=4, alpha=0.6, label=category)
+    axes.set_title(f"{len(categories):,} items' vectors, by their two principal components")
+    axes.legend(markerscale=3, fontsize="small")
+    return save_figure(figure, path)
+
+
 def save_all(items: list[Item], folder: str | Path) -> list[Path]:
     """Write the four charts as PNG files; returns their paths."""
     written = []

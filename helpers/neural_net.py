@@ -99,4 +99,5 @@ def fit_neural_net(fitted):
     neural_net_pricer.predict_batch = predict_batch
     neural_net_pricer.batch_size = 256
     neural_net_pricer.epochs, neural_net_pricer.best_epoch = epochs, best_epoch  # what early stopping did
+    neural_net_pricer.network = network  # to show its layers
     return neural_net_pricer

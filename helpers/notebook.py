@@ -73,10 +73,15 @@ def _one_line(shell, kind, error, traceback, tb_offset=None):
     print(f"error: {error}")
 
 
+VALIDATION_SAMPLE = 250  # in smoke mode with an empty store: the bundled training items held out last
+
+
 def curated(split: str, data: str | None = None) -> list[Item]:
-    """The curated items of `split` ("train" or "test"): week 6 day 2's from the store, or with
-    `data` a preset's ("course-2024", "course-2025") from the hub. In smoke mode, when the store
-    has none, the bundled sample stands in, and says so."""
+    """The curated items of `split` ("train", "validation" or "test"): week 6 day 2's from the
+    store, or with `data` a preset's ("course-2024", "course-2025") from the hub (course-2024 has
+    no validation split: an empty list). In smoke mode, when the store has none, the bundled
+    sample stands in, and says so: its last 250 training items are then the validation items,
+    and no longer training items."""
     from helpers.loaders import load_items
     from helpers.store import missing, open_store
 
@@ -84,25 +89,36 @@ def curated(split: str, data: str | None = None) -> list[Item]:
         from helpers.hub_datasets import load_hub_items
 
         chosen = preset(data)
+        if split == "validation" and not chosen.validation:
+            print(f"validation: none in {chosen.dataset} ({data}); week 8's ensemble needs day 2's or course-2025's")
+            return []
         items = load_hub_items(chosen.dataset, split, chosen.prompt)
         print(f"{split}: {len(items):,} items from {chosen.dataset} ({data})")
         return items
     found = open_store().get(f"{split}.jsonl")
     if found is None and not smoke():
-        raise missing(f"{split}.jsonl", CURATE, "set DATA = 'course-2024' to use the course's curated data set")
-    path = found or (paths.TRAIN_SAMPLE if split == "train" else paths.TEST_SAMPLE)
+        raise missing(f"{split}.jsonl", CURATE, "set DATA = 'course-2025' to use the course's curated data set")
+    if found:
+        items = load_items(found)[0]
+        print(f"{split}: {len(items):,} items from {found}")
+        return items
+    path = paths.TEST_SAMPLE if split == "test" else paths.TRAIN_SAMPLE
     items = load_items(path)[0]
-    print(f"{split}: {len(items):,} items from {path}" + ("" if found else " (the bundled sample: the store has none)"))
+    if split != "test":
+        items = items[-VALIDATION_SAMPLE:] if split == "validation" else items[:-VALIDATION_SAMPLE]
+    print(f"{split}: {len(items):,} items from {path} (the bundled sample: the store has none)")
     return items
 
 
-def save_curated(train: list[Item], test: list[Item]) -> None:
+def save_curated(train: list[Item], test: list[Item], validation: list[Item] | None = None) -> None:
     """Week 6 day 2's output: saved in the results folder and put in the store for later notebooks."""
     from helpers.curation import save_items
     from helpers.store import open_store
 
     store = open_store()
-    for name, items in (("train", train), ("test", test)):
+    for name, items in (("train", train), ("validation", validation), ("test", test)):
+        if items is None:
+            continue
         local = save_items(items, paths.results(f"{name}.jsonl"))
         store.put(local, f"{name}.jsonl")
         print(f"{len(items):,} {name} items in the store {store} as {name}.jsonl")
@@ -182,7 +198,11 @@ def training_data(data: str | None = None) -> str:
     found = open_store().get("train.jsonl")
     if found is None and not smoke():
         raise missing("train.jsonl", CURATE, "set DATA = PRESET to train on the course's data set")
-    return str(found or paths.TRAIN_SAMPLE)
+    if found is None:  # the bundled sample's training items, less those held out for validation
+        from helpers.curation import save_items
+
+        found = save_items(curated("train"), paths.results("bundled-train.jsonl"))
+    return str(found)
 
 
 def adapter(choice: str | None = None) -> tuple[str, str | None]:

@@ -25,6 +25,7 @@ class Preset:
     revision: str  # the adapter's commit, fixed so results can be reproduced
     prompts_dataset: str | None = None  # ready {"prompt", "completion"} rows, where the edition has them
     lite_prompts_dataset: str | None = None
+    validation: bool = False  # whether its data sets have a validation split (the ensemble's weights need one)
 
 
 COURSE_2024 = Preset(
@@ -46,6 +47,7 @@ COURSE_2025 = Preset(
     revision="b19c8bfea3b6ff62237fbb0a8da9779fc12cefbd",
     prompts_dataset="ed-donner/items_prompts_full",  # prompt, completion
     lite_prompts_dataset="ed-donner/items_prompts_lite",
+    validation=True,
 )
 PRESETS = {preset.name: preset for preset in (COURSE_2024, COURSE_2025)}
 BASE_MODEL = COURSE_2024.base_model

@@ -144,6 +144,10 @@ class VectorStore:
     def __len__(self) -> int:
         return self.index.ntotal
 
+    def vectors(self) -> np.ndarray:
+        """Every stored vector, in the items' order (to chart them)."""
+        return self.index.reconstruct_n(0, self.index.ntotal)
+
     def similar(self, items: list[Item], k: int = 5) -> list[list[Neighbour]]:
         """For each item, the k most similar stored items, most similar first."""
         if not items:

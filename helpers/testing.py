@@ -29,6 +29,7 @@ from helpers import paths
 from helpers.errors import DataError
 from helpers.files import atomic_open, read_text
 from helpers.items import Item
+from helpers.predictions import item_key
 
 GREEN = "\033[92m"
 YELLOW = "\033[93m"
@@ -110,6 +111,7 @@ class TestResult:
     failures: list[bool] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     item_titles: list[str] = field(default_factory=list)
+    item_keys: list[str] = field(default_factory=list)  # `helpers.predictions.item_key` of each item
 
     @property
     def n(self) -> int:
@@ -304,6 +306,7 @@ class Tester:
         result.failures.append(failed)
         result.categories.append(item.category)
         result.item_titles.append(item.title)
+        result.item_keys.append(item_key(item))
         if self.verbose:
             error = abs(guess - truth)
             sle = (math.log(truth + 1) - math.log(guess + 1)) ** 2
@@ -360,17 +363,21 @@ def _usable_row(row: dict[str, Any]) -> bool:
 
 def record(result: TestResult, path: str | Path | None = None) -> None:
     """Add or replace the row for (model, data set) in the leaderboard CSV: `path`, or the
-    store's (PRICER_STORE), which every notebook and the command line share."""
+    store's (PRICER_STORE), which every notebook and the command line share. Recorded in the
+    store, the model's answers are kept there too, for week 8's ensemble."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if not _usable_row(row):
         raise RuntimeError(f"{result.title}: a figure is not a finite number: {row}")  # the Tester never makes one
     if path is not None:
         _record(row, Path(path))
         return
+    from helpers.predictions import save_answers
     from helpers.store import open_store
 
     with open_store().editing(LEADERBOARD) as local:
         _record(row, local)
+    answers = [None if failed else guess for guess, failed in zip(result.guesses, result.failures)]
+    save_answers(result.title, result.item_keys, answers)
 
 
 def _record(row: dict[str, Any], path: Path) -> None:

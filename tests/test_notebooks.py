@@ -72,6 +72,7 @@ COURSE_ORDER = [
     "week7/day2_base_model",
     "week7/day3_4_train",
     "week7/day5_inference",
+    "week8/day2_rag_ensemble",
 ]
 
 
@@ -132,8 +133,18 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(tm
         "base model_predict",
         "fine-tuned model_predict",
         "fine-tuned improved_model_predict",
+        "boosted_trees",
+        "neural_net",
+        "ensemble",
+        "gpt-4o-mini with 5 similar items",
+        "neighbours",
+        "ensemble of every model",
     ):
         assert (model, test_set) in rows, model
+    # week 8's ensemble took in the models of every week that priced the validation items too
+    members = next(line for line in printed["week8/day2_rag_ensemble"].splitlines() if " members: " in line)
+    for model in ("tfidf_ridge", "gpt-4o", "fine-tuned gpt-4o-mini", "fine-tuned improved_model_predict", "neighbours"):
+        assert model in members.split(": ", 1)[1].split(", "), model
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

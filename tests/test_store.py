@@ -11,6 +11,7 @@ import pytest
 from helpers import paths
 from helpers.config import as_flags
 from helpers.errors import ConfigError
+from helpers.loaders import load_items
 from helpers.store import FolderStore, HubStore, missing, open_store
 from helpers.training import TrainConfig
 
@@ -65,6 +66,30 @@ def test_a_missing_input_names_the_notebook_that_makes_it(tmp_path, monkeypatch)
         f"train.jsonl is not in the store {tmp_path}: run week6/day2_curate.ipynb first, "
         "or set DATA = 'course-2024' for the course's data"
     )
+
+
+def test_in_full_mode_a_notebook_input_the_store_lacks_stops_with_that_line(tmp_path, monkeypatch):
+    from helpers.errors import DataError
+    from helpers.notebook import curated
+
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path))
+    monkeypatch.delenv("PRICER_SMOKE", raising=False)
+    with pytest.raises(DataError, match="validation.jsonl is not in the store .*week6/day2_curate.ipynb"):
+        curated("validation")
+
+
+def test_in_smoke_mode_the_bundled_sample_holds_validation_items_apart_from_training_items(tmp_path, monkeypatch):
+    from helpers.notebook import VALIDATION_SAMPLE, curated, training_data
+
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "empty"))
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("PRICER_SMOKE", "1")
+    train, validation = curated("train"), curated("validation")
+    bundled = [i.test_prompt() for i in load_items(paths.TRAIN_SAMPLE)[0]]
+    assert len(validation) == VALIDATION_SAMPLE  # the file's last items, and no longer training items:
+    assert [i.test_prompt() for i in train] + [i.test_prompt() for i in validation] == bundled
+    trained_on = load_items(training_data())[0]  # week 7 trains on the same training items, no others
+    assert [i.test_prompt() for i in trained_on] == [i.test_prompt() for i in train]
 
 
 # A training run that dies (SIGKILL, as when Colab takes the runtime away) right after its

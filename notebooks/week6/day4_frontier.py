@@ -49,7 +49,7 @@ from helpers import paths
 from helpers.notebook import curated
 
 DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
-train, test = curated("train", DATA), curated("test", DATA)
+train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
 
 # %% [markdown]
 # ## The human baseline
@@ -113,6 +113,19 @@ for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
     results[model] = Tester.test(pricer, test, title=model)  # a few requests in flight at once
     print(f"{model}: {pricer.stats}")
     record(results[model])
+
+# %% [markdown]
+# Week 8 combines every model in an ensemble whose weights are fitted on the validation items:
+# each frontier model prices the first 250 of them too (as many requests again; cached like the
+# rest), and its answers wait in the store.
+
+# %%
+from helpers.predictions import remember
+from helpers.testing import TEST_SIZE
+
+for model in DEFAULT_MODELS:
+    pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY))
+    remember(model, pricer, validation[:TEST_SIZE])
 
 # %% [markdown]
 # ## Against everything so far

@@ -47,7 +47,7 @@ SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline,
 from helpers.notebook import curated
 
 DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
-train, test = curated("train", DATA), curated("test", DATA)
+train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
 
 # %%
 from helpers.notebook import openai_endpoint
@@ -100,6 +100,15 @@ tuned = FrontierPricer(FrontierConfig(model=state.fine_tuned_model, base_url=BAS
 result = Tester.test(tuned, test, title="fine-tuned gpt-4o-mini")
 print(tuned.stats)
 record(result)
+
+# %% [markdown]
+# The validation items too, for week 8's ensemble.
+
+# %%
+from helpers.predictions import remember
+from helpers.testing import TEST_SIZE
+
+remember("fine-tuned gpt-4o-mini", tuned, validation[:TEST_SIZE])
 
 # %%
 leaderboard(dataset=result.dataset)

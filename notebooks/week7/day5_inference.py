@@ -90,7 +90,7 @@ print(f"{model.get_memory_footprint() / 1e6:,.1f} MB")
 from helpers.notebook import curated
 from helpers.testing import TEST_SIZE
 
-test = curated("test", DATA)
+test, validation = curated("test", DATA), curated("validation", DATA)
 SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
 
 # %% [markdown]
@@ -125,6 +125,14 @@ record(plain)
 improved = Tester.test(predictors.improved_model_predict, test, title="fine-tuned improved_model_predict", size=SIZE)
 record(improved)
 print(improved.summary())
+
+# %% [markdown]
+# The validation items too, for week 8's ensemble (the model never trained on them).
+
+# %%
+from helpers.predictions import remember
+
+remember("fine-tuned improved_model_predict", predictors.improved_model_predict, validation[:SIZE])
 
 # %% [markdown]
 # ## Every model, weeks 6 and 7

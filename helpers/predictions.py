@@ -1,0 +1,107 @@
+"""Every model's answers, kept in the store, so that week 8 can combine models the learner ran
+on other machines weeks earlier (the frontier models, the fine-tuned ones) without asking them
+again.
+
+One file per model, `predictions/<model>.json` in the store: {"model": name, "answers": {item
+key: price or null}}, where an item's key is a digest of its test prompt. The Tester's test
+answers arrive when a score is recorded (`helpers.testing.record`); the validation answers
+that the ensemble's weights are fitted on come from `remember(model, predictor, validation)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from helpers.files import atomic_open, read_text
+from helpers.items import Item
+
+FOLDER = "predictions"  # the store's folder of answers
+
+
+def item_key(item: Item) -> str:
+    """The same item gives the same key in every notebook and on every machine."""
+    return hashlib.sha256(item.test_prompt().encode("utf-8")).hexdigest()[:20]
+
+
+def _file_key(model: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-.") or "model"
+    return f"{FOLDER}/{slug}-{hashlib.sha256(model.encode()).hexdigest()[:6]}.json"
+
+
+class Answers:
+    """A predictor that gives each item the answer a model once gave it (None for an item it
+    never priced, or priced with a reply that held no price)."""
+
+    def __init__(self, model: str, answers: dict[str, float | None]):
+        self.__name__ = model
+        self.answers = answers
+
+    def __call__(self, item: Item) -> float | None:
+        return self.answers.get(item_key(item))
+
+    def covers(self, items: Sequence[Item]) -> bool:
+        return all(item_key(item) in self.answers for item in items)
+
+
+def save_answers(model: str, keys: Sequence[str], answers: Sequence[float | None]) -> None:
+    """Merge `model`'s answers for these item keys into its file in the store."""
+    from filelock import FileLock
+
+    from helpers.store import open_store
+
+    with open_store().editing(_file_key(model)) as local:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{local}.lock", timeout=120):
+            known = _read(local).answers if local.exists() else {}
+            known.update(zip(keys, answers))
+            with atomic_open(local, "w") as handle:
+                json.dump({"model": model, "answers": known}, handle)
+
+
+def _read(path: Path) -> Answers:
+    row = json.loads(read_text(path, "predictions file"))
+    return Answers(row["model"], row["answers"])
+
+
+def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
+    """Ask `predictor` for every item (in bulk where it can, with a progress bar) and keep the
+    answers in the store under `model`: how a model prices the validation items for week 8."""
+    from tqdm.auto import tqdm
+
+    from helpers.testing import DEFAULT_BATCH, _usable
+
+    items = list(items)
+    batch = getattr(predictor, "predict_batch", None)
+    step = max(1, int(getattr(predictor, "batch_size", DEFAULT_BATCH))) if batch else 1
+    answers: list[float | None] = []
+    with tqdm(total=len(items), desc=f"{model} on {len(items)} items") as bar:
+        for start in range(0, len(items), step):
+            chunk = items[start : start + step]
+            answers += [_usable(a) for a in (batch(chunk) if batch else [predictor(chunk[0])])]
+            bar.update(len(chunk))
+    save_answers(model, [item_key(item) for item in items], answers)
+    print(f"{model}: answers for {len(items):,} items kept in the store, {answers.count(None)} without a price")
+
+
+def stored(*needed: Sequence[Item]) -> dict[str, Answers]:
+    """Every model in the store with an answer for each of the `needed` items, by name; the
+    others are named in one line, with why they are left out."""
+    from helpers.store import open_store
+
+    store = open_store()
+    found, left_out = {}, []
+    for name in store.names(FOLDER):
+        if not name.endswith(".json"):
+            continue
+        answers = _read(store.get(f"{FOLDER}/{name}"))
+        if all(answers.covers(items) for items in needed):
+            found[answers.__name__] = answers
+        else:
+            left_out.append(answers.__name__)
+    if left_out:
+        print(f"left out, for want of answers on these items: {', '.join(sorted(left_out))}")
+    return dict(sorted(found.items()))

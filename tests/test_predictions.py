@@ -1,0 +1,81 @@
+"""Every model's answers kept in the store, so week 8's ensemble can combine models that other
+notebooks ran on other machines."""
+
+import json
+
+import pytest
+
+from helpers import paths
+from helpers.ensemble import Ensemble
+from helpers.loaders import load_items
+from helpers.predictions import Answers, item_key, remember, stored
+from helpers.testing import Tester, record
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
+    return tmp_path / "store"
+
+
+@pytest.fixture(scope="module")
+def items():
+    return load_items(paths.TEST_SAMPLE)[0][:60]
+
+
+def _files(store):
+    return {
+        json.loads(p.read_text())["model"]: json.loads(p.read_text()) for p in (store / "predictions").glob("*.json")
+    }
+
+
+def test_recording_a_score_keeps_each_test_answer_by_item(store, items):
+    answers = {item_key(item): item.price * 2 for item in items[:20]}
+    answers[item_key(items[3])] = None  # a reply with no price
+
+    def doubler(item):
+        return answers[item_key(item)]
+
+    record(Tester(doubler, items, title="doubler", size=20, verbose=False).run())
+    kept = _files(store)["doubler"]["answers"]
+    assert kept == answers and len(kept) == 20
+
+
+def test_remember_keeps_another_set_of_items_beside_the_test_answers(store, items):
+    record(Tester(lambda item: 10.0, items, title="ten", size=20, verbose=False).run())
+    remember("ten", lambda item: 10.0, items[30:50])
+    assert set(_files(store)["ten"]["answers"]) == {item_key(item) for item in items[:20] + items[30:50]}
+
+
+def test_stored_answers_give_back_the_same_prices_as_a_predictor(store, items):
+    remember("half", lambda item: item.price / 2, items[:10])
+    half = stored(items[:10])["half"]
+    assert isinstance(half, Answers) and [half(item) for item in items[:10]] == [i.price / 2 for i in items[:10]]
+    assert half(items[40]) is None  # never priced
+
+
+def test_a_model_without_answers_for_every_needed_item_is_left_out_and_named(store, items, capsys):
+    remember("all", lambda item: 1.0, items[:30])
+    remember("some", lambda item: 1.0, items[:10])
+    assert list(stored(items[:30])) == ["all"]
+    assert "left out, for want of answers on these items: some" in capsys.readouterr().out
+
+
+def test_the_same_model_name_from_two_notebooks_lands_in_one_file(store, items):
+    remember("gpt-4o-mini", lambda item: 5.0, items[:5])
+    remember("gpt-4o-mini", lambda item: 6.0, items[5:10])
+    remember("gpt-4o mini", lambda item: 7.0, items[:10])  # another name, though its slug is alike
+    files = _files(store)
+    assert set(files) == {"gpt-4o-mini", "gpt-4o mini"} and len(files["gpt-4o-mini"]["answers"]) == 10
+
+
+def test_an_ensemble_of_stored_answers_learns_from_the_validation_items_only(store, items):
+    validation, test = items[:40], items[40:60]
+    truth = {item_key(item): item.price for item in items}
+    remember("oracle on validation", lambda item: truth[item_key(item)], validation)
+    remember("oracle on validation", lambda item: 1.0, test)  # useless where it counts, unseen by the fit
+    remember("constant", lambda item: 50.0, items)
+    ensemble = Ensemble(stored(validation, test), validation)
+    fitted = ensemble.predict_batch(validation)
+    assert all(abs(p - i.price) < 0.01 * i.price for p, i in zip(fitted, validation))  # trusts what was right there
+    assert all(abs(p - 1.0) < 0.5 for p in ensemble.predict_batch(test))  # and follows it on test
