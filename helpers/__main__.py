@@ -120,6 +120,8 @@ class MainStage:
     workdir: str = _results()
     workers: int = 0
     forest_trees: int = 100
+    boosted_trees: int | None = None  # None: BaselineConfig's own (also for the next)
+    nn_epochs: int | None = None
     qlora_steps: int | None = None  # None: the pipeline check's own (TrainConfig.pipeline_check)
     qlora_test_size: int = 50  # test items the pipeline check's adapter is scored on
     real_model: bool = False  # on CUDA: QLoRA on Llama 3.1 8B (needs the hub login) instead of the tiny model
@@ -450,6 +452,8 @@ def run_main(args: argparse.Namespace) -> None:
                 "baselines",
                 "--forest-trees",
                 str(stage.forest_trees),
+                *(["--boosted-trees", str(stage.boosted_trees)] if stage.boosted_trees else []),
+                *(["--nn-epochs", str(stage.nn_epochs)] if stage.nn_epochs else []),
                 "--charts",
                 str(work / "baselines"),
                 "--overwrite",

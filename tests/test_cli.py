@@ -234,8 +234,9 @@ def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
 def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_model_dir):
     (tmp_path / "smollm2-135m").symlink_to(real_model_dir)  # written once a test session: the job reuses it
     env = {k: v for k, v in ENV.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    quick = ["--forest-trees", "5", "--boosted-trees", "50", "--nn-epochs", "2"]  # the plumbing is under test here
     run = subprocess.run(
-        [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), "--forest-trees", "5"],
+        [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), *quick],
         capture_output=True,
         text=True,
         env=env,
