@@ -30,6 +30,12 @@ class Ensemble:
     def __init__(self, members: dict[str, Callable], validation: Sequence[Item]):
         from sklearn.linear_model import LinearRegression
 
+        from helpers.errors import DataError
+
+        if not members:
+            raise DataError("the ensemble has no members: no model has priced both the validation and the test items")
+        if not validation:
+            raise DataError("the ensemble has no validation items to fit its weights on")
         self.members = members
         self.validation = list(validation)  # kept, so anyone can check what the weights were fitted on
         self.model = LinearRegression().fit(self.inputs(self.validation), np.log1p([i.price for i in validation]))

