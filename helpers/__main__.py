@@ -502,6 +502,21 @@ def run_main(args: argparse.Namespace) -> None:
                 ["frontier", "--model", "gpt-4o-mini", "--cache", str(work / "cache" / "frontier.sqlite"), *board],
             )
         )
+        steps.append(
+            (
+                "Week 8's RAG: gpt-4o-mini shown the 5 most similar training items (embedded once)",
+                [
+                    "frontier",
+                    "--model",
+                    "gpt-4o-mini",
+                    "--rag",
+                    str(paths.TRAIN_SAMPLE),
+                    "--cache",
+                    str(work / "cache" / "frontier.sqlite"),
+                    *board,
+                ],
+            )
+        )
     titled = [title for title, _ in steps if title]
     for title, argv in steps:
         if title:

@@ -169,9 +169,9 @@ def test_evaluate_names_the_bad_row(tmp_path, content, message):
     assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
-def frontier(server, tmp_path, *extra: str, size: str = "10", key: str | None = None, wait: bool = True):
+def frontier(server, tmp_path, *extra: str, size: str = "10", key: str | None = None, wait: bool = True, env=None):
     """`python -m helpers frontier` against the loopback server, as a learner runs it."""
-    env = {**ENV, "OPENAI_API_KEY": key or server.api_key}
+    env = {**ENV, "OPENAI_API_KEY": key or server.api_key, **(env or {})}
     args = [
         sys.executable,
         "-m",
@@ -217,6 +217,21 @@ def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
         "failures": 0,
     }
     assert two == {**one, "calls": 0, "cached": 20, "cost": 0.0}  # the same scores, all from the cache
+
+
+def test_frontier_with_rag_shows_each_item_its_most_similar_training_items(tmp_path):
+    from helpers.fake_openai import FakeOpenAI
+
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:120]))
+    results = {"PRICER_RESULTS": str(tmp_path / "results")}  # where the vector store is built
+    with FakeOpenAI() as server:
+        run = frontier(server, tmp_path, "--rag", str(train), "--rag-k", "3", "--json", size="4", env=results)
+        users = [json.loads(r["body"])["messages"][1]["content"] for r in server.chat_requests()]
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.splitlines()[-1])["model"] == "gpt-4o-mini with 3 similar items"
+    assert len(users) == 4 and all(u.count("Potentially related product:") == 3 for u in users)
+    assert list((tmp_path / "results" / "vectors").iterdir())  # the store, kept for the next run
 
 
 def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
