@@ -100,16 +100,20 @@ CHARTS = {
 }
 
 
-def vector_map(vectors, categories: list[str], path: str | Path | None = None):
+def vector_map(vectors, categories: list[str], path: str | Path | None = None, sample: int = 5_000):
     """The items' vectors flattened to two dimensions (their two principal components), one
-    colour a category: week 8's picture of how the embedding model groups products."""
+    colour a category: week 8's picture of how the embedding model groups products. At most
+    `sample` items, drawn with a seed: 400,000 points would hide each other."""
+    import numpy as np
     from sklearn.decomposition import PCA
 
+    chosen = np.sort(np.random.default_rng(42).permutation(len(categories))[:sample])
+    vectors, categories = np.asarray(vectors)[chosen], [categories[i] for i in chosen]
     figure, axes = _figure((10, 8))
     points = PCA(n_components=2, random_state=42).fit_transform(vectors)
     for category in sorted(set(categories)):
-        chosen = [i for i, c in enumerate(categories) if c == category]
-        axes.scatter(points[chosen, 0], points[chosen, 1], s=4, alpha=0.6, label=category)
+        mine = [i for i, c in enumerate(categories) if c == category]
+        axes.scatter(points[mine, 0], points[mine, 1], s=4, alpha=0.6, label=category)
     axes.set_title(f"{len(categories):,} items' vectors, by their two principal components")
     axes.legend(markerscale=3, fontsize="small")
     return save_figure(figure, path)

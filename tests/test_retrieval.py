@@ -119,3 +119,19 @@ def test_the_neighbours_baseline_prices_from_its_neighbours(bundled_train, plant
     pricer = fit_baselines(train, BaselineConfig(models=["neighbours"], neighbours_k=1))["neighbours"]
     assert pricer(item) == pytest.approx(123.45)
     assert pricer(bundled_train[10]) == pytest.approx(5.0)
+
+
+def test_the_vector_map_draws_a_seeded_sample_coloured_by_category(tmp_path):
+    import numpy as np
+
+    from helpers.charts import vector_map
+
+    vectors = np.random.default_rng(0).normal(size=(300, 384)).astype(np.float32)
+    categories = ["Appliances"] * 200 + ["Toys"] * 100
+    figure = vector_map(vectors, categories, path=tmp_path / "map.png", sample=120)
+    axes = figure.axes[0]
+    assert sum(len(c.get_offsets()) for c in axes.collections) == 120
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["Appliances", "Toys"]
+    assert (tmp_path / "map.png").stat().st_size > 0
+    again = vector_map(vectors, categories, sample=120).axes[0]
+    assert np.array_equal(again.collections[0].get_offsets(), axes.collections[0].get_offsets())
