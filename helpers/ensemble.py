@@ -18,10 +18,13 @@ from helpers.items import Item
 
 
 def prices_of(predictor: Callable, items: Sequence[Item]) -> list[float]:
-    """Every item's price from `predictor`, in bulk where it can; a failure counts as $0."""
+    """Every item's price from `predictor`, in bulk where it can; a failure (no price, a negative
+    or non-finite one) counts as $0, as the Tester scores it."""
+    from helpers.testing import usable_guess
+
     batch = getattr(predictor, "predict_batch", None)
     answers = batch(list(items)) if batch else [predictor(item) for item in items]
-    return [float(answer) if answer is not None and answer >= 0 else 0.0 for answer in answers]
+    return [usable_guess(answer) or 0.0 for answer in answers]
 
 
 class Ensemble:

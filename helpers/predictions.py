@@ -88,7 +88,7 @@ def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
     answers in the store under `model`: how a model prices the validation items for week 8."""
     from tqdm.auto import tqdm
 
-    from helpers.testing import DEFAULT_BATCH, _usable
+    from helpers.testing import DEFAULT_BATCH, usable_guess
 
     items = list(items)
     batch = getattr(predictor, "predict_batch", None)
@@ -97,7 +97,7 @@ def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
     with tqdm(total=len(items), desc=f"{model} on {len(items)} items") as bar:
         for start in range(0, len(items), step):
             chunk = items[start : start + step]
-            answers += [_usable(a) for a in (batch(chunk) if batch else [predictor(chunk[0])])]
+            answers += [usable_guess(a) for a in (batch(chunk) if batch else [predictor(chunk[0])])]
             bar.update(len(chunk))
     save_answers(model, [item_key(item) for item in items], answers)
     print(f"{model}: answers for {len(items):,} items kept in the store, {answers.count(None)} without a price")

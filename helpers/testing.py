@@ -85,7 +85,7 @@ def color_for(error: float, truth: float) -> str:
     return "red"
 
 
-def _usable(guess: Any) -> float | None:
+def usable_guess(guess: Any) -> float | None:
     """A finite, non-negative number, or None (a failure)."""
     if guess is None or isinstance(guess, bool):
         return None
@@ -296,7 +296,7 @@ class Tester:
     def score(self, i: int, answer: Any) -> None:
         """Add item i's answer to the result; print its coloured line when verbose."""
         item = self.data[i]
-        guess = _usable(answer)
+        guess = usable_guess(answer)
         failed = guess is None
         guess = 0.0 if guess is None else guess
         truth = item.price
