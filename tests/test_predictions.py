@@ -2,6 +2,7 @@
 notebooks ran on other machines."""
 
 import json
+import os
 
 import pytest
 
@@ -103,3 +104,30 @@ def test_an_ensemble_with_nothing_to_learn_from_says_so_in_one_line(items):
         Ensemble({}, items[:10])
     with pytest.raises(DataError, match="no validation items"):
         Ensemble({"ten": lambda item: 10.0}, [])
+
+
+REMEMBERER = """
+import sys
+from helpers import paths
+from helpers.loaders import load_items
+from helpers.predictions import remember
+
+items = load_items(paths.TEST_SAMPLE)[0]
+start = int(sys.argv[1])
+for chunk in range(start, start + 40, 2):  # twenty writes of two items each
+    remember("shared model", lambda item: 7.0, items[chunk : chunk + 2])
+"""
+
+
+def test_two_notebooks_remembering_the_same_model_at_once_lose_no_answer(store, items):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PRICER_STORE": str(store)}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", REMEMBERER, str(start)], env=env, stdout=subprocess.DEVNULL)
+        for start in (0, 40)
+    ]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
+    kept = _files(store)["shared model"]["answers"]
+    assert set(kept) == {item_key(item) for item in load_items(paths.TEST_SAMPLE)[0][:80]}
