@@ -84,23 +84,17 @@ def _read(path: Path) -> Answers:
 
 
 def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
-    """Ask `predictor` for every item (in bulk where it can, with a progress bar) and keep the
-    answers in the store under `model`: how a model prices the validation items for week 8."""
-    from tqdm.auto import tqdm
+    """Have `predictor` price the items through the Tester (in bulk where it can, with a
+    progress bar), record nothing on the leaderboard, and keep the answers in the store under
+    `model`: how a model prices the validation items for week 8."""
+    from helpers.testing import Tester
 
-    from helpers.testing import DEFAULT_BATCH, usable_guess
-
-    items = list(items)
-    batch = getattr(predictor, "predict_batch", None)
-    step = max(1, int(getattr(predictor, "batch_size", DEFAULT_BATCH))) if batch else 1
-    answers: list[float | None] = []
-    with tqdm(total=len(items), desc=f"{model} on {len(items)} items") as bar:
-        for start in range(0, len(items), step):
-            chunk = items[start : start + step]
-            answers += [usable_guess(a) for a in (batch(chunk) if batch else [predictor(chunk[0])])]
-            bar.update(len(chunk))
-    save_answers(model, [item_key(item) for item in items], answers)
-    print(f"{model}: answers for {len(items):,} items kept in the store, {answers.count(None)} without a price")
+    if not items:
+        print(f"{model}: no items to price, nothing kept")
+        return
+    result = Tester(predictor, items, title=model, size=len(items), verbose=False, progress=True).run()
+    save_answers(model, result.item_keys, result.answers)
+    print(f"{model}: answers for {result.n:,} items kept in the store, {result.failure_count} without a price")
 
 
 def stored(*needed: Sequence[Item]) -> dict[str, Answers]:

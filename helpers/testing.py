@@ -178,6 +178,11 @@ class TestResult:
         return save_figure(figure, path)
 
     @property
+    def answers(self) -> list[float | None]:
+        """Each item's guess as the model gave it: None where its reply held no usable price."""
+        return [None if failed else guess for guess, failed in zip(self.guesses, self.failures)]
+
+    @property
     def failure_count(self) -> int:
         return sum(self.failures)
 
@@ -376,8 +381,7 @@ def record(result: TestResult, path: str | Path | None = None) -> None:
 
     with open_store().editing(LEADERBOARD) as local:
         _record(row, local)
-    answers = [None if failed else guess for guess, failed in zip(result.guesses, result.failures)]
-    save_answers(result.title, result.item_keys, answers)
+    save_answers(result.title, result.item_keys, result.answers)
 
 
 def _record(row: dict[str, Any], path: Path) -> None:

@@ -131,3 +131,23 @@ def test_two_notebooks_remembering_the_same_model_at_once_lose_no_answer(store, 
     assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
     kept = _files(store)["shared model"]["answers"]
     assert set(kept) == {item_key(item) for item in load_items(paths.TEST_SAMPLE)[0][:80]}
+
+
+def test_remembering_no_items_keeps_nothing_and_says_so(store, capsys):
+    remember("nothing", lambda item: 1.0, [])  # course-2024's data set has no validation split
+    assert not (store / "predictions").exists() and "nothing: no items to price" in capsys.readouterr().out
+
+
+def test_remembered_answers_are_what_the_tester_would_score(store, items):
+    def picky(item):
+        return None if item is items[2] else -5.0 if item is items[3] else item.price
+
+    remember("picky", picky, items[:6])
+    kept = _files(store)["picky"]["answers"]
+    assert [kept[item_key(item)] for item in items[:6]] == [
+        items[0].price,
+        items[1].price,
+        None,
+        None,
+        *[item.price for item in items[4:6]],
+    ]  # a reply without a price and a negative one are both failures
