@@ -112,7 +112,7 @@ predictors = fit_baselines(train, config, features)
 # The neural network is the 2025 edition's residual MLP: hashed word and word-pair counts in, a
 # stack of blocks (linear, layer norm, ReLU, dropout, plus the block's input), the log price
 # out. The course trains 10 blocks of 4,096 for hours on a GPU; `config.nn_hidden` and
-# `config.nn_layers` choose, and the CPU default trains in about a minute. It stops early when
+# `config.nn_layers` choose, and the CPU default trains in well under a minute. It stops early when
 # an error on held-out training items no longer improves, and keeps its best epoch.
 
 # %%
@@ -146,14 +146,15 @@ for name, predictor in predictors.items():
 
 # %% [markdown]
 # Week 8 combines every model of the course, the frontier and fine-tuned ones too, in one
-# ensemble. Its weights are fitted on the validation items, so each model prices those as well
-# now, and the answers wait in the store (the test answers went there with `record`).
+# ensemble. Its weights are fitted on the first 250 validation items, so each model prices those
+# as well now, and the answers wait in the store (the test answers went there with `record`).
 
 # %%
 from helpers.predictions import remember
+from helpers.testing import TEST_SIZE
 
 for name, predictor in predictors.items():
-    remember(name, predictor, validation)
+    remember(name, predictor, validation[:TEST_SIZE])
 
 # %% [markdown]
 # ## Where the best model goes wrong
