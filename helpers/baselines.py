@@ -70,6 +70,14 @@ class BaselineConfig:
     neighbours_k: int = 5
 
 
+def held_out(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions kept for training, positions held out): the one rule by which the neural net
+    and the ensemble set `share` of the training items aside, in a seeded random order."""
+    order = np.random.default_rng(seed).permutation(count)
+    held = max(1, int(count * share))
+    return order[held:], order[:held]
+
+
 # --- the course's hand-made features -------------------------------------------------------
 
 

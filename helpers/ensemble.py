@@ -63,9 +63,10 @@ class Ensemble:
 
 def split_validation(items: Sequence[Item], share: float, seed: int) -> tuple[list[Item], list[Item]]:
     """(the items the members train on, the validation items the weights are fitted on)."""
-    order = np.random.default_rng(seed).permutation(len(items))
-    held = max(1, int(len(items) * share))
-    return [items[i] for i in sorted(order[held:])], [items[i] for i in sorted(order[:held])]
+    from helpers.baselines import held_out
+
+    kept, held = held_out(len(items), share, seed)
+    return [items[i] for i in sorted(kept)], [items[i] for i in sorted(held)]
 
 
 def fit_ensemble(fitted) -> Ensemble:

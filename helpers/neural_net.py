@@ -48,14 +48,14 @@ def fit_neural_net(fitted):
     import torch
     from sklearn.feature_extraction.text import HashingVectorizer
 
+    from helpers.baselines import held_out
+
     config = fitted.config
     torch.manual_seed(config.seed)
     hasher = HashingVectorizer(n_features=config.nn_features, ngram_range=(1, 2), alternate_sign=False, norm="l2")
     features = hasher.transform([item.text for item in fitted.train])
     target = np.log1p(fitted.prices).astype(np.float32)
-    order = np.random.default_rng(config.seed).permutation(len(target))
-    held = max(1, int(len(order) * config.validation_share))
-    valid, train = order[:held], order[held:]
+    train, valid = held_out(len(target), config.validation_share, config.seed)
     network = _network(config.nn_features, config.nn_hidden, config.nn_layers, config.nn_dropout)
     optimiser = torch.optim.AdamW(network.parameters(), lr=config.nn_learning_rate, weight_decay=0.01)
 
