@@ -16,9 +16,10 @@ import argparse
 import platform
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from helpers.baselines import DEFAULT_BASELINES, BaselineConfig, Features, fit_baselines
+from helpers.baselines import DEFAULT_BASELINES, BaselineConfig, fit_baselines
 from helpers.loaders import load_items
 from helpers.testing import Tester
 
@@ -47,11 +48,10 @@ def main() -> None:
     config = BaselineConfig(models=models)
     machine = platform.processor() or platform.machine()
     print(f"{len(train):,} training items, {len(test)} held-out Appliances items; {machine}")
-    features = Features(train, config)
     rows = []
     for name in models:
         start = time.perf_counter()
-        predictor = fit_baselines(train, BaselineConfig(**{**config.__dict__, "models": [name]}), features)[name]
+        predictor = fit_baselines(train, replace(config, models=[name]))[name]
         seconds = time.perf_counter() - start
         result = Tester(predictor, test, title=name, size=len(test), verbose=False, progress=False).run()
         low, high = result.error_interval()

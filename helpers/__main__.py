@@ -291,12 +291,14 @@ def run_frontier(args: argparse.Namespace) -> None:
     stage = from_arguments(FrontierStage, args)
     config = from_arguments(FrontierConfig, args)
     test = _load_items(stage.test)
-    similar = None
+    pricer = FrontierPricer(config)
     if stage.rag:
-        from helpers.retrieval import Embedder, VectorStore
+        from helpers.retrieval import Embedder, VectorStore, rag_messages
 
-        similar = VectorStore.for_items(_load_items(stage.rag), embedder=Embedder(stage.embedding_model))
-    pricer = FrontierPricer(config, similar, stage.rag_k)
+        store = VectorStore.for_items(_load_items(stage.rag), embedder=Embedder(stage.embedding_model))
+        pricer = FrontierPricer(
+            config, rag_messages(store, stage.rag_k), f"{config.model} with {stage.rag_k} similar items"
+        )
 
     def stats() -> dict:
         print(f"{config.model}: {pricer.stats}", file=sys.stderr, flush=True)

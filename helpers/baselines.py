@@ -1,27 +1,28 @@
 """Classical baselines from the course (2024 and 2025 editions, and week 8's), plus TF-IDF ridge.
 
-Each `fit_*` function learns from training items and returns a predictor `item -> price`
-that the Tester can call. Word2vec vectors are learnt once and shared by the three models
-that use them, as in the course. The 2025 edition's gradient-boosted trees and neural network,
-week 8's retrieval and ensemble live in modules of their own (`boosted`, `neural_net`,
-`retrieval`, `ensemble`).
+Each `fit_*` function learns from training items and returns a predictor `item -> price` that
+the Tester can call. Week 6 day 3 shows these functions in its cells, copied verbatim (see
+`notebooks/sync.py`), so that what the notebook teaches is what `python -m helpers baselines`
+runs. The word2vec vectors are learnt once and shared by the three models that use them, as in
+the course. The 2025 edition's gradient-boosted trees and neural network, week 8's retrieval and
+ensemble live in modules of their own (`boosted`, `neural_net`, `retrieval`, `ensemble`).
 """
 
 from __future__ import annotations
 
+import importlib
 import random
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
 from helpers.errors import ConfigError, DataError
 from helpers.items import Item
 from helpers.retrieval import EMBEDDING_MODEL
+from helpers.testing import Predictor
 
-Predictor = Callable[[Item], float]
 TOP_ELECTRONICS_BRANDS = ["hp", "dell", "lenovo", "samsung", "asus", "sony", "canon", "apple", "intel"]
 POUNDS_PER = {
     "pounds": 1.0,
@@ -113,91 +114,31 @@ def is_top_electronics_brand(item: Item) -> bool:
     return isinstance(brand, str) and brand.lower() in TOP_ELECTRONICS_BRANDS
 
 
-def _mean_or(values: list[float | None], default: float) -> float:
-    known = [v for v in values if v is not None]
-    return float(np.mean(known)) if known else default
+def fit_features(train: list[Item]) -> Callable[[Item], list[float]]:
+    """The feature function: weight, rank, prompt length and the brand flag. An item without a
+    weight or a rank gets the training items' average, so the training set is needed first."""
+    weights = [w for w in map(get_weight, train) if w is not None]
+    ranks = [r for r in map(get_rank, train) if r is not None]
+    average_weight = float(np.mean(weights)) if weights else 1.0
+    average_rank = float(np.mean(ranks)) if ranks else 1_000_000.0
 
-
-class Features:
-    """What several baselines share, each computed once on first use: the hand-made features,
-    the bag of words and the word2vec vectors. Week 6 day 3 looks inside before training."""
-
-    def __init__(self, train: list[Item], config: BaselineConfig):
-        self.train = train
-        self.config = config
-        self.prices = np.array([item.price for item in train])
-        self.documents = [item.test_prompt() for item in train]
-
-    @cached_property
-    def average_weight(self) -> float:
-        return _mean_or([get_weight(item) for item in self.train], 1.0)
-
-    @cached_property
-    def average_rank(self) -> float:
-        return _mean_or([get_rank(item) for item in self.train], 1_000_000.0)
-
-    def features(self, item: Item) -> list[float]:
-        weight = get_weight(item)
-        rank = get_rank(item)
+    def features(item: Item) -> list[float]:
+        weight, rank = get_weight(item), get_rank(item)
         return [
-            weight if weight is not None else self.average_weight,
-            rank if rank is not None else self.average_rank,
+            average_weight if weight is None else weight,
+            average_rank if rank is None else rank,
             float(len(item.test_prompt())),
             1.0 if is_top_electronics_brand(item) else 0.0,
         ]
 
-    @cached_property
-    def bag_of_words(self):
-        """(vectorizer, counts): the commonest words but English stop words, counted per item."""
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        vectorizer = CountVectorizer(max_features=self.config.bow_max_features, stop_words="english")
-        return vectorizer, vectorizer.fit_transform(self.documents)
-
-    @cached_property
-    def word2vec(self):
-        from gensim.models import Word2Vec
-        from gensim.utils import simple_preprocess
-
-        sentences = [simple_preprocess(doc) for doc in self.documents]
-        return Word2Vec(
-            sentences=sentences,
-            vector_size=self.config.w2v_dims,
-            window=self.config.w2v_window,
-            min_count=1,
-            workers=self.config.w2v_workers,
-            seed=self.config.seed,
-            hashfxn=_stable_hash,
-        )
-
-    def vector(self, document: str) -> np.ndarray:
-        from gensim.utils import simple_preprocess
-
-        vectors = self.word2vec.wv
-        words = [w for w in simple_preprocess(document) if w in vectors]
-        if not words:
-            return np.zeros(self.config.w2v_dims)
-        return np.mean([vectors[w] for w in words], axis=0)
-
-    @cached_property
-    def w2v_matrix(self) -> np.ndarray:
-        return np.array([self.vector(doc) for doc in self.documents])
-
-
-def _stable_hash(text: str) -> int:
-    """gensim seeds word vectors with hash(word); Python's str hash changes every run."""
-    return zlib.crc32(text.encode("utf-8"))
-
-
-def _clamp(value: float) -> float:
-    return max(float(value), 0.0)
+    return features
 
 
 # --- the baselines -------------------------------------------------------------------------
 
 
-def fit_random(fitted: Features) -> Predictor:
-    rng = random.Random(fitted.config.seed)
+def fit_random(train: list[Item], config: BaselineConfig) -> Predictor:
+    rng = random.Random(config.seed)
 
     def random_pricer(item: Item) -> float:
         return float(rng.randrange(1, 1000))
@@ -205,8 +146,8 @@ def fit_random(fitted: Features) -> Predictor:
     return random_pricer
 
 
-def fit_constant(fitted: Features) -> Predictor:
-    average = float(fitted.prices.mean())
+def fit_constant(train: list[Item], config: BaselineConfig) -> Predictor:
+    average = float(np.mean([item.price for item in train]))
 
     def constant_pricer(item: Item) -> float:
         return average
@@ -214,68 +155,111 @@ def fit_constant(fitted: Features) -> Predictor:
     return constant_pricer
 
 
-def fit_features_lr(fitted: Features) -> Predictor:
+def fit_features_lr(train: list[Item], config: BaselineConfig) -> Predictor:
     from sklearn.linear_model import LinearRegression
 
-    model = LinearRegression().fit([fitted.features(i) for i in fitted.train], fitted.prices)
+    features = fit_features(train)
+    model = LinearRegression().fit([features(item) for item in train], [item.price for item in train])
 
     def features_lr_pricer(item: Item) -> float:
-        return _clamp(model.predict([fitted.features(item)])[0])
+        return max(float(model.predict([features(item)])[0]), 0.0)
 
     return features_lr_pricer
 
 
-def fit_bow_lr(fitted: Features) -> Predictor:
+def fit_bow_lr(train: list[Item], config: BaselineConfig) -> Predictor:
+    """Bag of words: how often each of the commonest words appears (English stop words left
+    out), then a linear regression that gives each word a price."""
+    from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LinearRegression
 
-    vectorizer, counts = fitted.bag_of_words
-    model = LinearRegression().fit(counts, fitted.prices)
+    vectorizer = CountVectorizer(max_features=config.bow_max_features, stop_words="english")
+    counts = vectorizer.fit_transform([item.test_prompt() for item in train])
+    model = LinearRegression().fit(counts, [item.price for item in train])
 
     def bow_lr_pricer(item: Item) -> float:
-        return _clamp(model.predict(vectorizer.transform([item.test_prompt()]))[0])
+        return max(float(model.predict(vectorizer.transform([item.test_prompt()]))[0]), 0.0)
 
+    bow_lr_pricer.vectorizer, bow_lr_pricer.model = vectorizer, model  # to look inside: what each word is worth
     return bow_lr_pricer
 
 
-def _fit_on_vectors(fitted: Features, model, name: str, sample: int | None = None) -> Predictor:
-    rows = np.arange(len(fitted.prices))
+def stable_hash(text: str) -> int:
+    """gensim seeds word vectors with hash(word); Python's str hash changes every run."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+class DocumentVectors:
+    """word2vec learnt on the training prompts; an item's vector is the average of its words'
+    vectors. Learnt once, it serves the three word2vec baselines."""
+
+    def __init__(self, train: list[Item], config: BaselineConfig):
+        from gensim.models import Word2Vec
+        from gensim.utils import simple_preprocess
+
+        self.model = Word2Vec(
+            sentences=[simple_preprocess(item.test_prompt()) for item in train],
+            vector_size=config.w2v_dims,
+            window=config.w2v_window,
+            min_count=1,
+            workers=config.w2v_workers,
+            seed=config.seed,
+            hashfxn=stable_hash,
+        )
+        self.train = np.array([self(item) for item in train])
+
+    def __call__(self, item: Item) -> np.ndarray:
+        from gensim.utils import simple_preprocess
+
+        words = [word for word in simple_preprocess(item.test_prompt()) if word in self.model.wv]
+        if not words:
+            return np.zeros(self.model.vector_size)
+        return np.mean([self.model.wv[word] for word in words], axis=0)
+
+
+def fit_on_vectors(
+    regressor, train: list[Item], vectors: DocumentVectors, name: str, sample: int | None = None, seed: int = 42
+) -> Predictor:
+    """Any scikit-learn regressor on the word2vec vectors; on a seeded sample of `sample`
+    training items when there are more."""
+    rows = np.arange(len(train))
     if sample and sample < len(rows):
-        rows = np.random.default_rng(fitted.config.seed).choice(rows, size=sample, replace=False)
-        print(f"{name}: trained on a sample of {sample:,} of the {len(fitted.prices):,} items", flush=True)
-    model.fit(fitted.w2v_matrix[rows], fitted.prices[rows])
-    if hasattr(model, "n_jobs"):
-        model.n_jobs = 1  # one row at a time: threads cost more than they save
+        rows = np.random.default_rng(seed).choice(rows, size=sample, replace=False)
+        print(f"{name}: trained on a sample of {sample:,} of the {len(train):,} items", flush=True)
+    regressor.fit(vectors.train[rows], np.array([item.price for item in train])[rows])
+    if hasattr(regressor, "n_jobs"):
+        regressor.n_jobs = 1  # one item at a time: threads cost more than they save
 
-    def predictor(item: Item) -> float:
-        return _clamp(model.predict([fitted.vector(item.test_prompt())])[0])
+    def pricer(item: Item) -> float:
+        return max(float(regressor.predict([vectors(item)])[0]), 0.0)
 
-    predictor.__name__ = name
-    return predictor
+    pricer.__name__ = name
+    return pricer
 
 
-def fit_word2vec_lr(fitted: Features) -> Predictor:
+def fit_word2vec_lr(train: list[Item], config: BaselineConfig, vectors: DocumentVectors) -> Predictor:
     from sklearn.linear_model import LinearRegression
 
-    return _fit_on_vectors(fitted, LinearRegression(), "word2vec_lr_pricer")
+    return fit_on_vectors(LinearRegression(), train, vectors, "word2vec_lr_pricer")
 
 
-def fit_word2vec_svr(fitted: Features) -> Predictor:
+def fit_word2vec_svr(train: list[Item], config: BaselineConfig, vectors: DocumentVectors) -> Predictor:
     from sklearn.svm import LinearSVR
 
-    return _fit_on_vectors(fitted, LinearSVR(random_state=fitted.config.seed, max_iter=5000), "svr_pricer")
+    return fit_on_vectors(LinearSVR(random_state=config.seed, max_iter=5000), train, vectors, "svr_pricer")
 
 
-def fit_word2vec_forest(fitted: Features) -> Predictor:
+def fit_word2vec_forest(train: list[Item], config: BaselineConfig, vectors: DocumentVectors) -> Predictor:
     from sklearn.ensemble import RandomForestRegressor
 
     forest = RandomForestRegressor(
-        n_estimators=fitted.config.forest_trees, random_state=fitted.config.seed, n_jobs=fitted.config.forest_jobs
+        n_estimators=config.forest_trees, random_state=config.seed, n_jobs=config.forest_jobs
     )
-    return _fit_on_vectors(fitted, forest, "random_forest_pricer", fitted.config.forest_sample)
+    return fit_on_vectors(forest, train, vectors, "random_forest_pricer", config.forest_sample, config.seed)
 
 
-def fit_tfidf_ridge(fitted: Features) -> Predictor:
-    """Beyond the course: word and character n-grams, ridge regression on log price."""
+def fit_tfidf_ridge(train: list[Item], config: BaselineConfig) -> Predictor:
+    """Beyond the course: word and character n-grams, ridge regression on the log price."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline, make_union
@@ -287,44 +271,24 @@ def fit_tfidf_ridge(fitted: Features) -> Predictor:
         ),
         Ridge(alpha=1.0),
     )
-    texts = [item.text for item in fitted.train]
-    model.fit(texts, np.log1p(fitted.prices))
+    model.fit([item.text for item in train], np.log1p([item.price for item in train]))
 
     def tfidf_ridge_pricer(item: Item) -> float:
-        return _clamp(np.expm1(model.predict([item.text])[0]))
+        return max(float(np.expm1(model.predict([item.text])[0])), 0.0)
 
     return tfidf_ridge_pricer
 
 
-def fit_boosted_trees(fitted: Features) -> Predictor:
-    """The 2025 edition's gradient-boosted trees (LightGBM), in a module of its own."""
-    from helpers.boosted import fit_boosted_trees as fit
+def _elsewhere(module: str, name: str) -> Callable[[list[Item], BaselineConfig], Predictor]:
+    """A fit function from a module that imports this one, looked up when it is called."""
 
-    return fit(fitted)
+    def fit(train: list[Item], config: BaselineConfig) -> Predictor:
+        return getattr(importlib.import_module(module), name)(train, config)
 
-
-def fit_neural_net(fitted: Features) -> Predictor:
-    """The 2025 edition's residual MLP (PyTorch), in a module of its own."""
-    from helpers.neural_net import fit_neural_net as fit
-
-    return fit(fitted)
+    return fit
 
 
-def fit_neighbours(fitted: Features) -> Predictor:
-    """Week 8's retrieval alone: the k most similar training items' prices, averaged."""
-    from helpers.retrieval import fit_neighbours as fit
-
-    return fit(fitted)
-
-
-def fit_ensemble(fitted: Features) -> Predictor:
-    """Week 8's ensemble over other baselines, weights fitted on validation items only."""
-    from helpers.ensemble import fit_ensemble as fit
-
-    return fit(fitted)
-
-
-BASELINES: dict[str, Callable[[Features], Predictor]] = {
+BASELINES: dict[str, Callable[..., Predictor]] = {
     "random": fit_random,
     "constant": fit_constant,
     "features_lr": fit_features_lr,
@@ -333,18 +297,17 @@ BASELINES: dict[str, Callable[[Features], Predictor]] = {
     "word2vec_svr": fit_word2vec_svr,
     "word2vec_forest": fit_word2vec_forest,
     "tfidf_ridge": fit_tfidf_ridge,
-    "boosted_trees": fit_boosted_trees,
-    "neural_net": fit_neural_net,
-    "neighbours": fit_neighbours,
-    "ensemble": fit_ensemble,
+    "boosted_trees": _elsewhere("helpers.boosted", "fit_boosted_trees"),  # the 2025 edition's
+    "neural_net": _elsewhere("helpers.neural_net", "fit_neural_net"),  # the 2025 edition's
+    "neighbours": _elsewhere("helpers.retrieval", "fit_neighbours"),  # week 8's retrieval alone
+    "ensemble": _elsewhere("helpers.ensemble", "fit_ensemble"),  # week 8's, over other baselines
 }
+WORD2VEC = ("word2vec_lr", "word2vec_svr", "word2vec_forest")  # these also take the shared DocumentVectors
 # Not `neighbours` unless asked: embedding every training item takes a minute a few thousand on a CPU.
 DEFAULT_BASELINES = [name for name in BASELINES if name != "neighbours"]
 
 
-def fit_baselines(
-    train: list[Item], config: BaselineConfig | None = None, features: Features | None = None
-) -> dict[str, Predictor]:
+def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> dict[str, Predictor]:
     """Train the configured baselines; returns {name: predictor}, in the course's order."""
     from tqdm.auto import tqdm
 
@@ -354,8 +317,11 @@ def fit_baselines(
         raise ConfigError(f"unknown baseline {unknown[0]!r}; known: {', '.join(BASELINES)}")
     if not train:
         raise DataError("no training items")
-    fitted = features or Features(train, config)
-    predictors = {}
+    predictors, vectors = {}, None
     for name in tqdm(config.models, desc="Training baselines"):
-        predictors[name] = BASELINES[name](fitted)
+        if name in WORD2VEC:
+            vectors = vectors or DocumentVectors(train, config)
+            predictors[name] = BASELINES[name](train, config, vectors)
+        else:
+            predictors[name] = BASELINES[name](train, config)
     return predictors

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.baselines import BaselineConfig, fit_features
 from helpers.items import Item
+from helpers.testing import Predictor
 
 
-def fit_boosted_trees(fitted):
-    """A predictor `item -> price` from LightGBM trained on `fitted.train`."""
+def fit_boosted_trees(train: list[Item], config: BaselineConfig) -> Predictor:
+    """A predictor `item -> price` from LightGBM trained on `train`."""
     import lightgbm as lgb
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    config = fitted.config
+    features = fit_features(train)
     words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=20_000, sublinear_tf=True)
 
     def matrix(items: list[Item], fit: bool = False):
         texts = [item.text for item in items]
         tfidf = words.fit_transform(texts) if fit else words.transform(texts)
-        return hstack([tfidf, csr_matrix(np.array([fitted.features(item) for item in items]))]).tocsr()
+        return hstack([tfidf, csr_matrix(np.array([features(item) for item in items]))]).tocsr()
 
     model = lgb.LGBMRegressor(
         n_estimators=config.boosted_trees,
@@ -38,7 +40,7 @@ def fit_boosted_trees(fitted):
         n_jobs=1,  # one thread: the same trees on every run
         verbose=-1,
     )
-    model.fit(matrix(fitted.train, fit=True), np.log1p(fitted.prices))
+    model.fit(matrix(train, fit=True), np.log1p([item.price for item in train]))
 
     def boosted_trees_pricer(item: Item) -> float:
         return max(float(np.expm1(model.predict(matrix([item]))[0])), 0.0)

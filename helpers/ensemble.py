@@ -69,13 +69,12 @@ def split_validation(items: Sequence[Item], share: float, seed: int) -> tuple[li
     return [items[i] for i in sorted(kept)], [items[i] for i in sorted(held)]
 
 
-def fit_ensemble(fitted) -> Ensemble:
-    """The ensemble over `config.ensemble_members`, trained from `fitted.train` alone."""
+def fit_ensemble(train: Sequence[Item], config) -> Ensemble:
+    """The ensemble over `config.ensemble_members` (a BaselineConfig), trained from `train` alone."""
     from dataclasses import replace
 
     from helpers.baselines import fit_baselines
 
-    config = fitted.config
-    rest, validation = split_validation(fitted.train, config.validation_share, config.seed)
+    rest, validation = split_validation(train, config.validation_share, config.seed)
     members = fit_baselines(rest, replace(config, models=list(config.ensemble_members)))
     return Ensemble(members, validation)

@@ -69,6 +69,7 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refuse_fine_tuning: bool = False  # answer a new fine-tuning job as OpenAI does a closed account: 403
 
     def __post_init__(self):
         self.lock = threading.Lock()
@@ -209,6 +210,9 @@ class FakeOpenAI:
         return {k: v for k, v in self.files[file_id].items() if k != "content"}
 
     def _jobs(self, method: str, rest: list[str], query: dict, body: bytes) -> tuple[int, dict, dict]:
+        if method == "POST" and not rest and self.refuse_fine_tuning:
+            message = "You do not have access to fine-tuning. Fine-tuning is not available for this account."
+            return 403, _error(message, "permission_denied"), {}
         if method == "POST" and not rest:
             request = json.loads(body)
             for key in ("training_file", "validation_file"):

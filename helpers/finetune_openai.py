@@ -10,22 +10,48 @@ follows that job (printing only events not yet seen) instead of paying for a new
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from helpers import paths
-from helpers.errors import DataError
+from helpers.errors import DataError, PricerError
 from helpers.files import atomic_open, read_text
-from helpers.frontier import guarded, make_client
+from helpers.frontier import FrontierAuthError, guarded, make_client, refusal
 from helpers.items import Item
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
+WEEK_7 = "notebooks/week7/day3_4_train.ipynb"
 STORE_KEY = "finetune_openai/job.json"
 TRAINING_PRICE_PER_MILLION = 3.00  # US dollars per training token, gpt-4o-mini, as published
+
+
+class FineTuningRefused(PricerError):
+    """The endpoint will not fine-tune for this key: the course's week 6 day 5 cannot be run."""
+
+
+@contextlib.contextmanager
+def refusal_explained(base_url: str, what: str) -> Iterator[None]:
+    """A refused request inside, as one line that says why and where to go instead: OpenAI closed
+    self-serve fine-tuning to new accounts in May 2026 (a 403 at `jobs.create`). A refused key
+    is a FrontierAuthError. Neither holds the server's reply, which may echo the key."""
+    import openai
+
+    try:
+        yield
+        return
+    except openai.PermissionDeniedError:
+        problem: PricerError = FineTuningRefused(
+            f"{base_url} refused {what} for this key (403 permission denied): OpenAI closed self-serve "
+            f"fine-tuning to new accounts in May 2026. Week 7 fine-tunes an open model instead: {WEEK_7}"
+        )
+    except openai.AuthenticationError as error:
+        problem = FrontierAuthError(refusal(error, base_url, what))
+    raise problem  # outside the except blocks: no __context__ that could hold the key
 
 
 @dataclass
@@ -43,7 +69,7 @@ class FineTuneConfig:
     workdir: str = field(default_factory=lambda: str(paths.results("finetune_openai")))
     poll_seconds: float = 10.0
     base_url: str | None = None
-    api_key: str | None = field(default=None, metadata={"cli": False})
+    api_key: str | None = field(default=None, metadata={"cli": False}, repr=False)
     keep_in_store: bool = False  # the job file goes to the store too, so a new machine follows the same job
 
 
@@ -165,9 +191,8 @@ class FineTuner:
 
     def upload(self, path: Path) -> str:
         content = path.read_bytes()
-        uploaded = guarded(
-            self.base_url, "file upload", self.client.files.create, file=(path.name, content), purpose="fine-tune"
-        )
+        with refusal_explained(self.base_url, "a file upload for fine-tuning"):
+            uploaded = self.client.files.create(file=(path.name, content), purpose="fine-tune")
         self.print(f"Uploaded {path.name} as {uploaded.id}")
         return uploaded.id
 
@@ -178,17 +203,15 @@ class FineTuner:
         extra: dict[str, Any] = {"integrations": integrations} if integrations else {}
         if validation_file:
             extra["validation_file"] = validation_file
-        job = guarded(
-            self.base_url,
-            "fine-tuning",
-            self.client.fine_tuning.jobs.create,
-            training_file=training_file,
-            model=self.config.base_model,
-            seed=self.config.seed,
-            hyperparameters={"n_epochs": self.config.n_epochs},
-            suffix=self.config.suffix,
-            **extra,
-        )
+        with refusal_explained(self.base_url, "a fine-tuning job"):
+            job = self.client.fine_tuning.jobs.create(
+                training_file=training_file,
+                model=self.config.base_model,
+                seed=self.config.seed,
+                hyperparameters={"n_epochs": self.config.n_epochs},
+                suffix=self.config.suffix,
+                **extra,
+            )
         state = JobState(job.id, training_file, validation_file, status=job.status)
         self.save(state)
         self.print(f"Created job {job.id} ({job.status}); saved in {self.state_path}")

@@ -48,7 +48,7 @@ class FrontierConfig:
     model: str = DEFAULT_MODELS[0]
     base_url: str | None = None  # None: OPENAI_BASE_URL, else OpenAI itself
     # None: OPENAI_API_KEY from the environment, .env or Colab. Never a command-line flag.
-    api_key: str | None = field(default=None, metadata={"cli": False})
+    api_key: str | None = field(default=None, metadata={"cli": False}, repr=False)
     max_tokens: int | None = None  # of a reply; None: the task's own (5 for a price, 300 for a summary)
     seed: int = 42
     concurrency: int = 4
@@ -87,7 +87,7 @@ def make_client(base_url: str | None, api_key: str | None, max_retries: int = 3,
     return OpenAI(api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout)
 
 
-def _refusal(error: Exception, base_url: str, what: str) -> str | None:
+def refusal(error: Exception, base_url: str, what: str) -> str | None:
     """One line for a refused key, holding neither the key nor the server's reply (which may
     echo the key); None when `error` is no refusal."""
     import openai
@@ -107,7 +107,7 @@ def guarded(base_url: str, what: str, call: Callable[..., T], *args: Any, **kwar
     try:
         return call(*args, **kwargs)
     except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
-        problem = _refusal(error, base_url, what)
+        problem = refusal(error, base_url, what)
     raise FrontierAuthError(problem)  # outside the except block: no __context__ to leak
 
 
@@ -266,7 +266,7 @@ class Chat:
             try:
                 response = await asyncio.wait_for(client.chat.completions.create(**request), limit)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
-                self._stop = FrontierAuthError(_refusal(error, self.base_url, self.config.model))
+                self._stop = FrontierAuthError(refusal(error, self.base_url, self.config.model))
             except (openai.APIError, openai.APIConnectionError, TimeoutError) as error:
                 self._failed(label, key, error)
                 return None
@@ -344,24 +344,19 @@ class Chat:
 
 class FrontierPricer(Chat):
     """A predictor `item -> price` backed by a chat model. The Tester calls `predict_batch`,
-    which keeps `config.concurrency` requests in flight. With `similar` (a vector store of
-    priced training items), each item is shown with its `k` most similar ones (week 8's RAG)."""
+    which keeps `config.concurrency` requests in flight. `messages` turns an item into its chat:
+    the course's prompt unless given (a notebook passes its own `messages_for`; week 8 passes
+    one that shows the most similar priced items, `helpers.retrieval.rag_messages`)."""
 
-    def __init__(self, config: FrontierConfig | None = None, similar=None, k: int = 5):
+    def __init__(
+        self,
+        config: FrontierConfig | None = None,
+        messages: Callable[[Item], list[dict[str, str]]] | None = None,
+        name: str | None = None,
+    ):
         super().__init__(config)
-        self.similar, self.k = similar, k
-        if similar is not None:
-            self.__name__ = f"{self.config.model} with {k} similar items"
-
-    def messages(self, items: Sequence[Item]) -> list[list[dict[str, str]]]:
-        """Each item's chat: the course's, or week 8's with the most similar priced items."""
-        if self.similar is None:
-            return [item.messages() for item in items]
-        found = self.similar.similar(list(items), self.k)
-        return [
-            item.prompt_format.messages(item.text, [(n.text, n.price) for n in neighbours])
-            for item, neighbours in zip(items, found)
-        ]
+        self.messages = messages or Item.messages
+        self.__name__ = name or self.config.model
 
     def price(self, item: Item, reply: str | None) -> float | None:
         price = item.prompt_format.price_in(reply)
@@ -374,5 +369,5 @@ class FrontierPricer(Chat):
 
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
         """Every item's price, a few requests in flight (see `Chat.ask`)."""
-        replies = self.ask([(item.title, chat) for item, chat in zip(items, self.messages(items))])
+        replies = self.ask([(item.title, self.messages(item)) for item in items])
         return [self.price(item, reply) for item, reply in zip(items, replies)]

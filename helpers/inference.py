@@ -1,10 +1,12 @@
 """Prices from the base model or a fine-tuned adapter: the course's two predictors, batched.
 
-`model_predict` generates a few tokens greedily after the test prompt and reads the number.
+Week 7 writes both predictors in its cells, one item at a time, the course's way:
+`model_predict` generates a few tokens greedily after the test prompt and reads the number;
 `improved_model_predict` does one forward pass and takes the probability-weighted average of
-the top K next tokens that are numbers (Llama 3 writes every number up to 999 as one token).
-Both have batched forms (left padding, attention mask, matching position ids) that give the
-same answers as one item at a time, many times faster on a GPU.
+the top K next tokens that are numbers. Here they take a batch of prompts at once (left padding,
+attention mask, matching position ids): the same answers, many times faster on a GPU, which
+the notebooks check on their first items. `improved_model_predict` here also follows a number
+written over several tokens (`helpers.number_search`), for tokenizers that write digits.
 """
 
 from __future__ import annotations
@@ -102,40 +104,6 @@ def next_token_logits(model, tokenizer, prompts: Sequence[str]):
     with torch.no_grad():
         logits = model(**batch, position_ids=positions).logits[:, -1, :]
     return logits.float().cpu()
-
-
-def top_next_tokens(model, tokenizer, prompt: str, k: int = 3) -> list[tuple[str, float]]:
-    """The k likeliest tokens after `prompt`, with their probabilities: what
-    `improved_model_predict` averages over."""
-    import torch
-
-    probabilities = torch.softmax(next_token_logits(model, tokenizer, [prompt])[0], dim=-1)
-    top = probabilities.topk(k)
-    return [
-        (tokenizer.decode([token]), probability)
-        for probability, token in zip(top.values.tolist(), top.indices.tolist())
-    ]
-
-
-def weighted_price(logits, tokenizer, top_k: int = 3) -> float | None:
-    """Probability-weighted average of the top-k next tokens that read as a positive number;
-    None when none of them does (a counted failure, where the course returned a tuple)."""
-    import torch
-
-    probabilities = torch.softmax(logits.float(), dim=-1)
-    top = probabilities.topk(top_k)
-    prices, weights = [], []
-    for probability, token in zip(top.values.tolist(), top.indices.tolist()):
-        try:
-            value = float(tokenizer.decode([token]))
-        except ValueError:
-            continue
-        if value > 0:
-            prices.append(value)
-            weights.append(probability)
-    if not prices:
-        return None
-    return sum(p * w for p, w in zip(prices, weights)) / sum(weights)
 
 
 class ModelPredictor:

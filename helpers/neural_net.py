@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.baselines import BaselineConfig, held_out
 from helpers.items import Item
+from helpers.testing import Predictor
 
 
 def _network(inputs: int, hidden: int, layers: int, dropout: float):
@@ -43,19 +45,16 @@ def _network(inputs: int, hidden: int, layers: int, dropout: float):
     )
 
 
-def fit_neural_net(fitted):
-    """A predictor `item -> price` from a residual MLP trained on `fitted.train`."""
+def fit_neural_net(train: list[Item], config: BaselineConfig) -> Predictor:
+    """A predictor `item -> price` from a residual MLP trained on `train`."""
     import torch
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    from helpers.baselines import held_out
-
-    config = fitted.config
     torch.manual_seed(config.seed)
     hasher = HashingVectorizer(n_features=config.nn_features, ngram_range=(1, 2), alternate_sign=False, norm="l2")
-    features = hasher.transform([item.text for item in fitted.train])
-    target = np.log1p(fitted.prices).astype(np.float32)
-    train, valid = held_out(len(target), config.validation_share, config.seed)
+    features = hasher.transform([item.text for item in train])
+    target = np.log1p(np.array([item.price for item in train])).astype(np.float32)
+    kept, valid = held_out(len(target), config.validation_share, config.seed)
     network = _network(config.nn_features, config.nn_hidden, config.nn_layers, config.nn_dropout)
     optimiser = torch.optim.AdamW(network.parameters(), lr=config.nn_learning_rate, weight_decay=0.01)
 
@@ -68,7 +67,7 @@ def fit_neural_net(fitted):
     for epoch in range(1, config.nn_epochs + 1):
         epochs = epoch
         network.train()
-        shuffled = generator.permutation(train)
+        shuffled = generator.permutation(kept)
         for start in range(0, len(shuffled), config.nn_batch):
             rows = shuffled[start : start + config.nn_batch]
             loss = torch.nn.functional.l1_loss(network(dense(rows)).squeeze(1), torch.from_numpy(target[rows]))

@@ -10,7 +10,9 @@ on the bundled sample in seconds, with a folder store: the tests run every noteb
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from helpers import paths
@@ -33,10 +35,13 @@ def setup(store: str | None = None) -> bool:
     the results folder), a hub login when HF_TOKEN is set, and a mistake in the input shown as
     one line rather than a traceback. Returns smoke mode. Secrets come from the environment, a
     .env file or Colab's secrets panel, never from the notebook."""
+    import matplotlib
+
     from helpers.errors import PricerError
     from helpers.secrets import describe, get_secret
     from helpers.store import ENV, open_store
 
+    matplotlib.rcParams["text.parse_math"] = False  # a "$" in a chart's title is a dollar, not mathematics
     shell = _shell()
     if shell is not None:
         shell.run_line_magic("matplotlib", "inline")
@@ -59,6 +64,50 @@ def setup(store: str | None = None) -> bool:
         login(token, add_to_git_credential=False)
     print(f"Store: {open_store()}")
     return smoke()
+
+
+def agree(what: str, mine: Sequence, theirs: Sequence) -> None:
+    """Set the notebook's own version beside helpers' (the faster one, or the one the command line
+    runs), value by value, and say in one line whether they agree. A learner who has edited the
+    notebook's version sees where it now differs; the test of the course's run asserts that the
+    notebooks, as committed, agree."""
+    mine, theirs = list(mine), list(theirs)
+    differ = [i for i, (a, b) in enumerate(zip(mine, theirs)) if not _same(a, b)]
+    if len(mine) != len(theirs):
+        print(f"differ: {what}: {len(mine)} values here, {len(theirs)} from helpers")
+    elif not differ:
+        print(f"agree: {what}: the same" + (f" on all {len(mine):,}" if len(mine) > 1 else ""))
+    else:
+        here, there = _shown(mine[differ[0]], theirs[differ[0]])
+        where = f"the first, #{differ[0] + 1}: {here} here, {there} in helpers"
+        print(f"differ: {what}: {len(differ):,} of {len(mine):,} differ; {where}")
+
+
+def _same(a, b) -> bool:
+    """Equal, where numbers may differ in the last digits: a batch and one item at a time add up
+    in other orders. Lists, tuples and dicts are compared item by item."""
+    a, b = _comparable(a), _comparable(b)
+    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-3, abs_tol=0.01)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    return a == b
+
+
+def _comparable(value):
+    """A config object as its dict (LoraConfig, SFTConfig, BitsAndBytesConfig), else the value."""
+    return value.to_dict() if hasattr(value, "to_dict") and not isinstance(value, Item) else value
+
+
+def _shown(a, b) -> tuple[str, str]:
+    """The two values, or where two configs' dicts first differ."""
+    a, b = _comparable(a), _comparable(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        key = next(k for k in [*a, *b] if a.get(k) != b.get(k))
+        return f"{key}={a.get(key)!r}", f"{key}={b.get(key)!r}"
+    return repr(a)[:80], repr(b)[:80]
 
 
 def _shell():

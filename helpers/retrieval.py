@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,11 @@ def offline_embedding_model() -> str | None:
 class Embedder:
     """Texts to unit-length vectors, in batches, with a progress bar."""
 
-    def __init__(self, model: str = EMBEDDING_MODEL, batch_size: int = 64, progress: bool = True):
+    def __init__(self, model: str = EMBEDDING_MODEL, batch_size: int = 64, progress: bool = True, loaded=None):
+        """`model` names the model (hub id or folder); `loaded`, a SentenceTransformer already
+        loaded from it, saves loading it again."""
         self.name, self.batch_size, self.progress = model, batch_size, progress
-        self._model = None
+        self._model = loaded
         self.items_per_second: float | None = None
 
     @property
@@ -160,10 +163,21 @@ class VectorStore:
         ]  # fmt: skip
 
 
-def fit_neighbours(fitted):
-    """A predictor: the similarity-weighted average (of log prices) of the k nearest training items."""
-    config = fitted.config
-    store = VectorStore.for_items(fitted.train, embedder=Embedder(config.embedding_model))
+def rag_messages(store: VectorStore, k: int = 5) -> Callable[[Item], list[dict[str, str]]]:
+    """Week 8's chat for an item: its `k` most similar priced items from `store`, then the
+    course's question (`PromptFormat.messages`), for `FrontierPricer(config, messages=...)`."""
+
+    def messages(item: Item) -> list[dict[str, str]]:
+        similar = store.similar([item], k)[0]
+        return item.prompt_format.messages(item.text, [(n.text, n.price) for n in similar])
+
+    return messages
+
+
+def fit_neighbours(train: list[Item], config) -> Callable[[Item], float]:
+    """A predictor: the similarity-weighted average (of log prices) of the k nearest training items.
+    `config` is a BaselineConfig (its embedding model and k)."""
+    store = VectorStore.for_items(train, embedder=Embedder(config.embedding_model))
 
     def predict_batch(items: list[Item]) -> list[float]:
         prices = []

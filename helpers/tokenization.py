@@ -1,8 +1,8 @@
-"""How tokenizers split prices, and how big a model is: the facts week 7 reads off a model.
+"""How big a model is, and which tokenizers load: the facts week 7 reads off a model.
 
-Llama 3's tokenizer writes every whole number from 0 to 999 as one token, so a price is one
-prediction; many others (SmolLM2, Qwen, Gemma, Phi) write one digit a token. That, and the
-course's `improved_model_predict` over the top next tokens, is why the course chose Llama.
+Week 7 day 2 shows in its cells how each tokenizer writes a price: Llama 3's writes every whole
+number from 0 to 999 as one token, so a price is one prediction; many others (SmolLM2, Qwen,
+Gemma, Phi) write one digit a token.
 """
 
 from __future__ import annotations
@@ -10,25 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 CHINCHILLA_TOKENS_PER_PARAMETER = 20  # Hoffmann et al. 2022: compute-optimal training data
-
-
-def price_pieces(tokenizer, price: str) -> list[str]:
-    """The tokens a tokenizer writes `price` as (without special tokens)."""
-    return [tokenizer.decode([token]) for token in tokenizer.encode(price, add_special_tokens=False)]
-
-
-def compare_tokenizers(tokenizers: dict[str, Any], prices: list[str]):
-    """A table: for each price, how each tokenizer splits it, and into how many tokens."""
-    import pandas as pd
-
-    rows = []
-    for price in prices:
-        row: dict[str, Any] = {"price": price}
-        for name, tokenizer in tokenizers.items():
-            pieces = price_pieces(tokenizer, price)
-            row[name] = " | ".join(pieces) + f"  ({len(pieces)})"
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("price")
 
 
 def model_facts(config) -> dict[str, int]:

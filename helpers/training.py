@@ -137,15 +137,6 @@ def lora_config(config: TrainConfig):
     )
 
 
-def lora_parameter_count(model, config: TrainConfig) -> int:
-    """Parameters LoRA adds: r x (inputs + outputs) for every targeted linear layer."""
-    return sum(
-        config.lora_r * (module.in_features + module.out_features)
-        for name, module in model.named_modules()
-        if name.rsplit(".", 1)[-1] in config.target_modules and hasattr(module, "in_features")
-    )
-
-
 def sft_config(config: TrainConfig, hardware: Hardware):
     """trl's SFTConfig for this run on this hardware."""
     from trl import SFTConfig
@@ -171,14 +162,14 @@ def sft_config(config: TrainConfig, hardware: Hardware):
         bf16=hardware.bf16,
         fp16=hardware.fp16,
         use_cpu=hardware.device == "cpu",
-        **_checkpointing(SFTConfig, config.gradient_checkpointing),
+        **checkpointing(config.gradient_checkpointing),
         logging_steps=config.logging_steps,
         save_strategy="steps",
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
         report_to=["wandb"] if config.wandb else "none",
         push_to_hub=config.push,
-        hub_model_id=config.hub_model if config.push else None,
+        hub_model_id=hub_model(config) if config.push else None,
         hub_strategy="every_save",
         hub_private_repo=True,
         seed=config.seed,
@@ -187,15 +178,19 @@ def sft_config(config: TrainConfig, hardware: Hardware):
     )
 
 
-def _checkpointing(config_class, enabled: bool) -> dict:
-    """transformers 5.23 renamed gradient checkpointing to activation checkpointing."""
+def checkpointing(enabled: bool) -> dict:
+    """SFTConfig's gradient checkpointing flag, by the name this transformers gives it: 5.23
+    renamed it activation checkpointing (the old name still works, with a warning, until v6)."""
     import dataclasses
 
-    names = {f.name for f in dataclasses.fields(config_class)}
+    from trl import SFTConfig
+
+    names = {f.name for f in dataclasses.fields(SFTConfig)}
     return {"activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing": enabled}
 
 
-def _hub_model(config: TrainConfig) -> str:
+def hub_model(config: TrainConfig) -> str:
+    """The hub repo checkpoints are pushed to: `config.hub_model`, else <your hub user>/pricer-<run name>."""
     if config.hub_model:
         return config.hub_model
     from huggingface_hub import whoami
@@ -203,38 +198,50 @@ def _hub_model(config: TrainConfig) -> str:
     return f"{whoami()['name']}/{config.project}-{config.run_name}"
 
 
-def build_trainer(
-    config: TrainConfig, dataset=None, callbacks=None, hardware: Hardware | None = None, lora=None, args=None
-):
-    """The SFTTrainer, ready for `train(config, trainer=...)`: the base model in
-    `config.quantization`, LoRA on top. `lora` (a LoraConfig) and `args` (an SFTConfig) default to
-    `lora_config(config)` and `sft_config(config, hardware)`: a notebook shows them and may edit them."""
+def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: Hardware | None = None):
+    """The SFTTrainer that the command line's `train` runs: the base model in
+    `config.quantization`, LoRA on top, `lora_config(config)` and `sft_config(config, hardware)`.
+    Week 7 days 3-4 build the same trainer in their cells."""
     from helpers.models import load_base
 
     hardware = hardware or detect_hardware()
     if config.wandb:
         wandb_mode(config.project)
-    if config.push:
-        config.hub_model = _hub_model(config)
-    dataset = dataset if dataset is not None else training_rows(config.train, config.prompt_format)
-    if config.train_size and config.train_size < len(dataset):
-        print(f"Training on a sample of {config.train_size:,} of the {len(dataset):,} rows (seed {config.seed})")
-        dataset = dataset.shuffle(seed=config.seed).select(range(config.train_size))
+    dataset = sample_rows(dataset if dataset is not None else training_rows(config.train, config.prompt_format), config)
     from trl import SFTTrainer  # after the data is read: a missing file should not wait for trl
 
     model, tokenizer = load_base(config.base_model, config.quantization)
     check_lengths(dataset, tokenizer, config.max_length)
     trainer = SFTTrainer(
-        callbacks=[*(callbacks or []), StepClock()],
         model=model,
-        args=args or sft_config(config, hardware),
+        args=sft_config(config, hardware),
         train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=lora or lora_config(config),
+        peft_config=lora_config(config),
+        callbacks=[*(callbacks or []), *run_callbacks(config)],
     )
-    adapter_dtype = keep_adapter_precision(trainer.model, hardware)
-    print(f"Precision on {hardware.name}: {hardware.why} (LoRA weights in {adapter_dtype})", flush=True)
+    keep_adapter_precision(trainer.model, hardware)
     return trainer
+
+
+def sample_rows(dataset, config: TrainConfig):
+    """A seeded sample of `config.train_size` rows, when there are more: a run that fits a session."""
+    if config.train_size and config.train_size < len(dataset):
+        print(f"Training on a sample of {config.train_size:,} of the {len(dataset):,} rows (seed {config.seed})")
+        return dataset.shuffle(seed=config.seed).select(range(config.train_size))
+    return dataset
+
+
+def run_callbacks(config: TrainConfig) -> list:
+    """What a run needs beside the trainer: a clock that estimates the time left, and, with a
+    store, a copy of every checkpoint there as soon as it is saved."""
+    callbacks = [StepClock()]
+    if config.store:
+        from helpers.checkpoints import store_callback
+        from helpers.store import open_store
+
+        callbacks.append(store_callback(open_store(config.store), config.output_dir))
+    return callbacks
 
 
 def StepClock():
@@ -276,17 +283,19 @@ def _duration(seconds: float) -> str:
 
 
 def keep_adapter_precision(model, hardware: Hardware) -> str:
-    """trl stores a quantised model's LoRA weights in bf16, the QLoRA paper's choice. That only
-    suits bf16 hardware: fp16 mixed precision (a T4) needs fp32 weights for its gradient scaler,
-    and a CPU computes in fp32. There they go back to fp32. Returns the dtype they are in."""
+    """Put the LoRA weights in the precision the hardware trains in, and say so. trl stores a
+    quantised model's LoRA weights in bf16, the QLoRA paper's choice. That only suits bf16
+    hardware: fp16 mixed precision (a T4) needs fp32 weights for its gradient scaler, and a CPU
+    computes in fp32. There they go back to fp32. Returns the dtype they are in."""
     import torch
 
     if not hardware.bf16:
         for parameter in model.parameters():
             if parameter.requires_grad and parameter.dtype != torch.float32:
                 parameter.data = parameter.data.float()
-    dtypes = {str(p.dtype).removeprefix("torch.") for p in model.parameters() if p.requires_grad}
-    return "/".join(sorted(dtypes))
+    dtypes = "/".join(sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters() if p.requires_grad}))
+    print(f"Precision on {hardware.name}: {hardware.why} (LoRA weights in {dtypes})", flush=True)
+    return dtypes
 
 
 def check_lengths(dataset, tokenizer, max_length: int) -> int:
@@ -362,7 +371,7 @@ def latest_run(project: str = "pricer") -> str | None:
     return str(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
 
 
-def _starting_point(config: TrainConfig) -> str | None:
+def starting_point(config: TrainConfig) -> str | None:
     """The checkpoint to resume from (None: a fresh run), after checking that the output
     folder may be used: a fresh run never mixes its checkpoints with an earlier run's."""
     from helpers.checkpoints import check_compatible, clear_run, holds_a_run
@@ -397,35 +406,36 @@ def _starting_point(config: TrainConfig) -> str | None:
 
 
 def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
-    """Train (the `trainer` given, else one built from `config`), save the adapter in
-    `config.output_dir` (and in the store, and pushed to the hub, when asked); returns the
-    trainer, with `resumed_from_step` set (None for a fresh run)."""
-    from helpers.checkpoints import STEP, store_callback, store_key
-    from helpers.files import atomic_folder
+    """The command line's `train`: where to start (a fresh run, or resumed), the trainer (the
+    `trainer` given, else `build_trainer`), training, then the adapter saved (`save_adapter`).
+    Returns the trainer, with `resumed_from_step` set (None for a fresh run)."""
+    from helpers.checkpoints import STEP
     from helpers.models import distributed
 
     with distributed().main_process_first():  # under `accelerate launch`, one process clears or fetches
-        checkpoint = _starting_point(config)
-    store = None
-    if config.store:
-        from helpers.store import open_store
-
-        store = open_store(config.store)
-        callbacks = [*(callbacks or []), store_callback(store, config.output_dir)]
-    if trainer is None:
-        trainer = build_trainer(config, dataset, callbacks)
-    else:
-        for callback in callbacks or []:
-            trainer.add_callback(callback)
+        checkpoint = starting_point(config)
+    trainer = trainer or build_trainer(config, dataset, callbacks)
     trainer.resumed_from_step = int(STEP.match(Path(checkpoint).name)[1]) if checkpoint else None
     trainer.train(resume_from_checkpoint=checkpoint)
+    save_adapter(trainer, config)
+    return trainer
+
+
+def save_adapter(trainer, config: TrainConfig) -> Path:
+    """The trained adapter in `config.output_dir` (whole or not at all), in the store with this run
+    noted as the newest for week 7 day 5, and pushed to the hub when asked."""
+    from helpers.checkpoints import store_key
+    from helpers.files import atomic_folder
+
     with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:
         trainer.save_model(str(folder))
-        if store is not None and trainer.state.is_world_process_zero:
-            key = store_key(config.output_dir)
+        if config.store and trainer.state.is_world_process_zero:
+            from helpers.store import open_store
+
+            store, key = open_store(config.store), store_key(config.output_dir)
             store.put(folder, f"{key}/adapter")
             store.write_text(Path(config.output_dir).name, LATEST_RUN)
             print(f"the adapter is in the store {store} as {key}/adapter", flush=True)
     if config.push:
         trainer.push_to_hub(commit_message=f"{config.run_name}: end of training")
-    return trainer
+    return Path(config.output_dir)

@@ -9,7 +9,6 @@ from helpers.inference import (
     generate_replies,
     load_for_inference,
     next_token_logits,
-    weighted_price,
 )
 from helpers.models import load_tokenizer
 from helpers.testing import Tester
@@ -87,6 +86,13 @@ def single_token(tokenizer, text: str) -> int:
     return ids[0]
 
 
+def course_method(logits, tokenizer):
+    """helpers' search, one token a number: the course's improved_model_predict for one item."""
+    from helpers.number_search import NumberTokens, search_numbers
+
+    return search_numbers(logits.unsqueeze(0), None, NumberTokens.of(tokenizer), top_k=3, max_depth=1)[0]
+
+
 def test_improved_predict_is_the_weighted_average_of_the_top_numbers(tiny_model_dir):
     tokenizer = load_tokenizer(str(tiny_model_dir))
     logits = torch.full((len(tokenizer),), -30.0)
@@ -95,7 +101,7 @@ def test_improved_predict_is_the_weighted_average_of_the_top_numbers(tiny_model_
     logits[ids["200"]] = torch.log(torch.tensor(0.3))
     logits[ids[" the"]] = torch.log(torch.tensor(0.2))
     # " the" is in the top 3 but is not a number: the average is over 100 and 200 only.
-    assert weighted_price(logits, tokenizer, top_k=3) == pytest.approx((100 * 0.5 + 200 * 0.3) / 0.8)
+    assert course_method(logits, tokenizer) == pytest.approx((100 * 0.5 + 200 * 0.3) / 0.8)
 
 
 def test_improved_predict_with_no_number_on_top_is_a_counted_failure(tiny_model_dir, bundled_test):
@@ -103,8 +109,8 @@ def test_improved_predict_with_no_number_on_top_is_a_counted_failure(tiny_model_
     logits = torch.full((len(tokenizer),), -30.0)
     for text in (" the", ".", " and"):
         logits[single_token(tokenizer, text)] = 0.0
-    assert weighted_price(logits, tokenizer, top_k=3) is None
-    result = Tester(lambda item: weighted_price(logits, tokenizer), bundled_test[:3], verbose=False).run()
+    assert course_method(logits, tokenizer) is None
+    result = Tester(lambda item: course_method(logits, tokenizer), bundled_test[:3], verbose=False).run()
     assert result.failure_count == 3
 
 
@@ -135,5 +141,5 @@ def test_with_the_llama_3_style_tokenizer_the_search_is_the_courses_method(tiny_
         return after
 
     searched = search_numbers(first, advance, NumberTokens.of(tokenizer), top_k=3)
-    assert searched == pytest.approx([weighted_price(row, tokenizer, top_k=3) for row in first])
+    assert searched == pytest.approx([course_method(row, tokenizer) for row in first])
     assert searched == pytest.approx([(100 * 0.5 + 200 * 0.3) / 0.8, (742 * 0.6 + 17 * 0.1) / 0.7])

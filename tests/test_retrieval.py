@@ -13,7 +13,7 @@ from helpers.fake_openai import FakeOpenAI
 from helpers.frontier import FrontierConfig, FrontierPricer
 from helpers.items import Item
 from helpers.prompts import COURSE
-from helpers.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model
+from helpers.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model, rag_messages
 
 STORED = 240  # a few hundred items: CI embeds these in a few seconds
 
@@ -103,13 +103,12 @@ def test_the_frontier_pricer_sends_the_similar_items(store, planted, tmp_path):
     item, copy = planted
     with FakeOpenAI() as server:
         config = FrontierConfig(base_url=server.url, api_key=server.api_key, cache=None)
-        pricer = FrontierPricer(config, similar=store, k=3)
+        pricer = FrontierPricer(config, rag_messages(store, 3))
         pricer(item)
         sent = json.loads(server.chat_requests()[0]["body"])["messages"]
     neighbours = store.similar([item], 3)[0]
     assert sent == item.prompt_format.messages(item.text, [(n.text, n.price) for n in neighbours])
     assert f"{copy.text}\nPrice is $123.45" in sent[1]["content"]
-    assert pricer.__name__ == "gpt-4o-mini with 3 similar items"
 
 
 def test_the_neighbours_baseline_prices_from_its_neighbours(bundled_train, planted, monkeypatch, tmp_path):

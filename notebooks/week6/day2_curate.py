@@ -28,27 +28,44 @@
 # data set on the hub as a `datasets.DatasetDict`, the course's way.
 
 # %%
-# Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
-# `pip install -e .` from the README already did it.
-import os
+# Setup. In Colab: fetch the repository and install it (a minute or two), showing what each step
+# prints. Locally: nothing to do, the README's `bash .ci/setup` (or `pip install -e .`) did it.
 import subprocess
 import sys
+from pathlib import Path
 
 REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
 STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
 COLAB = "google.colab" in sys.modules
+CLONE = Path("/content/pricer")  # where Colab keeps the repository
+
+
+class SetupFailed(Exception):
+    def _render_traceback_(self):  # shown as this one line, not as a traceback
+        return [f"error: {self}"]
+
+
+def run_setup_step(name: str, command: list[str]) -> None:
+    print("$", " ".join(command), flush=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        print(line, end="", flush=True)
+    if process.wait():
+        raise SetupFailed(f"the {name} failed (exit status {process.returncode}): its output is above")
+
+
 if COLAB:
-    if not os.path.exists("/content/pricer"):
-        subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
-    sys.path.insert(0, "/content/pricer")
+    if not (CLONE / ".git").exists():
+        run_setup_step("clone", ["git", "clone", "--depth", "1", f"https://github.com/{REPO}", str(CLONE)])
+    if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "pricer"]).returncode:
+        run_setup_step("install", [sys.executable, "-m", "pip", "install", "-e", str(CLONE)])
+    sys.path.insert(0, str(CLONE))
 
 from helpers.notebook import setup
 
 SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
-from helpers import paths
 from helpers.curation import CurationConfig
 from helpers.items import ItemConfig
 from helpers.loaders import LoadConfig
@@ -73,6 +90,7 @@ curation
 # has a progress bar and a skip report). In smoke mode the bundled curated items stand in.
 
 # %%
+from helpers import paths
 from helpers.loaders import load_categories, load_items
 
 if SMOKE:
@@ -91,29 +109,97 @@ charts.category_counts(items)
 charts.price_histogram(items, title="Before balancing")
 
 # %% [markdown]
-# ## De-duplicate, balance and split
+# ## De-duplicate
 #
-# First (with `DEDUPE`) one item per title and per text. Then for each whole-dollar price from $1
-# to $999: keep everything from $240 up; below that keep at most 1,200 items per price, drawn
-# with non-Automotive items weighted 5:1. Then a seeded shuffle and the split. The seed (42)
-# makes the split the same on every run.
+# The same product is often listed more than once (colours, sizes, resellers). If one copy lands
+# in the training set and another in the test set, the model can look the price up instead of
+# working it out, and the test flatters it. The 2025 edition keeps one item per title and one per
+# text. A hash of each is remembered rather than the text itself: millions of texts kept twice
+# over would not fit in a Colab machine's memory.
 
 # %%
-from helpers.curation import balance, dedupe, split_with_validation
+from helpers.curation import dedupe
+from helpers.notebook import agree
 
 if curation.dedupe:
-    unique = dedupe(items)
+    seen_titles, seen_texts, unique = set(), set(), []
+    for item in items:
+        title, text = hash(item.title.strip().lower()), hash(item.text.strip().lower())
+        if title in seen_titles or text in seen_texts:
+            continue
+        seen_titles.add(title)
+        seen_texts.add(text)
+        unique.append(item)
     print(f"{len(items) - len(unique):,} duplicates left out, {len(unique):,} items kept")
+    agree("de-duplication, item by item", unique, dedupe(items))  # the command line's split --dedupe
     items = unique
-balanced = balance(items, curation) if curation.balance else items
-train, validation, test = split_with_validation(balanced, curation)
-print(f"{len(balanced):,} balanced items: {len(train):,} train, {len(validation):,} validation, {len(test):,} test")
+
+# %% [markdown]
+# ## Balance
+#
+# Left alone, cheap items flood the data: a model trained on it learns to guess low, and learns
+# little about the expensive end. So the course gives every whole-dollar price from $1 to $999 a
+# slot and caps each slot: from $240 up every item is kept (they are rare), below that a slot
+# keeps at most 1,200 items. Where a slot has more, a weighted random draw picks them, with every
+# category weighted 5 to 1 against Automotive, which would otherwise dominate the cheap slots.
+# The draw is seeded, so the same items come out on every run.
+
+# %%
+import random
+from collections import Counter, defaultdict
+
+import numpy as np
+
+slots = defaultdict(list)
+for item in items:
+    slots[round(item.price)].append(item)
+
+rng = np.random.RandomState(curation.seed)  # the stream the course's np.random.seed(42) draws from
+balanced = []
+for dollars in range(1, 1000):
+    slot = slots[dollars]
+    if dollars >= curation.keep_all_from or len(slot) <= curation.per_price_cap:
+        balanced.extend(slot)
+    else:
+        weights = np.array([1.0 if i.category == curation.downweighted_category else curation.weight for i in slot])
+        chosen = rng.choice(len(slot), size=curation.per_price_cap, replace=False, p=weights / weights.sum())
+        balanced.extend(slot[i] for i in chosen)
+
+before, after = Counter(item.category for item in items), Counter(item.category for item in balanced)
+for category, count in before.most_common():
+    print(f"{category:<30} {count:>9,} -> {after[category]:>9,}")
+print(f"{len(items):,} items -> {len(balanced):,} balanced")
+
+# %%
+from helpers.curation import balance
+
+agree("balancing, item by item", balanced, balance(items, curation))  # what `python -m helpers split` draws
 
 # %%
 charts.price_histogram(balanced, title="After balancing")
 
 # %%
 charts.price_by_category(balanced)
+
+# %% [markdown]
+# ## Split
+#
+# A seeded shuffle, then the course's slices: the first 400,000 items train, the next 2,000 test,
+# and (the 2025 edition's third split) 2,000 more validate. Week 8 fits its ensemble's weights on
+# the validation items, so the test items stay unseen by every choice made on the way. When there
+# are fewer items than asked for, the training set shrinks, never the test set.
+
+# %%
+from helpers.curation import split_with_validation
+
+sample = list(balanced)
+random.Random(curation.seed).shuffle(sample)
+train_size = min(curation.train_size, len(sample) - curation.test_size - curation.validation_size)
+train = sample[:train_size]
+test = sample[train_size : train_size + curation.test_size]
+validation = sample[train_size + curation.test_size : train_size + curation.test_size + curation.validation_size]
+print(f"{len(train):,} train, {len(validation):,} validation, {len(test):,} test")
+agree("the split, item by item", [*train, *validation, *test], sum(split_with_validation(balanced, curation), []))
 
 # %% [markdown]
 # ## Save
@@ -141,16 +227,25 @@ else:
 # The 2025 edition has a chat model rewrite each product's text as five short lines (title,
 # category, brand, a sentence of description, a sentence of details; no part numbers), and asks
 # its question ("What does this cost to the nearest dollar?") of that summary, cut to 110 tokens
-# of Llama 3.2. Summarising 400,000 items costs real money and hours (the course used gpt-oss-20b
-# on Groq); here `SUMMARIES` test items give a taste, and `python -m helpers summarise --items
-# FILE --out FILE` does a whole file: replies cached, so a run stopped with Ctrl-C carries on
-# where it was, with the calls, tokens and cost reported at the end.
+# of Llama 3.2. A summary drops the boilerplate that eats a 160-token budget and keeps what a
+# price depends on. This is the prompt, word for word:
+
+# %%
+from helpers.prompts import summary_messages
+
+for message in summary_messages(test[0].text):
+    print(f"[{message['role']}]\n{message['content'][:600]}\n")
+
+# %% [markdown]
+# Summarising 400,000 items costs real money and hours (the course used gpt-oss-20b on Groq);
+# here `SUMMARIES` test items give a taste, and `python -m helpers summarise --items FILE --out
+# FILE` does a whole file: replies cached, so a run stopped with Ctrl-C carries on where it was,
+# with the calls, tokens and cost reported at the end.
 
 # %%
 from helpers import presets
 from helpers.frontier import FrontierConfig
 from helpers.notebook import base_model, openai_endpoint
-from helpers.prompts import SUMMARY_SYSTEM
 from helpers.summaries import Summariser, SummaryConfig
 
 SUMMARIES = 20
@@ -161,9 +256,6 @@ summariser = Summariser(
     FrontierConfig(model="gpt-4o-mini", base_url=BASE_URL, api_key=API_KEY),
     SummaryConfig(tokenizer=base_model(presets.COURSE_2025.base_model, with_model=False)),
 )
-print(SUMMARY_SYSTEM)
-
-# %%
 summarised, failed = summariser.summarise(test[:SUMMARIES])
 print(summariser.stats)
 print(f"{len(summarised)} summarised; not summarised: {dict(failed) or 'none'}\n")

@@ -19,25 +19,49 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pricer-course/pricer/blob/main/notebooks/week6/day5_finetune_frontier.ipynb)
 #
 # The course fine-tunes gpt-4o-mini on 200 examples (50 more to validate) for one epoch, through
-# OpenAI's fine-tuning API, then prices the test set with the new model. The job takes a while on
-# OpenAI's side: the job id is saved as soon as it exists, so if you close the notebook, running
-# it again picks the same job up instead of starting (and paying for) another.
+# OpenAI's fine-tuning API, then prices the test set with the new model. You write the examples
+# and make each API call. The job takes a while on OpenAI's side: its id is saved in the store as
+# soon as it exists, so if you close the notebook, running it again picks the same job up instead
+# of starting (and paying for) another.
+#
+# **OpenAI no longer opens fine-tuning to every account.** In May 2026 it closed self-serve
+# fine-tuning to new users (accounts that used it before may still create jobs for a while, and
+# fine-tuned models keep answering). If your account is refused, the cell that creates the job
+# says so in one line: skip to week 7, which fine-tunes an open model on your own GPU instead.
 
 # %%
-# Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
-# `pip install -e .` from the README already did it.
-import os
+# Setup. In Colab: fetch the repository and install it (a minute or two), showing what each step
+# prints. Locally: nothing to do, the README's `bash .ci/setup` (or `pip install -e .`) did it.
 import subprocess
 import sys
+from pathlib import Path
 
 REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
 STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
 COLAB = "google.colab" in sys.modules
+CLONE = Path("/content/pricer")  # where Colab keeps the repository
+
+
+class SetupFailed(Exception):
+    def _render_traceback_(self):  # shown as this one line, not as a traceback
+        return [f"error: {self}"]
+
+
+def run_setup_step(name: str, command: list[str]) -> None:
+    print("$", " ".join(command), flush=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        print(line, end="", flush=True)
+    if process.wait():
+        raise SetupFailed(f"the {name} failed (exit status {process.returncode}): its output is above")
+
+
 if COLAB:
-    if not os.path.exists("/content/pricer"):
-        subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
-    sys.path.insert(0, "/content/pricer")
+    if not (CLONE / ".git").exists():
+        run_setup_step("clone", ["git", "clone", "--depth", "1", f"https://github.com/{REPO}", str(CLONE)])
+    if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "pricer"]).returncode:
+        run_setup_step("install", [sys.executable, "-m", "pip", "install", "-e", str(CLONE)])
+    sys.path.insert(0, str(CLONE))
 
 from helpers.notebook import setup
 
@@ -50,45 +74,117 @@ DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025
 train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
 
 # %%
+from helpers.finetune_openai import FineTuneConfig, FineTuner
+from helpers.frontier import make_client
 from helpers.notebook import openai_endpoint
 
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
 # a local OpenAI-compatible server on 127.0.0.1 stands in: its replies are a number derived from
 # the prompt, not a model's guess, so the numbers below test the code, not the models.
 BASE_URL, API_KEY = openai_endpoint()
-
-# %%
-from helpers.finetune_openai import FineTuneConfig, FineTuner
-
-config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY, keep_in_store=True)  # the job id outlives this machine
+openai = make_client(BASE_URL, API_KEY)  # an openai.OpenAI client; the key is never printed
+config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY, keep_in_store=True)  # the course's choices
 # config.wandb = True  # report to Weights & Biases (project "gpt-pricer"), once linked in OpenAI
 if SMOKE:
     config.poll_seconds = 0.05
-tuner = FineTuner(config)
+tuner = FineTuner(config)  # keeps the job's id in the store, and follows the job
 config
 
 # %% [markdown]
-# ## The training files
+# ## The training examples
 #
-# One chat per item: the same system and user messages as day 4, and the answer
-# "Price is $N.00". Each file is checked line by line before it is uploaded.
+# A fine-tuning example is a whole conversation: day 4's system message and question, and the
+# answer we want, "Price is $130.00". OpenAI takes them as JSON Lines, one conversation a line.
+# Two hundred examples are very few for a model this size: the point is to teach it the format
+# and the range of our prices, not products it does not know already.
 
 # %%
-train_path, validation_path = tuner.write_files(train)
-print(train_path.read_text().splitlines()[0][:600])
+import json
+
+from helpers.items import Item
+
+
+def example_for(item: Item) -> dict:
+    system, question, _ = item.messages()  # day 4's messages_for: the system message, the question, "Price is $"
+    answer = {"role": "assistant", "content": f"{item.prompt_format.prefix}{item.completion}"}
+    return {"messages": [system, question, answer]}
+
+
+print(json.dumps(example_for(train[0]), indent=2)[:900])
+
+# %%
+from helpers.files import atomic_open
+from helpers.finetune_openai import chat_example, check_jsonl
+from helpers.notebook import agree
+
+fine_tune_train = train[: config.train_size]
+fine_tune_validation = train[config.train_size : config.train_size + config.validation_size]
+paths = {"train": tuner.workdir / "train.jsonl", "validation": tuner.workdir / "validation.jsonl"}
+for name, items in (("train", fine_tune_train), ("validation", fine_tune_validation)):
+    with atomic_open(paths[name], "w") as file:  # like open(), but a crash leaves no half-written file
+        for item in items:
+            file.write(json.dumps(example_for(item)) + "\n")
+    print(check_jsonl(paths[name]))  # every line a system, user and assistant message
+agree("the examples, line by line", map(example_for, fine_tune_train), map(chat_example, fine_tune_train))
 
 # %% [markdown]
-# ## Upload, create, follow
+# ## Upload the files and create the job
 #
-# `tuner.run(train)` does it all, or resumes following a saved job. The steps are also callable
-# one at a time: `upload`, `create_job`, `follow`.
+# The files go up first (`purpose="fine-tune"`), then the job names them, the base model, one
+# epoch and a seed. A job saved earlier in the store is carried on instead: no second job, no
+# second bill.
 
 # %%
-state = tuner.run(train)
+from helpers.finetune_openai import JobState, refusal_explained
+
+state = tuner.saved()
+if state is not None:
+    print(f"Carrying on with job {state.job_id}, saved earlier in the store")
+else:
+    with refusal_explained(tuner.base_url, "fine-tuning"):  # a refused account: one line, and week 7
+        files = {}
+        for name, path in paths.items():
+            with open(path, "rb") as file:
+                files[name] = openai.files.create(file=file, purpose="fine-tune").id
+        job = openai.fine_tuning.jobs.create(
+            training_file=files["train"],
+            validation_file=files["validation"],
+            model=config.base_model,
+            seed=config.seed,
+            hyperparameters={"n_epochs": config.n_epochs},
+            suffix=config.suffix,
+            integrations=[{"type": "wandb", "wandb": {"project": config.wandb_project}}] if config.wandb else None,
+        )
+    state = JobState(job.id, files["train"], files["validation"], status=job.status)
+    tuner.save(state)
+    print(f"Created job {job.id} ({job.status}); its id is in the store")
+
+# %% [markdown]
+# ## Follow the job
+#
+# `jobs.retrieve` says where the job is; `jobs.list_events` lists what it has done, newest first.
+# Training 200 examples takes OpenAI some minutes, queueing often longer.
+
+# %%
+job = openai.fine_tuning.jobs.retrieve(state.job_id)
+print(f"{job.id}: {job.status}")
+for event in openai.fine_tuning.jobs.list_events(fine_tuning_job_id=state.job_id, limit=10):
+    print(f"  {event.message}")
+
+# %% [markdown]
+# Then wait for it to finish: `tuner.follow` asks again every few seconds, prints each new event
+# once, and keeps the job's state in the store. Stop it whenever you like; running the cell again
+# carries on following the same job.
+
+# %%
+state = tuner.follow(state)
 state
 
 # %% [markdown]
 # ## Price the test set with the fine-tuned model
+#
+# Day 4's predictor, with the new model's name: the same prompt, the same price reading, through
+# the same cached, concurrent calls.
 
 # %%
 from helpers.frontier import FrontierConfig, FrontierPricer

@@ -21,23 +21,42 @@
 # Llama 3.1 8B holds 8 billion parameters: 32 GB in 32-bit floats, 16 GB in bf16. Quantised to
 # 8 bits it needs about 9 GB, to 4 bits (NF4, with the quantisation constants themselves
 # quantised) about 5.6 GB, which fits a free Colab T4. LoRA then trains a small number of extra
-# parameters beside the frozen 4-bit weights: that is QLoRA. Run this on a GPU runtime.
+# parameters beside the frozen 4-bit weights: that is QLoRA (Dettmers et al., 2023). Run this on a
+# GPU runtime.
 
 # %%
-# Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
-# `pip install -e .` from the README already did it.
-import os
+# Setup. In Colab: fetch the repository and install it (a minute or two), showing what each step
+# prints. Locally: nothing to do, the README's `bash .ci/setup` (or `pip install -e .`) did it.
 import subprocess
 import sys
+from pathlib import Path
 
 REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
 STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
 COLAB = "google.colab" in sys.modules
+CLONE = Path("/content/pricer")  # where Colab keeps the repository
+
+
+class SetupFailed(Exception):
+    def _render_traceback_(self):  # shown as this one line, not as a traceback
+        return [f"error: {self}"]
+
+
+def run_setup_step(name: str, command: list[str]) -> None:
+    print("$", " ".join(command), flush=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        print(line, end="", flush=True)
+    if process.wait():
+        raise SetupFailed(f"the {name} failed (exit status {process.returncode}): its output is above")
+
+
 if COLAB:
-    if not os.path.exists("/content/pricer"):
-        subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
-    sys.path.insert(0, "/content/pricer")
+    if not (CLONE / ".git").exists():
+        run_setup_step("clone", ["git", "clone", "--depth", "1", f"https://github.com/{REPO}", str(CLONE)])
+    if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "pricer"]).returncode:
+        run_setup_step("install", [sys.executable, "-m", "pip", "install", "-e", str(CLONE)])
+    sys.path.insert(0, str(CLONE))
 
 from helpers.notebook import setup
 
@@ -55,30 +74,73 @@ DATA = None  # None: week 6 day 2's items from the store; PRESET: the edition's 
 BASE_MODEL = base_model(preset(PRESET).base_model)
 print(f"base model: {BASE_MODEL}")
 
+# %% [markdown]
+# ## Three ways to load the same model
+#
+# bitsandbytes quantises the weights as they are loaded, layer by layer:
+#
+# - **8 bits**: each weight becomes an 8-bit integer with a scale per row (LLM.int8); the few
+#   large "outlier" values stay in 16 bits, which keeps the model's quality.
+# - **4 bits, NF4**: 16 levels per weight, not evenly spaced but placed where weights that follow
+#   a normal distribution fall most often, with one 32-bit scale for each block of 64 weights:
+#   4 + 32/64 = 4.5 bits a weight.
+# - **Double quantisation**: the scales themselves quantised to 8 bits, in blocks of 256, which
+#   saves another 0.37 bits a weight: about 4.13 in all. For Llama 3.1 8B that is about 3.6 GB for
+#   the 7 billion weights of its layers, plus 2.1 GB for the embeddings and the output layer,
+#   which stay in 16 bits: the 5.6 GB the course reports.
+#
+# The computation still runs in 16 bits: each 4-bit block is turned back into bf16 (fp16 on a T4,
+# which has no bf16 in hardware; fp32 on a CPU) just before it is multiplied.
+
+# %%
+from helpers.models import detect_hardware, load_tokenizer
+
+hardware = detect_hardware()
+print(f"{hardware}: {hardware.why}")
+tokenizer = load_tokenizer(BASE_MODEL)  # a gated model you have no access to yet: one line saying so
+
+# %%
+from transformers import BitsAndBytesConfig
+
+from helpers.models import quantization_config
+from helpers.notebook import agree
+
+quant_configs = {
+    "none": None,  # 16 bits on a GPU, 32 on a CPU
+    "8bit": BitsAndBytesConfig(load_in_8bit=True),
+    "4bit": BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=hardware.compute_dtype,
+        bnb_4bit_quant_type="nf4",
+    ),
+}
+agree(
+    "quantisation configs (what the command line loads with)",
+    list(quant_configs.values()),
+    [quantization_config(kind, hardware) for kind in quant_configs],
+)
+
+# %% [markdown]
+# ## Memory footprint at each precision
+#
+# Full precision needs a big GPU (an A100 with 40 GB or more); 8 and 4 bits fit anywhere.
+
 # %%
 import gc
 
 import torch
+from transformers import AutoModelForCausalLM
 
-from helpers.models import detect_hardware
-
-hardware = detect_hardware()
 gpu_gb = torch.cuda.get_device_properties(0).total_memory / 1e9 if hardware.device == "cuda" else 0
-# Full precision needs a big GPU (an A100 40GB or better); 8 and 4 bits fit anywhere.
 CHOICES = ["none", "8bit", "4bit"] if SMOKE or gpu_gb > 40 else ["8bit", "4bit"]
-print(f"{hardware}; trying {', '.join(CHOICES)}")
-
-# %% [markdown]
-# ## Memory footprint at each precision
-
-# %%
-from helpers.models import four_bit_layers, load_base, memory_mb
-
 footprints = {}
 for choice in CHOICES:
-    model, tokenizer = load_base(BASE_MODEL, choice)
-    footprints[choice] = memory_mb(model)
-    print(f"{choice:>5}: {footprints[choice]:,.1f} MB, {four_bit_layers(model)} layers in 4 bits")
+    model = AutoModelForCausalLM.from_pretrained(
+        BASE_MODEL, quantization_config=quant_configs[choice], dtype=hardware.compute_dtype, device_map="auto"
+    )
+    footprints[choice] = model.get_memory_footprint() / 1e6
+    print(f"{choice:>5}: {footprints[choice]:,.1f} MB")
     if choice != CHOICES[-1]:
         del model
         gc.collect()
@@ -86,14 +148,14 @@ for choice in CHOICES:
             torch.cuda.empty_cache()
 
 # %%
-from matplotlib.figure import Figure
+import matplotlib.pyplot as plt
 
-figure = Figure(figsize=(8, 4))
-axes = figure.subplots()
-bars = axes.bar(list(footprints), list(footprints.values()), color="teal")
-axes.bar_label(bars, labels=[f"{v:,.0f} MB" for v in footprints.values()])
-axes.set_title("Memory footprint by quantisation")
-figure
+plt.figure(figsize=(8, 4))
+bars = plt.bar(list(footprints), list(footprints.values()), color="teal")
+plt.bar_label(bars, labels=[f"{mb:,.0f} MB" for mb in footprints.values()])
+plt.title("Memory footprint by quantisation")
+plt.ylabel("MB")
+plt.show()
 
 # %% [markdown]
 # ## The model, read from its config
@@ -114,21 +176,38 @@ pd.DataFrame({"this model": facts, "Llama 3.1 8B model card": LLAMA_31_8B_CARD})
 # %% [markdown]
 # ## The architecture, and what LoRA adds
 #
-# The attention projections `q_proj`, `k_proj`, `v_proj` and `o_proj` of every layer get two
-# small matrices, r x inputs and outputs x r, with r = 32. Only those train.
+# Each layer's attention has four projections, `q_proj`, `k_proj`, `v_proj` and `o_proj`: in
+# 4-bit, they print as `Linear4bit`. LoRA freezes them and adds beside each a low-rank update:
+# an r x inputs matrix A and an outputs x r matrix B, whose product has the projection's shape
+# and is added to its output, scaled by alpha / r. With r = 32 a 4,096 x 4,096 projection (16.8
+# million weights) gets 2 x 32 x 4,096 = 262,144 trainable ones. B starts at zero, so training
+# starts from the model exactly as it was.
 
 # %%
 model
 
 # %%
-from helpers.training import TrainConfig, lora_parameter_count
+from helpers.training import TrainConfig
 
-config = TrainConfig()
-count = lora_parameter_count(model, config)
+config = TrainConfig.for_preset(PRESET)  # the course's LoRA settings: r=32 on the four attention projections
+count = 0
+for name, module in model.named_modules():
+    if name.split(".")[-1] in config.target_modules:
+        count += config.lora_r * module.in_features + module.out_features * config.lora_r  # A, then B
 print(
     f"LoRA with r={config.lora_r} on {', '.join(config.target_modules)} adds {count:,} parameters "
     f"({count * 4 / 1e6:,.1f} MB in 32-bit floats), {count / facts['parameters']:.2%} of the model"
 )
+
+# %% [markdown]
+# peft builds those matrices and counts what it trains: the same number.
+
+# %%
+from peft import LoraConfig, get_peft_model
+
+lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=config.target_modules)
+trainable, _ = get_peft_model(model, lora).get_nb_trainable_parameters()
+agree("LoRA parameters, worked out here and counted by peft", [count], [trainable])
 
 # %% [markdown]
 # ## Enough data? A Chinchilla check

