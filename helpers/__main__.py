@@ -1,7 +1,7 @@
 """python -m helpers <stage> [--flags]: every stage of the project from the command line.
 
 Stages: tiny, offline-model, curate, split, charts, baselines, evaluate, frontier, summarise,
-finetune-openai, train, predict, leaderboard, and main (the offline end-to-end job on the bundled
+finetune-openai, train, predict, leaderboard, fork, and main (the offline end-to-end job on the bundled
 sample that the README's first command runs).
 `python -m helpers <stage> --help` lists a stage's flags and their defaults.
 
@@ -398,6 +398,15 @@ def run_leaderboard(args: argparse.Namespace) -> None:
     print(f"chart: {args.chart}")
 
 
+def run_fork(args: argparse.Namespace) -> None:
+    from helpers.notebook import fork
+
+    changed = fork(args.repo, Path(args.root))
+    for path in changed:
+        print(path)
+    print(f"{len(changed)} files now point at {args.repo}: commit and push them to your fork")
+
+
 def run_charts(args: argparse.Namespace) -> None:
     from helpers.charts import save_all
 
@@ -620,6 +629,9 @@ def parser(preset: str | None = None) -> argparse.ArgumentParser:
     board.add_argument("--chart", default=str(paths.results("charts", "leaderboard.png")), help="a bar chart of it")
     stage("charts", run_charts, "write distribution charts for an items file", ChartsStage)
     stage("main", run_main, "the offline end-to-end job on the bundled sample", MainStage)
+    forked = stage("fork", run_fork, "point every notebook's Colab badge and set-up cell at your fork")
+    forked.add_argument("repo", help="your fork on GitHub, as OWNER/NAME")
+    forked.add_argument("--root", default=str(paths.ROOT), help="the repository to change (default: this one)")
     return top
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -216,22 +217,32 @@ def base_model(name: str = BASE_MODEL, with_model: bool = True) -> str:
     return str(build(TinyConfig(output=str(paths.results("tiny")), with_model=with_model)))
 
 
-def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
-    """Point every notebook's Colab badge and set-up cell, and `REPO` here, at `repo` (a fork's
-    "owner/name"): `python -m helpers fork owner/name`. Returns the files it changed."""
-    from helpers.errors import ConfigError
+GITHUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
-    if repo.count("/") != 1 or not all(repo.split("/")):
-        raise ConfigError(f"{repo!r} is not a GitHub owner/name")
-    changed = []
+
+def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
+    """Point every notebook's Colab badge and set-up cell (both twins), and `REPO` here, at
+    `repo`, a fork's "owner/name": `python -m helpers fork owner/name`. Returns the files it
+    changed; running it again with the same name changes none."""
+    from helpers.errors import ConfigError
+    from helpers.files import atomic_open
+
+    if not GITHUB_REPO.fullmatch(repo) or repo.split("/")[1] in (".", ".."):
+        raise ConfigError(f"{repo!r} is not a GitHub repository's owner/name, such as learner/pricer")
+    here = root / "helpers" / "notebook.py"
     notebooks = [*sorted(root.glob("notebooks/week*/*.ipynb")), *sorted(root.glob("notebooks/week*/*.py"))]
-    for path in [*notebooks, root / "helpers" / "notebook.py"]:
+    current = re.search(r'^REPO = "([^"]+)"', here.read_text(encoding="utf-8"), re.MULTILINE) if here.exists() else None
+    if current is None or not notebooks:
+        raise ConfigError(f"{root} is not a pricer repository: no notebooks, or no REPO in helpers/notebook.py")
+    changed = []
+    for path in [*notebooks, here]:
         text = path.read_text(encoding="utf-8")
-        new = text.replace(f"github/{REPO}/", f"github/{repo}/")
+        new = text.replace(f"github/{current[1]}/", f"github/{repo}/")
         for quote in ('"', '\\"'):  # in a .py file, and inside an .ipynb's JSON strings
-            new = new.replace(f"REPO = {quote}{REPO}{quote}", f"REPO = {quote}{repo}{quote}")
+            new = new.replace(f"REPO = {quote}{current[1]}{quote}", f"REPO = {quote}{repo}{quote}")
         if new != text:
-            path.write_text(new, encoding="utf-8")
+            with atomic_open(path, "w") as handle:
+                handle.write(new)
             changed.append(path)
     return changed
 

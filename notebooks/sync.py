@@ -63,8 +63,9 @@ def run_setup_step(name: str, command: list[str]) -> None:
 if COLAB:
     if not (CLONE / ".git").exists():
         run_setup_step("clone", ["git", "clone", "--depth", "1", f"https://github.com/{{REPO}}", str(CLONE)])
-    if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "pricer"]).returncode:
+    if not (CLONE / ".installed").exists():
         run_setup_step("install", [sys.executable, "-m", "pip", "install", "-e", str(CLONE)])
+        (CLONE / ".installed").touch()
     sys.path.insert(0, str(CLONE))
 
 from helpers.notebook import setup
@@ -135,7 +136,8 @@ def sync(script: Path, write: bool) -> list[str]:
 def formatted(text: str, script: Path) -> str:
     """The percent script as `ruff format` leaves it: jupytext puts one blank line before a cell
     that starts with a comment and a function, where ruff wants two."""
-    command = [sys.executable, "-m", "ruff", "format", "--quiet", "--stdin-filename", str(script), "-"]
+    config = ["--config", str(ROOT / "pyproject.toml")]  # the project's settings, wherever the script is
+    command = [sys.executable, "-m", "ruff", "format", "--quiet", *config, "--stdin-filename", str(script), "-"]
     return subprocess.run(command, input=text, capture_output=True, text=True, check=True, cwd=ROOT).stdout
 
 

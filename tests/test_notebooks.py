@@ -1,7 +1,12 @@
-"""The notebooks: jupytext pairs in sync, committed without outputs, and each runs end to end in
-smoke mode (bundled sample, offline, CPU)."""
+"""The notebooks: jupytext pairs in sync, committed without outputs, their copied cells in step
+with helpers, and each runs end to end in smoke mode (bundled sample, offline, CPU), where what
+a notebook defines is what it scores and its own versions agree with helpers'."""
 
+import importlib.util
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -9,8 +14,17 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted(Path(__file__).resolve().parent.parent.glob("notebooks/week*/*.ipynb"))
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(ROOT.glob("notebooks/week*/*.ipynb"))
 IDS = [path.name for path in NOTEBOOKS]
+
+
+def load_sync():
+    """notebooks/sync.py, the one command that keeps copied and shared cells in step."""
+    spec = importlib.util.spec_from_file_location("notebook_sync", ROOT / "notebooks" / "sync.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cells(notebook) -> list[tuple[str, str]]:
@@ -27,6 +41,41 @@ def test_the_notebook_and_its_percent_script_hold_the_same_cells(path):
     notebook, script = nbformat.read(path, as_version=4), jupytext.read(path.with_suffix(".py"))
     assert notebook.metadata["jupytext"]["formats"] == "ipynb,py:percent"
     assert cells(notebook) == cells(script), f"out of sync: run jupytext --sync {path.with_suffix('.py')}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_copied_cells_the_setup_cell_and_the_badge_are_in_step(path):
+    sync = load_sync()
+    assert sync.sync(path.with_suffix(".py"), write=False) == [], "run python notebooks/sync.py, commit both twins"
+
+
+def test_a_copied_cell_out_of_step_with_its_helper_is_found_and_rewritten(tmp_path):
+    sync = load_sync()
+    (tmp_path / "week6").mkdir()
+    script, twin = tmp_path / "week6" / "day3_baselines.py", tmp_path / "week6" / "day3_baselines.ipynb"
+    shutil.copy(ROOT / "notebooks" / "week6" / "day3_baselines.py", script)
+    shutil.copy(ROOT / "notebooks" / "week6" / "day3_baselines.ipynb", twin)
+    text = script.read_text()
+    assert "max_features=config.bow_max_features" in text
+    script.write_text(text.replace("max_features=config.bow_max_features", "max_features=50"))
+    assert sync.sync(script, write=False) == ["as in helpers.baselines: fit_bow_lr"]
+    assert sync.sync(script, write=True) == ["as in helpers.baselines: fit_bow_lr"]
+    assert sync.sync(script, write=False) == []
+    assert "max_features=config.bow_max_features" in script.read_text()
+    assert cells(jupytext.read(script)) == cells(nbformat.read(twin, as_version=4))
+
+
+def test_every_copied_cell_names_functions_that_exist(tmp_path):
+    sync = load_sync()
+    copies = [
+        cell.source.split("\n", 1)[0]
+        for path in sync.notebooks()
+        for cell in jupytext.read(path).cells
+        if sync.COPY.match(cell.source.split("\n", 1)[0])
+    ]
+    assert len(copies) >= 7  # week 6 day 3's baselines, at least
+    for marker in copies:
+        assert "def " in sync.copied(marker) or "class " in sync.copied(marker)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -76,9 +125,9 @@ COURSE_ORDER = [
 ]
 
 
-def run_notebook(path: Path, results: Path, store: Path) -> str:
+def run_notebook(path: Path, results: Path, store: Path, notebook=None) -> str:
     """Run a notebook as on a fresh machine: its own empty working folder, only the store shared.
-    Returns what it printed."""
+    Returns what it printed. `notebook` runs instead of the one at `path` (an edited copy)."""
     results.mkdir()
     env = {
         "PRICER_SMOKE": "1",
@@ -92,7 +141,7 @@ def run_notebook(path: Path, results: Path, store: Path) -> str:
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = notebook or nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(results)}}).execute()
     finally:
         for name, value in saved.items():
@@ -106,16 +155,39 @@ def run_notebook(path: Path, results: Path, store: Path) -> str:
     return "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
-def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(tmp_path):
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """Every notebook in course order, each on a fresh machine sharing only the store: (the
+    store, what each notebook printed)."""
+    folder = tmp_path_factory.mktemp("course")
+    store = folder / "store"
+    printed = {}
+    for name in COURSE_ORDER:
+        printed[name] = run_notebook(ROOT / "notebooks" / f"{name}.ipynb", folder / name.replace("/", "-"), store)
+    return store, printed
+
+
+# What each notebook checks of its own versions against helpers' (agree lines), as committed.
+AGREEMENTS = {
+    "week6/day2_curate": ["de-duplication", "balancing", "the split"],
+    "week6/day4_frontier": [
+        "gpt-4o-mini: frontier_price and FrontierPricer",
+        "gpt-4o: frontier_price and FrontierPricer",
+    ],
+    "week6/day5_finetune_frontier": ["the examples"],
+    "week7/day1_quantization": ["quantisation configs", "LoRA parameters"],
+    "week7/day2_base_model": ["model_predict, one at a time here and batched"],
+    "week7/day3_4_train": ["LoraConfig", "SFTConfig"],
+    "week7/day5_inference": ["BitsAndBytesConfig", "model_predict, here and batched", "improved_model_predict, here"],
+    "week8/day2_rag_ensemble": ["the five most similar", "RAG messages", "neighbours, here", "the ensemble, here"],
+}
+
+
+def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(course):
     from helpers.loaders import load_items
     from helpers.testing import dataset_key, read_leaderboard
 
-    store = tmp_path / "store"
-    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
-    printed = {}
-    for name in COURSE_ORDER:
-        printed[name] = run_notebook(notebooks / f"{name}.ipynb", tmp_path / name.replace("/", "-"), store)
-
+    store, printed = course
     test_set = dataset_key(load_items(store / "test.jsonl")[0])  # what week 6 day 2 put in the store
     assert test_set != "bundled-sample"
     assert f"test: 300 items from {store / 'test.jsonl'}" in printed["week6/day3_baselines"]
@@ -133,6 +205,7 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(tm
         "base model_predict",
         "fine-tuned model_predict",
         "fine-tuned improved_model_predict",
+        "fine-tuned improved_model_predict, every test item",
         "boosted_trees",
         "neural_net",
         "ensemble",
@@ -147,6 +220,73 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(tm
         assert model in members.split(": ", 1)[1].split(", "), model
 
 
+@pytest.mark.parametrize("name", AGREEMENTS)
+def test_each_notebooks_own_versions_agree_with_helpers(course, name):
+    lines = course[1][name].splitlines()
+    assert not [line for line in lines if line.startswith("differ: ")]
+    agreed = [line for line in lines if line.startswith("agree: ")]
+    for what in AGREEMENTS[name]:
+        assert any(line.startswith(f"agree: {what}") for line in agreed), what
+
+
+def test_what_the_notebook_defines_is_what_it_scores(course, tmp_path):
+    """Edit week 7 day 5's own improved_model_predict in its .py twin: the Tester's figure for it
+    changes, and the notebook says that it no longer agrees with helpers'."""
+    from helpers.testing import read_leaderboard
+
+    store, _ = course
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    script = jupytext.read(ROOT / "notebooks" / "week7" / "day5_inference.py")
+    [cell] = [cell for cell in script.cells if cell.source.startswith("def improved_model_predict(")]
+    header = "def improved_model_predict(item: Item, top_k: int = 3) -> float | None:\n"
+    assert cell.source.startswith(header)
+    cell.source = cell.source.replace(header, header + "    return 42.0  # a learner's edit\n", 1)
+    printed = run_notebook(ROOT / "notebooks" / "week7" / "day5_inference.py", tmp_path / "edited", copy, script)
+
+    def figure(leaderboard: Path) -> float:
+        rows = [r for r in read_leaderboard(leaderboard) if r["model"] == "fine-tuned improved_model_predict"]
+        return float(rows[0]["average_error"])
+
+    before, after = figure(store / "leaderboard.csv"), figure(copy / "leaderboard.csv")
+    assert after != before
+    test = [line for line in printed.splitlines() if line.startswith("fine-tuned improved_model_predict Error=$")]
+    assert test[0].startswith(f"fine-tuned improved_model_predict Error=${after:,.2f}")
+    assert "differ: improved_model_predict, here and batched: 10 of 10 differ" in printed
+    assert "agree: model_predict, here and batched" in printed  # the other one is untouched
+
+
+def notebook_function(script: Path, name: str, namespace: dict) -> None:
+    """Run the cell of `script` that defines `name` in `namespace`: the notebook's own code."""
+    [cell] = [cell for cell in jupytext.read(script).cells if f"\ndef {name}(" in f"\n{cell.source}"]
+    exec(compile(cell.source, f"{script.name}: {name}", "exec"), namespace)
+
+
+def test_the_notebooks_predictors_agree_with_helpers_batched_ones_on_a_real_model(real_model_dir, bundled_test):
+    """On SmolLM2, which writes prices, not the smoke run's untrained stand-in: week 7's
+    model_predict (days 2 and 5) and improved_model_predict, as written in the notebooks, give
+    the batched helpers' answers, to the cent (a batch with padding and one prompt alone add up
+    in other orders)."""
+    from helpers.inference import InferenceConfig, Predictors
+    from helpers.models import load_base
+
+    model, tokenizer = load_base(str(real_model_dir), "4bit")
+    items = bundled_test[:6]
+    for day, new_tokens in (("day2_base_model", 4), ("day5_inference", 3)):
+        script = ROOT / "notebooks" / "week7" / f"{day}.py"
+        mine = {"model": model, "tokenizer": tokenizer}
+        notebook_function(script, "model_predict", mine)
+        batched = Predictors(model, tokenizer, InferenceConfig(max_new_tokens=new_tokens, max_number_tokens=1))
+        answers = [mine["model_predict"](item) for item in items]
+        assert sum(answer is not None for answer in answers) >= 4, answers  # a real model writes prices
+        assert answers == pytest.approx(batched.model_predict.predict_batch(items), rel=1e-3, abs=0.01)
+        if day == "day5_inference":
+            notebook_function(script, "improved_model_predict", mine)
+            improved = [mine["improved_model_predict"](item) for item in items]
+            assert all(answer is not None for answer in improved), improved
+            assert improved == pytest.approx(batched.improved_model_predict.predict_batch(items), rel=1e-3, abs=0.01)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_the_badge_and_the_set_up_cell_point_at_the_one_repository(path):
     from helpers.notebook import REPO
@@ -157,20 +297,74 @@ def test_the_badge_and_the_set_up_cell_point_at_the_one_repository(path):
     assert f'REPO = "{REPO}"' in nb.cells[1].source
 
 
-def test_fork_points_every_notebook_at_a_fork(tmp_path):
-    import shutil
+def colab_setup(tmp_path, monkeypatch, remote: Path):
+    """The first cell as a fresh Colab machine runs it, with github.com standing for `remote`
+    (a folder of repositories) and the clone going to a folder of the test's."""
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote.as_uri()}/.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/")
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+    first = nbformat.read(NOTEBOOKS[0], as_version=4).cells[1]
+    assert 'CLONE = Path("/content/pricer")' in first.source
+    setup = first.source.replace('Path("/content/pricer")', f"Path({str(tmp_path / 'pricer')!r})")
+    colab = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(colab), nbformat.v4.new_code_cell(setup)])
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True)
+    client.execute()
+    outputs = nb.cells[1].outputs
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    errors = [o for o in outputs if o.output_type == "error"]
+    return printed, errors
 
-    from helpers import paths
-    from helpers.notebook import REPO, fork
 
-    shutil.copytree(paths.ROOT / "notebooks", tmp_path / "notebooks")
+def test_the_first_cell_stops_in_one_line_when_the_clone_fails(tmp_path, monkeypatch):
+    printed, errors = colab_setup(tmp_path, monkeypatch, tmp_path / "nowhere")
+    assert "$ git clone --depth 1 https://github.com/" in printed  # the command, and then what git said
+    assert "fatal:" in printed
+    assert [error.traceback for error in errors] == [["error: the clone failed (exit status 128): its output is above"]]
+
+
+def test_the_first_cell_stops_in_one_line_when_the_install_fails(tmp_path, monkeypatch):
+    from helpers.notebook import REPO
+
+    remote = tmp_path / "remote"
+    broken = remote / REPO
+    broken.mkdir(parents=True)
+    (broken / "pyproject.toml").write_text("[project\nname = 'pricer'\n")  # not TOML
+    for command in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *command], cwd=broken, check=True)
+    printed, errors = colab_setup(tmp_path, monkeypatch, remote)
+    assert (tmp_path / "pricer" / ".git").is_dir() and not (tmp_path / "pricer" / ".installed").exists()
+    assert "-m pip install -e" in printed and "TOMLDecodeError" in printed  # the command, and pip's own words
+    [error] = errors
+    assert error.traceback[0].startswith("error: the install failed (exit status ")
+    assert len(error.traceback) == 1
+
+
+def test_fork_on_the_command_line_points_every_notebook_at_a_fork(tmp_path):
+    from helpers.notebook import REPO
+
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
     (tmp_path / "helpers").mkdir()
-    shutil.copy(paths.ROOT / "helpers" / "notebook.py", tmp_path / "helpers" / "notebook.py")
-    changed = fork("learner/my-pricer", root=tmp_path)
-    assert len(changed) == 2 * len(NOTEBOOKS) + 1
-    for path in changed:
+    shutil.copy(ROOT / "helpers" / "notebook.py", tmp_path / "helpers" / "notebook.py")
+
+    def fork(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "helpers", "fork", *args, "--root", str(tmp_path)]
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+
+    done = fork("learner/my-pricer")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"{2 * len(NOTEBOOKS) + 1} files now point at learner/my-pricer: " + (
+        "commit and push them to your fork"
+    )
+    for path in [*tmp_path.glob("notebooks/week*/*.*"), tmp_path / "helpers" / "notebook.py"]:
         text = path.read_text()
-        assert REPO not in text and "learner/my-pricer" in text
-    assert cells(jupytext.read(tmp_path / "notebooks" / "week7" / "day5_inference.py")) == cells(
-        nbformat.read(tmp_path / "notebooks" / "week7" / "day5_inference.ipynb", as_version=4)
-    )  # the pairs stay in sync
+        assert REPO not in text and "learner/my-pricer" in text, path
+    for script in tmp_path.glob("notebooks/week*/*.py"):
+        notebook = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+        assert cells(jupytext.read(script)) == cells(notebook)  # the twins stay in step
+        assert f"github/learner/my-pricer/blob/main/notebooks/{script.parent.name}/" in notebook.cells[0].source
+    assert fork("learner/my-pricer").stdout.splitlines()[-1].startswith("0 files")  # a second run changes nothing
+    bad = fork("learner/my pricer")
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert bad.stderr == "error: 'learner/my pricer' is not a GitHub repository's owner/name, such as learner/pricer\n"

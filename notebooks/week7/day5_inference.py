@@ -57,8 +57,9 @@ def run_setup_step(name: str, command: list[str]) -> None:
 if COLAB:
     if not (CLONE / ".git").exists():
         run_setup_step("clone", ["git", "clone", "--depth", "1", f"https://github.com/{REPO}", str(CLONE)])
-    if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "pricer"]).returncode:
+    if not (CLONE / ".installed").exists():
         run_setup_step("install", [sys.executable, "-m", "pip", "install", "-e", str(CLONE)])
+        (CLONE / ".installed").touch()
     sys.path.insert(0, str(CLONE))
 
 from helpers.notebook import setup
@@ -202,6 +203,7 @@ def improved_model_predict(item: Item, top_k: int = 3) -> float | None:
     return sum(price * weight for price, weight in zip(prices, weights)) / sum(weights)
 
 
+# %%
 print(
     f"model_predict: {model_predict(item)}, improved_model_predict: {improved_model_predict(item)}, truth: {item.price}"
 )
