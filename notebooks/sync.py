@@ -117,8 +117,14 @@ def sync(script: Path, write: bool) -> list[str]:
     from jupytext.combine import combine_inputs_with_outputs
 
     notebook = jupytext.read(script)
-    changed = in_step(notebook, badge_url(script))
     twin = script.with_suffix(".ipynb")
+    sources = [(cell.cell_type, cell.source) for cell in jupytext.read(twin).cells]
+    if (
+        sources != [(cell.cell_type, cell.source) for cell in notebook.cells]
+        and twin.stat().st_mtime > script.stat().st_mtime
+    ):
+        raise SystemExit(f"{twin} holds edits that {script.name} lacks: run `jupytext --sync {script}` first")
+    changed = in_step(notebook, badge_url(script))
     text = formatted(jupytext.writes(notebook, fmt="py:percent"), script)
     notebook = jupytext.reads(text, fmt="py:percent")  # as formatted: the twin keeps its blank lines
     if text != script.read_text(encoding="utf-8"):
