@@ -38,7 +38,7 @@ class FineTuningRefused(PricerError):
 def refusal_explained(base_url: str, what: str) -> Iterator[None]:
     """A refused request inside, as one line that says why and where to go instead: OpenAI closed
     self-serve fine-tuning to new accounts in May 2026 (a 403 at `jobs.create`). A refused key
-    is a FrontierAuthError. Neither holds the server's reply, which may echo the key."""
+    is a FrontierAuthError. Neither shows the server's reply, which may echo the key."""
     import openai
 
     try:
@@ -51,7 +51,7 @@ def refusal_explained(base_url: str, what: str) -> Iterator[None]:
         )
     except openai.AuthenticationError as error:
         problem = FrontierAuthError(refusal(error, base_url, what))
-    raise problem  # outside the except blocks: no __context__ that could hold the key
+    raise problem from None  # the server's reply, which may echo the key, is never shown
 
 
 @dataclass

@@ -121,3 +121,34 @@ def test_a_new_machine_follows_the_job_the_store_remembers(server, tmp_path, bun
     state = tuner_for(server, tmp_path / "machine2", lines, keep_in_store=True).run(bundled_train)
     assert len(server.jobs) == 1 and state.status == "succeeded"  # the same job, not a second one
     assert lines[0].startswith("Resuming job ftjob-0001")
+
+
+def test_an_account_refused_fine_tuning_is_one_line_that_points_to_week_7(tmp_path, bundled_train):
+    from helpers.finetune_openai import FineTuningRefused
+
+    with FakeOpenAI(refuse_fine_tuning=True) as refusing:
+        tuner = tuner_for(refusing, tmp_path)
+        train_path, _ = tuner.write_files(bundled_train)
+        with pytest.raises(FineTuningRefused) as refused:
+            tuner.create_job(tuner.upload(train_path), None)
+    message = str(refused.value)
+    assert "\n" not in message and "403 permission denied" in message
+    assert message.endswith("Week 7 fine-tunes an open model instead: notebooks/week7/day3_4_train.ipynb")
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__  # the reply is never shown
+    assert not tuner.state_path.exists()  # no job was saved
+
+
+def test_the_command_line_says_so_in_one_line_and_exits_2(tmp_path, bundled_train):
+    import subprocess
+    import sys
+
+    from helpers.curation import save_items
+
+    train = save_items(bundled_train[:260], tmp_path / "train.jsonl")
+    with FakeOpenAI(refuse_fine_tuning=True) as refusing:
+        env = {**__import__("os").environ, "OPENAI_API_KEY": refusing.api_key, "PRICER_RESULTS": str(tmp_path)}
+        command = [sys.executable, "-m", "helpers", "finetune-openai", "--train", str(train)]
+        run = subprocess.run([*command, "--base-url", refusing.url], capture_output=True, text=True, env=env)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("error: ")
+    assert "closed self-serve fine-tuning to new accounts" in run.stderr

@@ -178,3 +178,14 @@ def test_a_corrupt_cache_is_one_line_that_says_what_to_do(server, tmp_path, item
         f"the response cache {cache} cannot be used (file is not a database): "
         f"move it aside (mv {cache} {cache}.bad) or run with --no-cache"
     )
+
+
+def test_the_pricer_sends_the_chat_a_notebook_writes(server, tmp_path, items):
+    def messages_for(item: Item) -> list[dict[str, str]]:  # a learner's own prompt
+        return [{"role": "user", "content": f"Guess the price of {item.title}"}, {"role": "assistant", "content": "$"}]
+
+    pricer = FrontierPricer(config_for(server, tmp_path), messages_for, name="my prompt")
+    Tester(pricer, items, size=3, verbose=False).run()
+    sent = [json.loads(request["body"])["messages"] for request in server.chat_requests()]
+    assert sorted(map(json.dumps, sent)) == sorted(json.dumps(messages_for(item)) for item in items[:3])
+    assert pricer.__name__ == "my prompt"

@@ -1,0 +1,56 @@
+"""What the notebooks share: `agree`, which sets a notebook's own version beside helpers'."""
+
+import pytest
+
+from helpers.notebook import agree
+
+
+def said(capsys) -> str:
+    return capsys.readouterr().out.strip()
+
+
+def test_the_same_values_agree_in_one_line(capsys):
+    agree("prices", [1.0, None, 3.5], [1.0, None, 3.5])
+    assert said(capsys) == "agree: prices: the same on all 3"
+
+
+def test_prices_a_batch_adds_up_in_another_order_still_agree(capsys):
+    agree("prices", [99.999, 120.0], [100.0, 120.0001])
+    assert said(capsys) == "agree: prices: the same on all 2"
+
+
+def test_a_difference_is_counted_and_the_first_one_shown(capsys):
+    agree("prices", [1.0, 2.0, 3.0], [1.0, 2.5, 4.0])
+    assert said(capsys) == "differ: prices: 2 of 3 differ; the first, #2: 2.0 here, 2.5 in helpers"
+
+
+def test_a_missing_answer_is_not_the_same_as_zero(capsys):
+    agree("prices", [None], [0.0])
+    assert said(capsys).startswith("differ: prices: 1 of 1 differ")
+
+
+def test_nested_values_are_compared_item_by_item(capsys):
+    agree("neighbours", [[("kettle", 24.5, 0.91234)]], [[("kettle", 24.5, 0.9124)]])
+    assert said(capsys) == "agree: neighbours: the same"
+    agree("neighbours", [[("kettle", 24.5, 0.9)]], [[("teapot", 24.5, 0.9)]])
+    assert said(capsys).startswith("differ: neighbours: 1 of 1 differ")
+
+
+def test_configs_are_compared_by_their_fields_and_the_first_difference_named(capsys):
+    from peft import LoraConfig
+
+    agree("LoraConfig", [LoraConfig(r=32, lora_alpha=64)], [LoraConfig(r=32, lora_alpha=64)])
+    assert said(capsys) == "agree: LoraConfig: the same"
+    agree("LoraConfig", [LoraConfig(r=16, lora_alpha=64)], [LoraConfig(r=32, lora_alpha=64)])
+    assert said(capsys) == "differ: LoraConfig: 1 of 1 differ; the first, #1: r=16 here, r=32 in helpers"
+
+
+def test_a_different_number_of_values_is_said(capsys):
+    agree("the split", [1, 2], [1, 2, 3])
+    assert said(capsys) == "differ: the split: 2 values here, 3 from helpers"
+
+
+@pytest.mark.parametrize("mine, theirs", [("1", 1), (None, 0)])
+def test_only_numbers_get_the_tolerance(capsys, mine, theirs):
+    agree("flags", [mine], [theirs])
+    assert said(capsys).startswith("differ:")
