@@ -78,13 +78,13 @@ def quantization_config(kind: str, hardware: Hardware):
     if kind == "4bit":
         return BitsAndBytesConfig(
             load_in_4bit=True,
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=hardware.compute_dtype,
-            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,  # the blocks' scales quantised too
+            bnb_4bit_compute_dtype=hardware.compute_dtype,  # bf16 on Ampere and newer, fp16 on a T4, fp32 on a CPU
+            bnb_4bit_quant_type="nf4",  # 4-bit NormalFloat, not evenly spaced integers
         )
     if kind == "8bit":
         return BitsAndBytesConfig(load_in_8bit=True)
-    return None
+    return None  # the weights as they are stored: 16 bits on a GPU, 32 on a CPU
 
 
 def _access_error(what: str, name: str, error: Exception) -> ModelAccessError:

@@ -125,6 +125,7 @@ def training_rows(source: str, prompt_format: PromptFormat = COURSE):
 
 
 def lora_config(config: TrainConfig):
+    """What to train: small matrices of rank r beside the target projections."""
     from peft import LoraConfig
 
     return LoraConfig(
@@ -138,7 +139,7 @@ def lora_config(config: TrainConfig):
 
 
 def sft_config(config: TrainConfig, hardware: Hardware):
-    """trl's SFTConfig for this run on this hardware."""
+    """How to train: trl's SFTConfig for this run on this hardware."""
     from trl import SFTConfig
 
     optimizer = config.optimizer
@@ -154,15 +155,15 @@ def sft_config(config: TrainConfig, hardware: Hardware):
         optim=optimizer,
         learning_rate=config.learning_rate,
         lr_scheduler_type=config.lr_scheduler_type,
-        warmup_steps=config.warmup_ratio,  # a value below 1 is a ratio of the total steps
+        warmup_steps=config.warmup_ratio,  # a value below 1 is a share of the total steps
         weight_decay=config.weight_decay,
         max_grad_norm=config.max_grad_norm,
         max_length=config.max_length,
-        completion_only_loss=True,
+        completion_only_loss=True,  # the loss falls on the completion, the price, alone
         bf16=hardware.bf16,
         fp16=hardware.fp16,
         use_cpu=hardware.device == "cpu",
-        **checkpointing(config.gradient_checkpointing),
+        **checkpointing(config.gradient_checkpointing),  # activation_checkpointing since transformers 5.23
         logging_steps=config.logging_steps,
         save_strategy="steps",
         save_steps=config.save_steps,
@@ -170,7 +171,7 @@ def sft_config(config: TrainConfig, hardware: Hardware):
         report_to=["wandb"] if config.wandb else "none",
         push_to_hub=config.push,
         hub_model_id=hub_model(config) if config.push else None,
-        hub_strategy="every_save",
+        hub_strategy="every_save",  # each checkpoint a revision on the hub
         hub_private_repo=True,
         seed=config.seed,
         data_seed=config.seed,

@@ -175,10 +175,9 @@ AGREEMENTS = {
         "gpt-4o: frontier_price and FrontierPricer",
     ],
     "week6/day5_finetune_frontier": ["the examples"],
-    "week7/day1_quantization": ["quantisation configs", "LoRA parameters"],
+    "week7/day1_quantization": ["LoRA parameters"],
     "week7/day2_base_model": ["model_predict, one at a time here and batched"],
-    "week7/day3_4_train": ["LoraConfig", "SFTConfig"],
-    "week7/day5_inference": ["BitsAndBytesConfig", "model_predict, here and batched", "improved_model_predict, here"],
+    "week7/day5_inference": ["model_predict, here and batched", "improved_model_predict, here"],
     "week8/day2_rag_ensemble": ["the five most similar", "RAG messages", "neighbours, here", "the ensemble, here"],
 }
 

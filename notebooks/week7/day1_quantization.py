@@ -101,26 +101,33 @@ print(f"{hardware}: {hardware.why}")
 tokenizer = load_tokenizer(BASE_MODEL)  # a gated model you have no access to yet: one line saying so
 
 # %%
-from transformers import BitsAndBytesConfig
+from helpers.errors import ConfigError
+from helpers.models import QUANTIZATIONS, Hardware
 
-from helpers.models import quantization_config
-from helpers.notebook import agree
 
-quant_configs = {
-    "none": None,  # 16 bits on a GPU, 32 on a CPU
-    "8bit": BitsAndBytesConfig(load_in_8bit=True),
-    "4bit": BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=hardware.compute_dtype,
-        bnb_4bit_quant_type="nf4",
-    ),
-}
-agree(
-    "quantisation configs (what the command line loads with)",
-    list(quant_configs.values()),
-    [quantization_config(kind, hardware) for kind in quant_configs],
-)
+# %%
+# as in helpers.models: quantization_config
+def quantization_config(kind: str, hardware: Hardware):
+    """A BitsAndBytesConfig for "4bit" (NF4, double quantisation) or "8bit"; None for "none"."""
+    from transformers import BitsAndBytesConfig
+
+    if kind not in QUANTIZATIONS:
+        raise ConfigError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, not {kind!r}")
+    if kind == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_use_double_quant=True,  # the blocks' scales quantised too
+            bnb_4bit_compute_dtype=hardware.compute_dtype,  # bf16 on Ampere and newer, fp16 on a T4, fp32 on a CPU
+            bnb_4bit_quant_type="nf4",  # 4-bit NormalFloat, not evenly spaced integers
+        )
+    if kind == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return None  # the weights as they are stored: 16 bits on a GPU, 32 on a CPU
+
+
+# %%
+quant_configs = {kind: quantization_config(kind, hardware) for kind in QUANTIZATIONS}
+quant_configs["4bit"]
 
 # %% [markdown]
 # ## Memory footprint at each precision
@@ -205,6 +212,8 @@ print(
 
 # %%
 from peft import LoraConfig, get_peft_model
+
+from helpers.notebook import agree
 
 lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=config.target_modules)
 trainable, _ = get_peft_model(model, lora).get_nb_trainable_parameters()

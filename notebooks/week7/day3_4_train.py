@@ -30,8 +30,11 @@
 # as the course's learners do, and prints its time estimate after the first steps.
 #
 # You build the three objects trl needs, with the course's values: a `LoraConfig` (what to
-# train), an `SFTConfig` (how), and the `SFTTrainer` that puts them to work. helpers does what no
-# lesson is about: reading the data, the store, resuming, the time estimate.
+# train), an `SFTConfig` (how), and the `SFTTrainer` that puts them to work. The first two are
+# built by functions the command line's `train` runs too: the cells that start `# as in
+# helpers.training: ...` are copies of them, kept in step by a test; edit them here to try other
+# settings. helpers does what no lesson is about: reading the data, the store, resuming, the
+# time estimate.
 
 # %%
 # Setup. In Colab: fetch the repository and install it (a minute or two), showing what each step
@@ -140,20 +143,30 @@ print(f"{rows[0]['prompt'][-120:]!r} -> {rows[0]['completion']!r}")
 #   overfitting.
 
 # %%
-from peft import LoraConfig
+from helpers.models import Hardware
+from helpers.training import TrainConfig, checkpointing, hub_model
 
-from helpers.notebook import agree
-from helpers.training import lora_config
 
-lora = LoraConfig(
-    r=config.lora_r,
-    lora_alpha=config.lora_alpha,
-    lora_dropout=config.lora_dropout,
-    target_modules=config.target_modules,
-    bias="none",
-    task_type="CAUSAL_LM",
-)
-agree("LoraConfig, built here and by the command line's train", [lora], [lora_config(config)])
+# %%
+# as in helpers.training: lora_config
+def lora_config(config: TrainConfig):
+    """What to train: small matrices of rank r beside the target projections."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+# %%
+lora = lora_config(config)
+lora.r, lora.lora_alpha, sorted(lora.target_modules)
+
 
 # %% [markdown]
 # ## SFTConfig: how to train
@@ -167,47 +180,56 @@ agree("LoraConfig, built here and by the command line's train", [lora], [lora_co
 # Gradient checkpointing recomputes activations in the backward pass rather than keeping them:
 # slower, but it fits a T4.
 
-# %%
-from trl import SFTConfig
 
+# %%
+# as in helpers.training: sft_config
+def sft_config(config: TrainConfig, hardware: Hardware):
+    """How to train: trl's SFTConfig for this run on this hardware."""
+    from trl import SFTConfig
+
+    optimizer = config.optimizer
+    if hardware.device != "cuda" and optimizer.startswith("paged_"):
+        optimizer = "adamw_torch"  # paged optimizers need CUDA
+    return SFTConfig(
+        output_dir=config.output_dir,
+        run_name=config.run_name,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        optim=optimizer,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler_type,
+        warmup_steps=config.warmup_ratio,  # a value below 1 is a share of the total steps
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        max_length=config.max_length,
+        completion_only_loss=True,  # the loss falls on the completion, the price, alone
+        bf16=hardware.bf16,
+        fp16=hardware.fp16,
+        use_cpu=hardware.device == "cpu",
+        **checkpointing(config.gradient_checkpointing),  # activation_checkpointing since transformers 5.23
+        logging_steps=config.logging_steps,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        report_to=["wandb"] if config.wandb else "none",
+        push_to_hub=config.push,
+        hub_model_id=hub_model(config) if config.push else None,
+        hub_strategy="every_save",  # each checkpoint a revision on the hub
+        hub_private_repo=True,
+        seed=config.seed,
+        data_seed=config.seed,
+        ddp_find_unused_parameters=False,  # data parallel: every LoRA weight is used in every step
+    )
+
+
+# %%
 from helpers.models import detect_hardware
-from helpers.training import checkpointing, hub_model, sft_config
 
 hardware = detect_hardware()
 print(hardware.why)
-args = SFTConfig(
-    output_dir=config.output_dir,
-    run_name=config.run_name,
-    num_train_epochs=config.epochs,
-    max_steps=config.max_steps,
-    per_device_train_batch_size=config.batch_size,
-    gradient_accumulation_steps=config.gradient_accumulation_steps,
-    optim="adamw_torch" if hardware.device != "cuda" and config.optimizer.startswith("paged_") else config.optimizer,
-    learning_rate=config.learning_rate,
-    lr_scheduler_type=config.lr_scheduler_type,
-    warmup_steps=config.warmup_ratio,  # a value below 1 is a share of the steps
-    weight_decay=config.weight_decay,
-    max_grad_norm=config.max_grad_norm,
-    max_length=config.max_length,
-    completion_only_loss=True,  # the loss falls on the completion alone
-    bf16=hardware.bf16,
-    fp16=hardware.fp16,
-    use_cpu=hardware.device == "cpu",
-    **checkpointing(config.gradient_checkpointing),  # activation_checkpointing since transformers 5.23
-    logging_steps=config.logging_steps,
-    save_strategy="steps",
-    save_steps=config.save_steps,
-    save_total_limit=config.save_total_limit,
-    report_to=["wandb"] if config.wandb else "none",
-    push_to_hub=config.push,
-    hub_model_id=hub_model(config) if config.push else None,
-    hub_strategy="every_save",  # each checkpoint a revision on the hub
-    hub_private_repo=True,
-    seed=config.seed,
-    data_seed=config.seed,
-    ddp_find_unused_parameters=False,  # several GPUs: every LoRA weight is used in every step
-)
-agree("SFTConfig, built here and by the command line's train", [args], [sft_config(config, hardware)])
+args = sft_config(config, hardware)
 
 # %% [markdown]
 # ## The trainer

@@ -107,25 +107,40 @@ ADAPTER_PATH, REVISION = adapter(ADAPTER)
 # at a fixed `revision` (a commit, or a checkpoint's branch), so the results can be reproduced.
 
 # %%
-from peft import PeftModel
-from transformers import AutoModelForCausalLM, BitsAndBytesConfig
-
-from helpers.inference import check_adapter
-from helpers.models import detect_hardware, load_tokenizer, quantization_config
-from helpers.notebook import agree
+from helpers.errors import ConfigError
+from helpers.models import QUANTIZATIONS, Hardware, detect_hardware
 
 hardware = detect_hardware()
-quant_config = BitsAndBytesConfig(
-    load_in_4bit=True,
-    bnb_4bit_use_double_quant=True,
-    bnb_4bit_compute_dtype=hardware.compute_dtype,
-    bnb_4bit_quant_type="nf4",
-)
-agree(
-    "BitsAndBytesConfig (what the command line's predict loads with)",
-    [quant_config],
-    [quantization_config("4bit", hardware)],
-)
+
+
+# %%
+# as in helpers.models: quantization_config
+def quantization_config(kind: str, hardware: Hardware):
+    """A BitsAndBytesConfig for "4bit" (NF4, double quantisation) or "8bit"; None for "none"."""
+    from transformers import BitsAndBytesConfig
+
+    if kind not in QUANTIZATIONS:
+        raise ConfigError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, not {kind!r}")
+    if kind == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_use_double_quant=True,  # the blocks' scales quantised too
+            bnb_4bit_compute_dtype=hardware.compute_dtype,  # bf16 on Ampere and newer, fp16 on a T4, fp32 on a CPU
+            bnb_4bit_quant_type="nf4",  # 4-bit NormalFloat, not evenly spaced integers
+        )
+    if kind == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return None  # the weights as they are stored: 16 bits on a GPU, 32 on a CPU
+
+
+# %%
+from peft import PeftModel
+from transformers import AutoModelForCausalLM
+
+from helpers.inference import check_adapter
+from helpers.models import load_tokenizer
+
+quant_config = quantization_config("4bit", hardware)
 tokenizer = load_tokenizer(BASE_MODEL)  # with a pad token, which Llama lacks; one line if the model is gated
 base = AutoModelForCausalLM.from_pretrained(
     BASE_MODEL, quantization_config=quant_config, dtype=hardware.compute_dtype, device_map="auto"
@@ -240,6 +255,7 @@ remember("fine-tuned improved_model_predict", improved_model_predict, validation
 
 # %%
 from helpers.inference import InferenceConfig, Predictors
+from helpers.notebook import agree
 
 batched = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_number_tokens=1))
 first = test[:10]
