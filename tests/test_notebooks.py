@@ -255,6 +255,33 @@ def test_what_the_notebook_defines_is_what_it_scores(course, tmp_path):
     assert "agree: model_predict, here and batched" in printed  # the other one is untouched
 
 
+def test_an_account_refused_fine_tuning_meets_one_line_pointing_to_week_7(tmp_path):
+    """Week 6 day 5 against a server that answers a new fine-tuning job as OpenAI answers an
+    account it no longer lets fine-tune (403): the job's cell prints one line and stops."""
+    script = jupytext.read(ROOT / "notebooks" / "week6" / "day5_finetune_frontier.py")
+    [cell] = [cell for cell in script.cells if "BASE_URL, API_KEY = openai_endpoint()" in cell.source]
+    refusing = "from helpers.fake_openai import FakeOpenAI\n\nserver = FakeOpenAI(refuse_fine_tuning=True).start()\n"
+    cell.source = cell.source.replace(
+        "BASE_URL, API_KEY = openai_endpoint()", f"{refusing}BASE_URL, API_KEY = server.url, server.api_key"
+    )
+    results = tmp_path / "results"
+    results.mkdir()
+    env = {"PRICER_SMOKE": "1", "PRICER_RESULTS": str(results), "PRICER_STORE": str(tmp_path / "store")}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        client = NotebookClient(script, timeout=300, kernel_name="python3", allow_errors=True)
+        client.execute(cwd=str(results))
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+    [job] = [cell for cell in script.cells if "openai.fine_tuning.jobs.create(" in cell.source]
+    printed = "".join(o.get("text", "") for o in job.outputs if o.output_type == "stream").strip().splitlines()
+    assert len(printed) == 1 and printed[0].startswith("error: ")
+    assert printed[0].endswith("Week 7 fine-tunes an open model instead: notebooks/week7/day3_4_train.ipynb")
+    assert not any(o.output_type == "error" for o in job.outputs)  # no traceback shown
+
+
 def notebook_function(script: Path, name: str, namespace: dict) -> None:
     """Run the cell of `script` that defines `name` in `namespace`: the notebook's own code."""
     [cell] = [cell for cell in jupytext.read(script).cells if f"\ndef {name}(" in f"\n{cell.source}"]

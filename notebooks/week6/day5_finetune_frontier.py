@@ -120,12 +120,12 @@ from helpers.notebook import agree
 
 fine_tune_train = train[: config.train_size]
 fine_tune_validation = train[config.train_size : config.train_size + config.validation_size]
-paths = {"train": tuner.workdir / "train.jsonl", "validation": tuner.workdir / "validation.jsonl"}
+jsonl = {"train": tuner.workdir / "train.jsonl", "validation": tuner.workdir / "validation.jsonl"}
 for name, items in (("train", fine_tune_train), ("validation", fine_tune_validation)):
-    with atomic_open(paths[name], "w") as file:  # like open(), but a crash leaves no half-written file
+    with atomic_open(jsonl[name], "w") as file:  # like open(), but a crash leaves no half-written file
         for item in items:
             file.write(json.dumps(example_for(item)) + "\n")
-    print(check_jsonl(paths[name]))  # every line a system, user and assistant message
+    print(check_jsonl(jsonl[name]))  # every line a system, user and assistant message
 agree("the examples, line by line", map(example_for, fine_tune_train), map(chat_example, fine_tune_train))
 
 # %% [markdown]
@@ -144,7 +144,7 @@ if state is not None:
 else:
     with refusal_explained(tuner.base_url, "fine-tuning"):  # a refused account: one line, and week 7
         files = {}
-        for name, path in paths.items():
+        for name, path in jsonl.items():
             with open(path, "rb") as file:
                 files[name] = openai.files.create(file=file, purpose="fine-tune").id
         job = openai.fine_tuning.jobs.create(
