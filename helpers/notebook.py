@@ -1,4 +1,5 @@
-"""What the notebooks share, so that each one stays a narration: set-up, the store, their inputs.
+"""What the notebooks share, so that each one stays a narration: set-up, the store, their inputs,
+and `agree`, which sets a notebook's own version of a step beside helpers'.
 
 Each Colab notebook runs on a machine of its own, so a notebook reads what an earlier one made
 from the store (`helpers.store`: a Drive folder, your hub namespace, or locally the results
@@ -106,8 +107,8 @@ def _shown(a, b) -> tuple[str, str]:
     """The two values, or where two configs' dicts first differ."""
     a, b = _comparable(a), _comparable(b)
     if isinstance(a, dict) and isinstance(b, dict):
-        key = next(k for k in [*a, *b] if a.get(k) != b.get(k))
-        return f"{key}={a.get(key)!r}", f"{key}={b.get(key)!r}"
+        key = next(k for k in [*a, *b] if k not in a or k not in b or not _same(a[k], b[k]))
+        return (f"{key}={a[key]!r}" if key in a else f"no {key}"), (f"{key}={b[key]!r}" if key in b else f"no {key}")
     return repr(a)[:80], repr(b)[:80]
 
 

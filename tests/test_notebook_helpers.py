@@ -54,3 +54,8 @@ def test_a_different_number_of_values_is_said(capsys):
 def test_only_numbers_get_the_tolerance(capsys, mine, theirs):
     agree("flags", [mine], [theirs])
     assert said(capsys).startswith("differ:")
+
+
+def test_a_config_missing_a_field_says_which(capsys):
+    agree("settings", [{"r": 32, "dropout": None}], [{"r": 32}])
+    assert said(capsys) == "differ: settings: 1 of 1 differ; the first, #1: dropout=None here, no dropout in helpers"
