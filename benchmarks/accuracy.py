@@ -19,9 +19,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from helpers.baselines import DEFAULT_BASELINES, BaselineConfig, fit_baselines
-from helpers.loaders import load_items
-from helpers.testing import Tester
+from helpers.core.tester import Tester
+from helpers.data.item_files import load_items
+from helpers.models.baselines import DEFAULT_BASELINES, BaselineConfig, fit_baselines
 
 FILES = ("amazon2023_curated_6categories.jsonl", "amazon2023_curated_appliances.jsonl")
 
@@ -63,7 +63,7 @@ def main() -> None:
         interval = f"${low:,.2f}–${high:,.2f}"
         print(f"| {name} | ${error:,.2f} | {interval} | {rmsle:.2f} | {hits:.1f}% | {seconds:.1f} | {extra} |")
     if args.neighbours:
-        from helpers.retrieval import Embedder
+        from helpers.models.retrieval import Embedder
 
         embedder = Embedder(progress=False)
         embedder.embed([item.text for item in train[:64]])  # the model loaded and warmed up

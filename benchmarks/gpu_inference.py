@@ -46,7 +46,7 @@ def build_random_model(folder: Path, shape: str) -> None:
     """Tokenizer plus random bf16 weights of the given shape, saved so `load_base` can quantise them."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from helpers.tiny import build_tokenizer
+    from helpers.offline.tiny import build_tokenizer
 
     tokenizer = build_tokenizer(folder)
     if (folder / "config.json").exists():
@@ -142,10 +142,10 @@ def main() -> None:
         print("benchmarks/gpu_inference.py needs a CUDA GPU for the 8B shape; nothing to do here.")
         return
 
-    from helpers.inference import InferenceConfig, Predictors
-    from helpers.loaders import load_items
-    from helpers.models import detect_hardware, load_base, memory_mb
-    from helpers.training import TrainConfig, build_trainer
+    from helpers.data.item_files import load_items
+    from helpers.models.inference import InferenceConfig, Predictors
+    from helpers.models.loading import detect_hardware, load_base, memory_mb
+    from helpers.models.training import TrainConfig, build_trainer
 
     hardware = detect_hardware()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="pricer-bench-"))

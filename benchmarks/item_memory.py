@@ -17,8 +17,8 @@ import tracemalloc
 from pathlib import Path
 
 from helpers import paths
-from helpers.items import ItemConfig, get_tokenizer
-from helpers.loaders import LoadConfig, load_raw
+from helpers.core.items import ItemConfig, get_tokenizer
+from helpers.data.raw import LoadConfig, load_raw
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        from helpers.tiny import TinyConfig, build
+        from helpers.offline.tiny import TinyConfig, build
 
         tokenizer = str(build(TinyConfig(output=str(Path(work) / "tiny"), with_model=False)))
         get_tokenizer(tokenizer)  # loaded before measuring: it is paid once, not per item

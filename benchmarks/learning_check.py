@@ -21,8 +21,8 @@ from helpers import paths
 
 
 def score(base_model: str, adapter: str | None, items, batch_size: int) -> dict:
-    from helpers.inference import InferenceConfig, Predictors, load_for_inference
-    from helpers.testing import Tester
+    from helpers.core.tester import Tester
+    from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
 
     config = InferenceConfig(base_model=base_model, adapter=adapter, batch_size=batch_size)
     predictors = Predictors(*load_for_inference(config), config)
@@ -43,7 +43,7 @@ def score(base_model: str, adapter: str | None, items, batch_size: int) -> dict:
 def loss_chart(losses: list[tuple[int, float]], path: Path) -> None:
     from matplotlib.figure import Figure
 
-    from helpers.charts import save_figure
+    from helpers.files import save_figure
 
     figure = Figure(figsize=(8, 4))
     axes = figure.subplots()
@@ -66,10 +66,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(paths.results("learning_check")))
     args = parser.parse_args()
 
-    from helpers.loaders import load_items
-    from helpers.models import detect_hardware
-    from helpers.offline_model import build
-    from helpers.training import TrainConfig, train
+    from helpers.data.item_files import load_items
+    from helpers.models.loading import detect_hardware
+    from helpers.models.training import TrainConfig, train
+    from helpers.offline.smollm2 import build
 
     out = Path(args.out)
     model = str(build(args.model or out / "smollm2-135m"))

@@ -135,11 +135,11 @@ def main() -> None:
         work = Path(work)
         tokenizer = args.tokenizer
         if tokenizer is None:
-            from helpers.tiny import TinyConfig, build
+            from helpers.offline.tiny import TinyConfig, build
 
             tokenizer = str(build(TinyConfig(output=str(work / "tiny"), with_model=False)))
         elif tokenizer == "smollm2":
-            from helpers.offline_model import build
+            from helpers.offline.smollm2 import build
 
             tokenizer = str(build(work / "smollm2"))
         sample = paths.RAW_SAMPLE.read_bytes()

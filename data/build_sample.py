@@ -14,8 +14,9 @@ import json
 import shutil
 from pathlib import Path
 
-from helpers.curation import CurationConfig, save_items, split
-from helpers.items import Item
+from helpers.core.items import Item
+from helpers.data.curation import CurationConfig, split
+from helpers.data.item_files import save_items
 
 HERE = Path(__file__).resolve().parent
 CURATED = ["amazon2023_curated_6categories.jsonl", "amazon2023_curated_appliances.jsonl"]

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.config import add_arguments, as_flags, from_arguments
+from helpers.core.tester import TEST_SIZE
 from helpers.errors import ConfigError, DataError, PricerError
 from helpers.files import refuse_overwrite
+from helpers.models.retrieval import EMBEDDING_MODEL
 from helpers.presets import BASE_MODEL
-from helpers.retrieval import EMBEDDING_MODEL
-from helpers.testing import TEST_SIZE
 
 
 def _results(*parts: str):
@@ -130,11 +130,11 @@ class MainStage:
 
 def _load_items(path: str, preset: str | None = None):
     """Items from a local file, or the test split of a hub data set (read with `preset`'s prompt)."""
+    from helpers.data.item_files import load_items
     from helpers.hub import looks_local
-    from helpers.loaders import load_items
 
     if not Path(path).is_file() and not looks_local(path) and "/" in path:
-        from helpers.hub_datasets import load_hub_items
+        from helpers.data.hub_datasets import load_hub_items
         from helpers.presets import COURSE_2024
         from helpers.presets import preset as named
 
@@ -148,30 +148,30 @@ def _load_items(path: str, preset: str | None = None):
 
 
 def _refuse_charts(folder: str, overwrite: bool) -> None:
-    from helpers.charts import CHARTS
+    from helpers.data.charts import CHARTS
 
     for name in CHARTS:
         refuse_overwrite(Path(folder) / name, overwrite)
 
 
 def run_tiny(args: argparse.Namespace) -> None:
-    from helpers.tiny import TinyConfig, build
+    from helpers.offline.tiny import TinyConfig, build
 
     output = build(from_arguments(TinyConfig, args))
     print(f"tiny tokenizer{' and model' if args.with_model else ''} in {output}")
 
 
 def run_offline_model(args: argparse.Namespace) -> None:
-    from helpers.offline_model import build
+    from helpers.offline.smollm2 import build
 
     print(f"SmolLM2-135M-Instruct in {build(args.output)}")
 
 
 def run_curate(args: argparse.Namespace) -> None:
-    from helpers.charts import Point, save_all
-    from helpers.curation import item_writer
-    from helpers.items import ItemConfig
-    from helpers.loaders import LoadConfig, SkipReport, stream_raw
+    from helpers.core.items import ItemConfig
+    from helpers.data.charts import Point, save_all
+    from helpers.data.item_files import item_writer
+    from helpers.data.raw import LoadConfig, SkipReport, stream_raw
 
     stage = from_arguments(CurateStage, args)
     if not stage.input:
@@ -199,17 +199,15 @@ def run_curate(args: argparse.Namespace) -> None:
 
 
 def run_split(args: argparse.Namespace) -> None:
-    from helpers.curation import (
+    from helpers.data.curation import (
         CurationConfig,
         balance,
         balance_index,
-        copy_rows,
         dedupe,
-        save_items,
         split_with_validation,
         unique_index,
     )
-    from helpers.loaders import index_items
+    from helpers.data.item_files import copy_rows, index_items, save_items
 
     stage = from_arguments(SplitStage, args)
     config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
@@ -249,7 +247,8 @@ def run_split(args: argparse.Namespace) -> None:
 def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progress: bool | None = None):
     """Run the Tester, record the result in the leaderboard, print it (a JSON line with --json,
     with the fields `extra()` adds). Returns the TestResult."""
-    from helpers.testing import Tester, record
+    from helpers.core.leaderboard import record
+    from helpers.core.tester import Tester
 
     result = Tester(predictor, test, title=title, size=stage.size, verbose=False, progress=progress).run()
     if stage.dataset:
@@ -263,7 +262,7 @@ def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progres
 
 
 def run_baselines(args: argparse.Namespace) -> None:
-    from helpers.baselines import BaselineConfig, fit_baselines
+    from helpers.models.baselines import BaselineConfig, fit_baselines
 
     stage = from_arguments(BaselinesStage, args)
     config = from_arguments(BaselineConfig, args)
@@ -277,7 +276,7 @@ def run_baselines(args: argparse.Namespace) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
-    from helpers.human import PricesFor, read_prices
+    from helpers.evaluation.human import PricesFor, read_prices
 
     stage = from_arguments(EvaluateStage, args)
     test = _load_items(stage.test)
@@ -286,14 +285,14 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 
 def run_frontier(args: argparse.Namespace) -> None:
-    from helpers.frontier import FrontierConfig, FrontierPricer
+    from helpers.models.frontier import FrontierConfig, FrontierPricer
 
     stage = from_arguments(FrontierStage, args)
     config = from_arguments(FrontierConfig, args)
     test = _load_items(stage.test)
     pricer = FrontierPricer(config)
     if stage.rag:
-        from helpers.retrieval import Embedder, VectorStore, rag_messages
+        from helpers.models.retrieval import Embedder, VectorStore, rag_messages
 
         store = VectorStore.for_items(_load_items(stage.rag), embedder=Embedder(stage.embedding_model))
         pricer = FrontierPricer(
@@ -309,9 +308,9 @@ def run_frontier(args: argparse.Namespace) -> None:
 
 
 def run_summarise(args: argparse.Namespace) -> None:
-    from helpers.curation import save_items
-    from helpers.frontier import FrontierConfig
-    from helpers.summaries import Summariser, SummaryConfig
+    from helpers.data.item_files import save_items
+    from helpers.models.frontier import FrontierConfig
+    from helpers.models.summaries import Summariser, SummaryConfig
 
     stage = from_arguments(SummariseStage, args)
     refuse_overwrite(stage.out, stage.overwrite)
@@ -328,7 +327,7 @@ def run_summarise(args: argparse.Namespace) -> None:
 
 
 def run_finetune_openai(args: argparse.Namespace) -> None:
-    from helpers.finetune_openai import FineTuneConfig, FineTuner
+    from helpers.models.finetune_openai import FineTuneConfig, FineTuner
 
     stage = from_arguments(FineTuneStage, args)
     state = FineTuner(from_arguments(FineTuneConfig, args)).run(_load_items(stage.train))
@@ -336,7 +335,7 @@ def run_finetune_openai(args: argparse.Namespace) -> None:
 
 
 def run_train(args: argparse.Namespace) -> None:
-    from helpers.training import TrainConfig, train
+    from helpers.models.training import TrainConfig, train
 
     config = from_arguments(TrainConfig, args)
     trainer = train(config)
@@ -353,8 +352,8 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> None:
-    from helpers.inference import InferenceConfig, Predictors, load_for_inference
-    from helpers.models import distributed
+    from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
+    from helpers.models.loading import distributed
 
     stage = from_arguments(PredictStage, args)
     config = from_arguments(InferenceConfig, args)
@@ -375,7 +374,7 @@ def _shared(predictor, items, processes):
     gathering them in order; a predictor that gives them back (the same as one process's)."""
     from accelerate.utils import gather_object
 
-    from helpers.human import PricesFor
+    from helpers.evaluation.human import PricesFor
 
     with processes.split_between_processes(items) as share:
         answers = [
@@ -387,7 +386,7 @@ def _shared(predictor, items, processes):
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:
-    from helpers.testing import leaderboard, leaderboard_chart
+    from helpers.core.leaderboard import leaderboard, leaderboard_chart
 
     frame = leaderboard(args.path, args.dataset)
     if frame.empty:
@@ -408,7 +407,7 @@ def run_fork(args: argparse.Namespace) -> None:
 
 
 def run_charts(args: argparse.Namespace) -> None:
-    from helpers.charts import save_all
+    from helpers.data.charts import save_all
 
     stage = from_arguments(ChartsStage, args)
     _refuse_charts(stage.out, stage.overwrite)
@@ -419,11 +418,11 @@ def run_charts(args: argparse.Namespace) -> None:
 def run_main(args: argparse.Namespace) -> None:
     """The whole offline pipeline on the bundled sample. Every output lands in --workdir, and a
     second run writes them afresh (the main job owns that folder)."""
-    from helpers.models import detect_hardware
-    from helpers.offline_model import INSTALL
+    from helpers.core.tester import BUNDLED_SAMPLE
+    from helpers.models.loading import detect_hardware
+    from helpers.models.training import TrainConfig
+    from helpers.offline.smollm2 import INSTALL
     from helpers.secrets import get_secret
-    from helpers.testing import BUNDLED_SAMPLE
-    from helpers.training import TrainConfig
 
     stage = from_arguments(MainStage, args)
     work = Path(stage.workdir)
@@ -572,14 +571,14 @@ def preset_defaults(name: str | None) -> dict[str, dict]:
 
 
 def parser(preset: str | None = None) -> argparse.ArgumentParser:
-    from helpers.baselines import BaselineConfig
-    from helpers.curation import CurationConfig
-    from helpers.finetune_openai import FineTuneConfig
-    from helpers.frontier import FrontierConfig
-    from helpers.inference import InferenceConfig
-    from helpers.summaries import SummaryConfig
-    from helpers.tiny import TinyConfig
-    from helpers.training import TrainConfig
+    from helpers.data.curation import CurationConfig
+    from helpers.models.baselines import BaselineConfig
+    from helpers.models.finetune_openai import FineTuneConfig
+    from helpers.models.frontier import FrontierConfig
+    from helpers.models.inference import InferenceConfig
+    from helpers.models.summaries import SummaryConfig
+    from helpers.models.training import TrainConfig
+    from helpers.offline.tiny import TinyConfig
 
     defaults = preset_defaults(preset)
     top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])

@@ -93,3 +93,11 @@ def atomic_folder(path: str | Path, last: tuple[str, ...] = ("config.json",)) ->
                 os.replace(file, target)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+
+
+def save_figure(figure, path: str | Path | None):
+    """Write `figure` as a PNG at `path` (atomically), when a path is given; return the figure."""
+    if path:
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
+    return figure

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers import paths
-from helpers.items import Item
+from helpers.core.items import Item
 from helpers.presets import BASE_MODEL, preset
 
 REPO = "pricer-course/pricer"  # GitHub owner/name that the badges and set-up cells point at
@@ -133,11 +133,11 @@ def curated(split: str, data: str | None = None) -> list[Item]:
     no validation split: an empty list). In smoke mode, when the store has none, the bundled
     sample stands in, and says so: its last 250 training items are then the validation items,
     and no longer training items."""
-    from helpers.loaders import load_items
+    from helpers.data.item_files import load_items
     from helpers.store import missing, open_store
 
     if data:
-        from helpers.hub_datasets import load_hub_items
+        from helpers.data.hub_datasets import load_hub_items
 
         chosen = preset(data)
         if split == "validation" and not chosen.validation:
@@ -163,7 +163,7 @@ def curated(split: str, data: str | None = None) -> list[Item]:
 
 def save_curated(train: list[Item], test: list[Item], validation: list[Item] | None = None) -> None:
     """Week 6 day 2's output: saved in the results folder and put in the store for later notebooks."""
-    from helpers.curation import save_items
+    from helpers.data.item_files import save_items
     from helpers.store import open_store
 
     store = open_store()
@@ -177,8 +177,8 @@ def save_curated(train: list[Item], test: list[Item], validation: list[Item] | N
 
 def stored_run() -> str | None:
     """The name of the newest run that week 7 days 3-4 put in the store, if any."""
+    from helpers.models.training import LATEST_RUN
     from helpers.store import open_store
-    from helpers.training import LATEST_RUN
 
     run = open_store().read_text(LATEST_RUN)
     return run.strip() if run else None
@@ -202,7 +202,7 @@ def openai_endpoint() -> tuple[str | None, str | None]:
     number derived from the prompt, not a model's guess, so the scores test the code only."""
     if not smoke():
         return None, None
-    from helpers.fake_openai import FakeOpenAI
+    from helpers.offline.fake_openai import FakeOpenAI
 
     server = FakeOpenAI().start()  # a daemon thread: it lives as long as the kernel
     return server.url, server.api_key
@@ -213,7 +213,7 @@ def base_model(name: str = BASE_MODEL, with_model: bool = True) -> str:
     stand-in (a locally trained tokenizer and, `with_model`, a random Llama-shaped model)."""
     if not smoke():
         return name
-    from helpers.tiny import TinyConfig, build
+    from helpers.offline.tiny import TinyConfig, build
 
     return str(build(TinyConfig(output=str(paths.results("tiny")), with_model=with_model)))
 
@@ -260,7 +260,7 @@ def training_data(data: str | None = None) -> str:
     if found is None and not smoke():
         raise missing("train.jsonl", CURATE, "set DATA = PRESET to train on the course's data set")
     if found is None:  # the bundled sample's training items, less those held out for validation
-        from helpers.curation import save_items
+        from helpers.data.item_files import save_items
 
         found = save_items(curated("train"), paths.results("bundled-train.jsonl"))
     return str(found)

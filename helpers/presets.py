@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpers.prompts import COURSE, COURSE_2025, PromptFormat
+from helpers.core.prompts import COURSE, COURSE_2025, PromptFormat
 
 
 @dataclass(frozen=True)

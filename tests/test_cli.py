@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from helpers import paths
-from helpers.loaders import load_items
-from helpers.testing import read_leaderboard
+from helpers.core.leaderboard import read_leaderboard
+from helpers.data.item_files import load_items
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -113,7 +113,7 @@ def test_split_balances_and_splits(tmp_path):
 def test_split_drops_duplicates_and_carves_a_validation_split(tmp_path, bundled_train, suffix):
     from dataclasses import replace
 
-    from helpers.curation import save_items
+    from helpers.data.item_files import save_items
 
     items = bundled_train[:300]
     copies = [replace(items[0], price=1.0), replace(items[1], title=items[1].title.upper(), text="other words")]
@@ -201,7 +201,7 @@ def interruptible() -> None:
 
 
 def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
-    from helpers.fake_openai import FakeOpenAI
+    from helpers.offline.fake_openai import FakeOpenAI
 
     with FakeOpenAI() as server:
         cache = ["--cache", str(tmp_path / "c.sqlite"), "--json", "--model", "gpt-4o-mini"]
@@ -220,7 +220,7 @@ def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
 
 
 def test_frontier_with_rag_shows_each_item_its_most_similar_training_items(tmp_path):
-    from helpers.fake_openai import FakeOpenAI
+    from helpers.offline.fake_openai import FakeOpenAI
 
     train = tmp_path / "train.jsonl"
     train.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:120]))
@@ -235,7 +235,7 @@ def test_frontier_with_rag_shows_each_item_its_most_similar_training_items(tmp_p
 
 
 def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
-    from helpers.fake_openai import FakeOpenAI
+    from helpers.offline.fake_openai import FakeOpenAI
 
     with FakeOpenAI() as server:
         run = frontier(
@@ -278,7 +278,7 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
 def trained_adapter(tmp_path_factory):
     """`python -m helpers tiny`, then `train` with the pipeline check's flags, as the main job runs them."""
     from helpers.config import as_flags
-    from helpers.training import TrainConfig
+    from helpers.models.training import TrainConfig
 
     work = tmp_path_factory.mktemp("week7")
     cli("tiny", "--output", str(work / "tiny"))
@@ -322,8 +322,8 @@ def predict(*args, env=None) -> dict:
 
 
 def test_predict_prints_what_the_tester_measures_in_one_json_line(trained_adapter, tmp_path):
-    from helpers.inference import InferenceConfig, Predictors, load_for_inference
-    from helpers.testing import Tester
+    from helpers.core.tester import Tester
+    from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
 
     work, _ = trained_adapter
     board = str(tmp_path / "b.csv")
@@ -341,8 +341,8 @@ def test_predict_prints_what_the_tester_measures_in_one_json_line(trained_adapte
 
 LOGITS = """
 import json, sys
-from helpers.inference import InferenceConfig, load_for_inference, next_token_logits
-from helpers.loaders import load_items
+from helpers.models.inference import InferenceConfig, load_for_inference, next_token_logits
+from helpers.data.item_files import load_items
 from helpers import paths
 
 base, adapter, revision = sys.argv[1], sys.argv[2], sys.argv[3] or None
@@ -417,7 +417,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
 
 
 def test_a_frontier_run_where_every_item_failed_is_not_recorded(tmp_path):
-    from helpers.fake_openai import FakeOpenAI, Fault
+    from helpers.offline.fake_openai import FakeOpenAI, Fault
 
     with FakeOpenAI() as server:
         server.script.extend(Fault(reply="I could not say") for _ in range(5))
@@ -430,7 +430,7 @@ def test_a_frontier_run_where_every_item_failed_is_not_recorded(tmp_path):
 
 
 def test_no_cache_asks_every_time_and_writes_no_cache(tmp_path):
-    from helpers.fake_openai import FakeOpenAI
+    from helpers.offline.fake_openai import FakeOpenAI
 
     with FakeOpenAI() as server:
         for _ in range(2):
@@ -457,7 +457,7 @@ def test_ctrl_c_stops_a_frontier_run_at_once_and_keeps_every_answer(tmp_path):
     import signal
     import time
 
-    from helpers.fake_openai import FakeOpenAI, Fault
+    from helpers.offline.fake_openai import FakeOpenAI, Fault
 
     cache = tmp_path / "cache.sqlite"
     with FakeOpenAI() as server:

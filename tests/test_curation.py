@@ -2,9 +2,9 @@ from collections import Counter
 
 import pytest
 
-from helpers.curation import CurationConfig, balance, curate, save_items, split, to_dataset_dict
-from helpers.items import Item
-from helpers.loaders import load_items
+from helpers.core.items import Item
+from helpers.data.curation import CurationConfig, balance, curate, split, to_dataset_dict
+from helpers.data.item_files import load_items, save_items
 
 
 def make(price: float, category: str = "Toys", n: int = 0) -> Item:
@@ -77,7 +77,7 @@ def test_dataset_dict_has_training_prompts_and_test_prompts(bundled_test):
 
 def test_a_pushed_dataset_dict_loads_back_as_items(tmp_path, bundled_test):
     """Week 7 reads week 6's data set back; a local folder in the hub's file layout stands in."""
-    from helpers.hub_datasets import load_hub_items
+    from helpers.data.hub_datasets import load_hub_items
 
     data = to_dataset_dict(bundled_test[:5], bundled_test[5:9])
     for name in ("train", "test"):
@@ -89,16 +89,16 @@ def test_a_pushed_dataset_dict_loads_back_as_items(tmp_path, bundled_test):
 
 
 def test_a_missing_hub_dataset_is_a_one_line_error():
+    from helpers.data.hub_datasets import load_hub_items
     from helpers.errors import DataError
-    from helpers.hub_datasets import load_hub_items
 
     with pytest.raises(DataError, match="cannot load data set 'nobody/nothing' \\(test\\)"):
         load_hub_items("nobody/nothing")
 
 
 def test_balancing_from_an_index_keeps_the_same_items_in_the_same_order(tmp_path, bundled_train):
-    from helpers.curation import balance_index, copy_rows
-    from helpers.loaders import index_items
+    from helpers.data.curation import balance_index
+    from helpers.data.item_files import copy_rows, index_items
 
     items = bundled_train[:1500]
     path = save_items(items, tmp_path / "items.jsonl")

@@ -15,8 +15,8 @@ from helpers.files import atomic_folder, atomic_open, read_text, readable, refus
 WRITER = """
 import sys
 from helpers import paths
-from helpers.curation import save_items
-from helpers.loaders import load_items
+from helpers.data.item_files import save_items
+from helpers.data.item_files import load_items
 
 items = load_items(paths.TRAIN_SAMPLE)[0]
 target, size = sys.argv[1], int(sys.argv[2])

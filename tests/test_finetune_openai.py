@@ -4,11 +4,11 @@ import json
 
 import pytest
 
+from helpers.core.tester import Tester
 from helpers.errors import DataError
-from helpers.fake_openai import FakeOpenAI
-from helpers.finetune_openai import FineTuneConfig, FineTuner, JobState, chat_example, check_jsonl, write_jsonl
-from helpers.frontier import FrontierConfig, FrontierPricer
-from helpers.testing import Tester
+from helpers.models.finetune_openai import FineTuneConfig, FineTuner, JobState, chat_example, check_jsonl, write_jsonl
+from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.offline.fake_openai import FakeOpenAI
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_following_resumes_after_a_restart_without_repeating_events(server, tmp_
 
 
 def test_a_bad_key_fails_the_upload_in_one_line(server, tmp_path, bundled_train):
-    from helpers.frontier import FrontierAuthError
+    from helpers.models.frontier import FrontierAuthError
 
     tuner = FineTuner(
         FineTuneConfig(base_url=server.url, api_key="nope-nope-nope", workdir=str(tmp_path)), printer=lambda line: None
@@ -124,7 +124,7 @@ def test_a_new_machine_follows_the_job_the_store_remembers(server, tmp_path, bun
 
 
 def test_an_account_refused_fine_tuning_is_one_line_that_points_to_week_7(tmp_path, bundled_train):
-    from helpers.finetune_openai import FineTuningRefused
+    from helpers.models.finetune_openai import FineTuningRefused
 
     with FakeOpenAI(refuse_fine_tuning=True) as refusing:
         tuner = tuner_for(refusing, tmp_path)
@@ -142,7 +142,7 @@ def test_the_command_line_says_so_in_one_line_and_exits_2(tmp_path, bundled_trai
     import subprocess
     import sys
 
-    from helpers.curation import save_items
+    from helpers.data.item_files import save_items
 
     train = save_items(bundled_train[:260], tmp_path / "train.jsonl")
     with FakeOpenAI(refuse_fine_tuning=True) as refusing:

@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
-from helpers.fake_openai import FakeOpenAI, Fault
-from helpers.frontier import FrontierAuthError, FrontierConfig, FrontierPricer
-from helpers.items import Item
-from helpers.testing import Tester
+from helpers.core.items import Item
+from helpers.core.tester import Tester
+from helpers.models.frontier import FrontierAuthError, FrontierConfig, FrontierPricer
+from helpers.offline.fake_openai import FakeOpenAI, Fault
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_usage_and_cost_are_summed(server, tmp_path, items):
 
 
 def test_a_server_failing_again_and_again_stops_the_run_in_one_line(server, tmp_path, items):
-    from helpers.frontier import FrontierUnavailable
+    from helpers.models.frontier import FrontierUnavailable
 
     server.script.extend(Fault(status=500) for _ in range(20))
     pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, max_failures=3, concurrency=1))

@@ -4,9 +4,9 @@ the same shape (a folder in the hub's layout goes through the same `datasets` co
 import pandas as pd
 import pytest
 
-from helpers.curation import to_dataset_dict
+from helpers.data.curation import to_dataset_dict
+from helpers.data.hub_datasets import hub_training_rows, load_hub_items
 from helpers.errors import DataError
-from helpers.hub_datasets import hub_training_rows, load_hub_items
 from helpers.presets import COURSE_2024, COURSE_2025
 
 QUESTION_2025 = "What does this cost to the nearest dollar?"

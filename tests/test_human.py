@@ -1,8 +1,8 @@
 import pytest
 
+from helpers.core.tester import Tester
 from helpers.errors import DataError
-from helpers.human import PredictionsError, PricesFor, export_prompts, fill_prices, read_prices
-from helpers.testing import Tester
+from helpers.evaluation.human import PredictionsError, PricesFor, export_prompts, fill_prices, read_prices
 
 
 def test_exported_prompts_read_back_once_filled(tmp_path, bundled_test):

@@ -3,16 +3,16 @@
 import pytest
 import torch
 
-from helpers.inference import (
+from helpers.core.tester import Tester
+from helpers.models.inference import (
     InferenceConfig,
     Predictors,
     generate_replies,
     load_for_inference,
     next_token_logits,
 )
-from helpers.models import load_tokenizer
-from helpers.testing import Tester
-from helpers.training import TrainConfig, rows_from_items, train
+from helpers.models.loading import load_tokenizer
+from helpers.models.training import TrainConfig, rows_from_items, train
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def single_token(tokenizer, text: str) -> int:
 
 def course_method(logits, tokenizer):
     """helpers' search, one token a number: the course's improved_model_predict for one item."""
-    from helpers.number_search import NumberTokens, search_numbers
+    from helpers.models.number_search import NumberTokens, search_numbers
 
     return search_numbers(logits.unsqueeze(0), None, NumberTokens.of(tokenizer), top_k=3, max_depth=1)[0]
 
@@ -125,7 +125,7 @@ def test_the_tester_gets_the_same_result_in_batches_as_one_at_a_time(loaded, bun
 
 
 def test_with_the_llama_3_style_tokenizer_the_search_is_the_courses_method(tiny_model_dir):
-    from helpers.number_search import NumberTokens, search_numbers
+    from helpers.models.number_search import NumberTokens, search_numbers
 
     tokenizer = load_tokenizer(str(tiny_model_dir))  # numbers up to 999 are one token, as in Llama 3
     first = torch.full((2, len(tokenizer)), -30.0)

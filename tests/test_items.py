@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers.core.items import Item, ItemConfig, build_item, get_tokenizer, scrub, scrub_details
+from helpers.core.prompts import PromptFormat
 from helpers.errors import TokenizerError
-from helpers.items import Item, ItemConfig, build_item, get_tokenizer, scrub, scrub_details
-from helpers.prompts import PromptFormat
 
 
 def test_scrub_turns_junk_characters_into_single_spaces():
@@ -132,6 +132,6 @@ def test_a_missing_tokenizer_is_a_one_line_error():
 
 
 def test_importing_items_loads_no_tokenizer_and_no_transformers():
-    code = "import sys, helpers.items; print('transformers' in sys.modules)"
+    code = "import sys, helpers.core.items; print('transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

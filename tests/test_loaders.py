@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import paths
+from helpers.core.items import ItemConfig
+from helpers.data.item_files import load_items
+from helpers.data.raw import LoadConfig, load_raw, resolve
 from helpers.errors import DataError
-from helpers.items import ItemConfig
-from helpers.loaders import LoadConfig, load_items, load_raw, resolve
 
 
 @pytest.fixture
@@ -206,8 +207,8 @@ def course_tokens(drafted, tokenizer, config):
 
 @pytest.mark.parametrize("which", ["tiny", "smollm2"])
 def test_a_chunk_at_a_time_gives_the_courses_items_exactly(which, item_config, real_model_dir):
-    from helpers.items import Draft, draft, get_tokenizer
-    from helpers.loaders import parse_lines, read_record
+    from helpers.core.items import Draft, draft, get_tokenizer
+    from helpers.data.raw import parse_lines, read_record
 
     config = item_config if which == "tiny" else ItemConfig(tokenizer=str(real_model_dir))
     tokenizer = get_tokenizer(config.tokenizer)
@@ -232,6 +233,6 @@ def course_scrub(stuff: str) -> str:
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
 def test_scrub_is_the_courses(text):
-    from helpers.items import scrub
+    from helpers.core.items import scrub
 
     assert scrub(text) == course_scrub(text)

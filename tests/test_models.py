@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from helpers.errors import ConfigError, ModelAccessError
-from helpers.models import (
+from helpers.models.loading import (
     Hardware,
     _access_error,
     detect_hardware,

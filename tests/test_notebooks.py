@@ -58,8 +58,8 @@ def test_a_copied_cell_out_of_step_with_its_helper_is_found_and_rewritten(tmp_pa
     text = script.read_text()
     assert "max_features=config.bow_max_features" in text
     script.write_text(text.replace("max_features=config.bow_max_features", "max_features=50"))
-    assert sync.sync(script, write=False) == ["as in helpers.baselines: fit_bow_lr"]
-    assert sync.sync(script, write=True) == ["as in helpers.baselines: fit_bow_lr"]
+    assert sync.sync(script, write=False) == ["as in helpers.models.baselines: fit_bow_lr"]
+    assert sync.sync(script, write=True) == ["as in helpers.models.baselines: fit_bow_lr"]
     assert sync.sync(script, write=False) == []
     assert "max_features=config.bow_max_features" in script.read_text()
     assert cells(jupytext.read(script)) == cells(nbformat.read(twin, as_version=4))
@@ -183,8 +183,9 @@ AGREEMENTS = {
 
 
 def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(course):
-    from helpers.loaders import load_items
-    from helpers.testing import dataset_key, read_leaderboard
+    from helpers.core.leaderboard import read_leaderboard
+    from helpers.core.tester import dataset_key
+    from helpers.data.item_files import load_items
 
     store, printed = course
     test_set = dataset_key(load_items(store / "test.jsonl")[0])  # what week 6 day 2 put in the store
@@ -231,7 +232,7 @@ def test_each_notebooks_own_versions_agree_with_helpers(course, name):
 def test_what_the_notebook_defines_is_what_it_scores(course, tmp_path):
     """Edit week 7 day 5's own improved_model_predict in its .py twin: the Tester's figure for it
     changes, and the notebook says that it no longer agrees with helpers'."""
-    from helpers.testing import read_leaderboard
+    from helpers.core.leaderboard import read_leaderboard
 
     store, _ = course
     copy = tmp_path / "store"
@@ -260,7 +261,9 @@ def test_an_account_refused_fine_tuning_meets_one_line_pointing_to_week_7(tmp_pa
     account it no longer lets fine-tune (403): the job's cell prints one line and stops."""
     script = jupytext.read(ROOT / "notebooks" / "week6" / "day5_finetune_frontier.py")
     [cell] = [cell for cell in script.cells if "BASE_URL, API_KEY = openai_endpoint()" in cell.source]
-    refusing = "from helpers.fake_openai import FakeOpenAI\n\nserver = FakeOpenAI(refuse_fine_tuning=True).start()\n"
+    refusing = (
+        "from helpers.offline.fake_openai import FakeOpenAI\n\nserver = FakeOpenAI(refuse_fine_tuning=True).start()\n"
+    )
     cell.source = cell.source.replace(
         "BASE_URL, API_KEY = openai_endpoint()", f"{refusing}BASE_URL, API_KEY = server.url, server.api_key"
     )
@@ -293,8 +296,8 @@ def test_the_notebooks_predictors_agree_with_helpers_batched_ones_on_a_real_mode
     model_predict (days 2 and 5) and improved_model_predict, as written in the notebooks, give
     the batched helpers' answers, to the cent (a batch with padding and one prompt alone add up
     in other orders)."""
-    from helpers.inference import InferenceConfig, Predictors
-    from helpers.models import load_base
+    from helpers.models.inference import InferenceConfig, Predictors
+    from helpers.models.loading import load_base
 
     model, tokenizer = load_base(str(real_model_dir), "4bit")
     items = bundled_test[:6]

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from helpers.number_search import NumberTokens, search_numbers
+from helpers.models.number_search import NumberTokens, search_numbers
 
 
 class Vocabulary:

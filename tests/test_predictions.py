@@ -7,10 +7,12 @@ import os
 import pytest
 
 from helpers import paths
-from helpers.ensemble import Ensemble
-from helpers.loaders import load_items
-from helpers.predictions import Answers, item_key, remember, stored
-from helpers.testing import Tester, record
+from helpers.core.items import item_key
+from helpers.core.leaderboard import record
+from helpers.core.tester import Tester
+from helpers.data.item_files import load_items
+from helpers.evaluation.predictions import Answers, remember, stored
+from helpers.models.ensemble import Ensemble
 
 
 @pytest.fixture
@@ -109,8 +111,8 @@ def test_an_ensemble_with_nothing_to_learn_from_says_so_in_one_line(items):
 REMEMBERER = """
 import sys
 from helpers import paths
-from helpers.loaders import load_items
-from helpers.predictions import remember
+from helpers.data.item_files import load_items
+from helpers.evaluation.predictions import remember
 
 items = load_items(paths.TEST_SAMPLE)[0]
 start = int(sys.argv[1])

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.prices import Price, extract_price, parse_raw_price, read_reply
+from helpers.core.prices import Price, extract_price, parse_raw_price, read_reply
 
 PREFIX = "Price is $"
 

@@ -2,14 +2,14 @@
 
 import json
 
-from helpers.curation import save_items, to_dataset_dict
-from helpers.fake_openai import FakeOpenAI, Fault
-from helpers.finetune_openai import chat_example
-from helpers.frontier import FrontierConfig, FrontierPricer
-from helpers.items import ItemConfig, build_item
-from helpers.loaders import load_items
-from helpers.prompts import COURSE, PromptFormat
-from helpers.training import training_rows
+from helpers.core.items import ItemConfig, build_item
+from helpers.core.prompts import COURSE, PromptFormat
+from helpers.data.curation import to_dataset_dict
+from helpers.data.item_files import load_items, save_items
+from helpers.models.finetune_openai import chat_example
+from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.models.training import training_rows
+from helpers.offline.fake_openai import FakeOpenAI, Fault
 
 CUSTOM = PromptFormat(question="What would this sell for to the nearest dollar?", prefix="Sale price: USD ")
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from helpers import paths
-from helpers.inference import InferenceConfig, Predictors, load_for_inference
-from helpers.loaders import load_items
-from helpers.models import four_bit_layers
-from helpers.testing import Tester
-from helpers.tokenization import model_facts
-from helpers.training import TrainConfig, build_trainer, rows_from_items
+from helpers.core.tester import Tester
+from helpers.data.item_files import load_items
+from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
+from helpers.models.loading import four_bit_layers
+from helpers.models.tokenization import model_facts
+from helpers.models.training import TrainConfig, build_trainer, rows_from_items
 
 
 @pytest.fixture(scope="module")

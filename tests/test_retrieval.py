@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.baselines import BaselineConfig, fit_baselines
-from helpers.fake_openai import FakeOpenAI
-from helpers.frontier import FrontierConfig, FrontierPricer
-from helpers.items import Item
-from helpers.prompts import COURSE
-from helpers.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model, rag_messages
+from helpers.core.items import Item
+from helpers.core.prompts import COURSE
+from helpers.models.baselines import BaselineConfig, fit_baselines
+from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.models.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model, rag_messages
+from helpers.offline.fake_openai import FakeOpenAI
 
 STORED = 240  # a few hundred items: CI embeds these in a few seconds
 
@@ -123,7 +123,7 @@ def test_the_neighbours_baseline_prices_from_its_neighbours(bundled_train, plant
 def test_the_vector_map_draws_a_seeded_sample_coloured_by_category(tmp_path):
     import numpy as np
 
-    from helpers.charts import vector_map
+    from helpers.data.charts import vector_map
 
     vectors = np.random.default_rng(0).normal(size=(300, 384)).astype(np.float32)
     categories = ["Appliances"] * 200 + ["Toys"] * 100

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.config import as_flags
-from helpers.fake_openai import FakeOpenAI
+from helpers.models.training import TrainConfig
+from helpers.offline.fake_openai import FakeOpenAI
 from helpers.secrets import describe, get_secret
-from helpers.training import TrainConfig
 
 SECRET = "sk-never-print-me-0123456789abcdefABCDEF"
 

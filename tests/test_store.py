@@ -10,10 +10,10 @@ import pytest
 
 from helpers import paths
 from helpers.config import as_flags
+from helpers.data.item_files import load_items
 from helpers.errors import ConfigError
-from helpers.loaders import load_items
+from helpers.models.training import TrainConfig
 from helpers.store import FolderStore, HubStore, missing, open_store
-from helpers.training import TrainConfig
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -49,8 +49,9 @@ def test_the_store_is_named_by_pricer_store_else_it_is_the_results_folder(tmp_pa
 
 
 def test_the_leaderboard_lives_in_the_store(tmp_path, monkeypatch):
-    from helpers.items import Item
-    from helpers.testing import Tester, leaderboard, record
+    from helpers.core.items import Item
+    from helpers.core.leaderboard import leaderboard, record
+    from helpers.core.tester import Tester
 
     monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
     items = [Item(title="t", price=10.0, category="c", text="t")]
@@ -96,7 +97,7 @@ def test_in_smoke_mode_the_bundled_sample_holds_validation_items_apart_from_trai
 # checkpoint at step 4 has reached the store.
 DIES_AFTER_STORING = """
 import os, signal, sys
-import helpers.checkpoints as checkpoints
+import helpers.models.checkpoints as checkpoints
 from helpers.__main__ import main
 
 store_callback = checkpoints.store_callback

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from helpers.baselines import BaselineConfig, fit_baselines
-from helpers.fake_openai import FakeOpenAI, Fault
-from helpers.frontier import FrontierConfig
-from helpers.items import Item, cut_summary, get_tokenizer
-from helpers.loaders import load_items
-from helpers.prompts import COURSE_2025
-from helpers.summaries import Summariser, SummaryConfig
-from helpers.testing import Tester
+from helpers.core.items import Item, cut_summary, get_tokenizer
+from helpers.core.prompts import COURSE_2025
+from helpers.core.tester import Tester
+from helpers.data.item_files import load_items
+from helpers.models.baselines import BaselineConfig, fit_baselines
+from helpers.models.frontier import FrontierConfig
+from helpers.models.summaries import Summariser, SummaryConfig
+from helpers.offline.fake_openai import FakeOpenAI, Fault
 
 SUMMARY = (
     "Title: Stainless Steel Electric Kettle\nCategory: Appliances\nBrand: Acme\n"
@@ -89,7 +89,7 @@ def test_a_second_run_takes_its_summaries_from_the_cache(server, tiny_dir, tmp_p
 
 
 def test_summary_items_round_trip_and_keep_the_2025_prompt(server, tiny_dir, tmp_path, bundled_train):
-    from helpers.curation import save_items
+    from helpers.data.item_files import save_items
 
     done, _ = summariser(server, tiny_dir, tmp_path).summarise(bundled_train[:3], progress=False)
     path = save_items(done, tmp_path / "summarised.jsonl")

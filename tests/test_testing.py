@@ -2,9 +2,10 @@ import math
 
 import pytest
 
+from helpers.core.items import Item
+from helpers.core.leaderboard import leaderboard, read_leaderboard, record
+from helpers.core.tester import Tester, color_for, dataset_key
 from helpers.errors import DataError
-from helpers.items import Item
-from helpers.testing import Tester, color_for, dataset_key, leaderboard, read_leaderboard, record
 
 
 def make(price: float, category: str = "Toys") -> Item:
@@ -121,9 +122,9 @@ def test_the_leaderboard_goes_under_the_results_folder_by_default(tmp_path, monk
 
 
 def test_the_test_set_key_comes_from_its_content_not_its_source(bundled_test, tmp_path):
-    from helpers.curation import save_items, to_dataset_dict
-    from helpers.hub_datasets import load_hub_items
-    from helpers.loaders import load_items
+    from helpers.data.curation import to_dataset_dict
+    from helpers.data.hub_datasets import load_hub_items
+    from helpers.data.item_files import load_items, save_items
 
     assert dataset_key(bundled_test) == "bundled-sample"
     subset = bundled_test[:20]
@@ -168,7 +169,7 @@ def test_mse_and_r2_match_hand_computed_values():
 
 
 def test_the_running_average_chart_and_the_leaderboard_chart_are_drawn(tmp_path):
-    from helpers.testing import leaderboard_chart
+    from helpers.core.leaderboard import leaderboard_chart
 
     good = Tester(guesser, ITEMS * 5, title="good", verbose=False).run()
     figure = good.running_chart(tmp_path / "running.png")
@@ -225,8 +226,9 @@ def test_a_batch_with_the_wrong_number_of_answers_is_a_bug():
 
 RECORDER = """
 import sys
-from helpers.items import Item
-from helpers.testing import Tester, record
+from helpers.core.items import Item
+from helpers.core.tester import Tester
+from helpers.core.leaderboard import record
 
 board, writer = sys.argv[1], sys.argv[2]
 items = [Item(title="t", price=float(p), category="c", text="t") for p in (10, 20, 30)]

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.items import get_tokenizer
-from helpers.prompts import COURSE, PromptFormat
-from helpers.token_rules import cut_and_count
+from helpers.core.items import get_tokenizer
+from helpers.core.prompts import COURSE, PromptFormat
+from helpers.core.token_rules import cut_and_count
 
 WORDS = st.sampled_from(
     [

@@ -7,8 +7,8 @@ from transformers import TrainerCallback
 
 from helpers import paths
 from helpers.errors import ConfigError
-from helpers.models import Hardware
-from helpers.training import (
+from helpers.models.loading import Hardware
+from helpers.models.training import (
     TrainConfig,
     build_trainer,
     check_lengths,
@@ -18,7 +18,7 @@ from helpers.training import (
     train,
     training_rows,
 )
-from helpers.training import rows_from_items as rows
+from helpers.models.training import rows_from_items as rows
 
 CPU = Hardware("cpu", "CPU", bf16=False, fp16=False)
 
@@ -62,7 +62,7 @@ def test_rows_are_prompt_and_price(bundled_train):
 
 
 def test_hub_style_text_rows_split_at_the_last_prefix(bundled_train, tmp_path):
-    from helpers.curation import to_dataset_dict
+    from helpers.data.curation import to_dataset_dict
 
     to_dataset_dict(bundled_train[:3], bundled_train[3:4])["train"].to_parquet(str(tmp_path / "hub" / "train.parquet"))
     data = training_rows(str(tmp_path / "hub"))  # a folder in the hub's layout, read by `datasets`
@@ -130,7 +130,7 @@ def test_weights_and_biases_logs_offline(tiny_model_dir, tmp_path, bundled_train
 
 
 def test_rows_too_long_for_max_length_are_reported_and_all_too_long_refused(tiny_model_dir, bundled_train, capsys):
-    from helpers.models import load_tokenizer
+    from helpers.models.loading import load_tokenizer
 
     tokenizer = load_tokenizer(str(tiny_model_dir))
     data = rows(bundled_train[:10])
@@ -181,7 +181,7 @@ def pretend_gpu(monkeypatch, name: str, capability: tuple[int, int]) -> Hardware
     """The CUDA queries answer as on that card (bf16 'support' says True, as on a real T4)."""
     import torch
 
-    from helpers.models import detect_hardware
+    from helpers.models.loading import detect_hardware
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: name)
@@ -197,7 +197,7 @@ def lora_model(tiny_model_dir):
     import torch
     from peft import get_peft_model
 
-    from helpers.models import load_base
+    from helpers.models.loading import load_base
 
     model = get_peft_model(load_base(str(tiny_model_dir), "4bit")[0], lora_config(TrainConfig()))
     for parameter in model.parameters():
@@ -207,7 +207,7 @@ def lora_model(tiny_model_dir):
 
 
 def test_a_t4_trains_in_fp16_with_fp32_lora_weights(monkeypatch, tiny_model_dir):
-    from helpers.training import keep_adapter_precision
+    from helpers.models.training import keep_adapter_precision
 
     model = lora_model(tiny_model_dir)  # loaded on the CPU, before the GPU is pretended
     t4 = pretend_gpu(monkeypatch, "Tesla T4", (7, 5))
@@ -219,7 +219,7 @@ def test_a_t4_trains_in_fp16_with_fp32_lora_weights(monkeypatch, tiny_model_dir)
 
 
 def test_an_a100_trains_in_bf16_and_keeps_trls_bf16_lora_weights(monkeypatch, tiny_model_dir):
-    from helpers.training import keep_adapter_precision
+    from helpers.models.training import keep_adapter_precision
 
     model = lora_model(tiny_model_dir)
     a100 = pretend_gpu(monkeypatch, "NVIDIA A100-SXM4-40GB", (8, 0))

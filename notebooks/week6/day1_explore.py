@@ -77,7 +77,7 @@ SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline,
 import json
 
 from helpers import paths
-from helpers.loaders import resolve
+from helpers.data.raw import resolve
 
 CATEGORY = "Appliances"  # any category of the data set: "Electronics", "Toys_and_Games", ...
 SOURCE = CATEGORY
@@ -112,7 +112,7 @@ print(f"{len(priced):,} of the first {len(records):,} records have a price ({len
 # secrets); in smoke mode a tiny local one stands in, built the Llama 3 way.
 
 # %%
-from helpers.items import ItemConfig, build_item
+from helpers.core.items import ItemConfig, build_item
 from helpers.notebook import base_model
 
 item_config = ItemConfig(tokenizer=base_model(with_model=False))
@@ -141,7 +141,7 @@ print(f"{item.token_count} tokens; the test prompt ends with: {item.test_prompt(
 # not become an item, by rule.
 
 # %%
-from helpers.loaders import LoadConfig, load_raw
+from helpers.data.raw import LoadConfig, load_raw
 
 items, report = load_raw(SOURCE, LoadConfig(item=item_config), category=CATEGORY)
 print(report)

@@ -67,9 +67,9 @@ from helpers.notebook import setup
 SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
-from helpers.curation import CurationConfig
-from helpers.items import ItemConfig
-from helpers.loaders import LoadConfig
+from helpers.core.items import ItemConfig
+from helpers.data.curation import CurationConfig
+from helpers.data.raw import LoadConfig
 
 LITE = False  # True: Appliances only, 25,000 / 2,000
 DEDUPE = True  # the 2025 edition's step: a product listed twice could sit in train and test both
@@ -92,7 +92,8 @@ curation
 
 # %%
 from helpers import paths
-from helpers.loaders import load_categories, load_items
+from helpers.data.item_files import load_items
+from helpers.data.raw import load_categories
 
 if SMOKE:
     items = load_items(paths.TRAIN_SAMPLE)[0] + load_items(paths.TEST_SAMPLE)[0]
@@ -102,7 +103,7 @@ else:
 print(f"{len(items):,} items")
 
 # %%
-from helpers import charts
+from helpers.data import charts
 
 charts.category_counts(items)
 
@@ -119,7 +120,7 @@ charts.price_histogram(items, title="Before balancing")
 # over would not fit in a Colab machine's memory.
 
 # %%
-from helpers.curation import dedupe
+from helpers.data.curation import dedupe
 from helpers.notebook import agree
 
 if curation.dedupe:
@@ -172,7 +173,7 @@ for category, count in before.most_common():
 print(f"{len(items):,} items -> {len(balanced):,} balanced")
 
 # %%
-from helpers.curation import balance
+from helpers.data.curation import balance
 
 agree("balancing, item by item", balanced, balance(items, curation))  # what `python -m helpers split` draws
 
@@ -191,7 +192,7 @@ charts.price_by_category(balanced)
 # are fewer items than asked for, the training set shrinks, never the test set.
 
 # %%
-from helpers.curation import split_with_validation
+from helpers.data.curation import split_with_validation
 
 sample = list(balanced)
 random.Random(curation.seed).shuffle(sample)
@@ -209,7 +210,7 @@ agree("the split, item by item", [*train, *validation, *test], sum(split_with_va
 # `text` is the training prompt (train) or the test prompt (test).
 
 # %%
-from helpers.curation import push_to_hub, to_dataset_dict
+from helpers.data.curation import push_to_hub, to_dataset_dict
 from helpers.notebook import save_curated
 
 save_curated(train, test, validation)
@@ -232,7 +233,7 @@ else:
 # price depends on. This is the prompt, word for word:
 
 # %%
-from helpers.prompts import summary_messages
+from helpers.core.prompts import summary_messages
 
 for message in summary_messages(test[0].text):
     print(f"[{message['role']}]\n{message['content'][:600]}\n")
@@ -245,9 +246,9 @@ for message in summary_messages(test[0].text):
 
 # %%
 from helpers import presets
-from helpers.frontier import FrontierConfig
+from helpers.models.frontier import FrontierConfig
+from helpers.models.summaries import Summariser, SummaryConfig
 from helpers.notebook import base_model, openai_endpoint
-from helpers.summaries import Summariser, SummaryConfig
 
 SUMMARIES = 20
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode

@@ -28,7 +28,7 @@
 #
 # Each `fit_*` function takes the training items and returns a predictor. The command line's
 # `python -m helpers baselines` runs the very same functions from `helpers/baselines.py`: a cell
-# that starts `# as in helpers.baselines: ...` is a copy of them, kept in step by a test. Edit a
+# that starts `# as in helpers.models.baselines: ...` is a copy of them, kept in step by a test. Edit a
 # cell here to try an idea; the score below it changes, and helpers stays as it was.
 
 # %%
@@ -71,7 +71,7 @@ from helpers.notebook import setup
 SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
-from helpers.baselines import BaselineConfig
+from helpers.models.baselines import BaselineConfig
 from helpers.notebook import curated
 
 DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
@@ -88,9 +88,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from helpers.items import Item
-from helpers.predictions import remember
-from helpers.testing import TEST_SIZE, Predictor, Tester, record
+from helpers.core.items import Item
+from helpers.core.leaderboard import record
+from helpers.core.tester import TEST_SIZE, Predictor, Tester
+from helpers.evaluation.predictions import remember
 
 predictors, results = {}, {}
 
@@ -111,7 +112,7 @@ def score(name: str, predictor: Predictor) -> None:
 
 
 # %%
-# as in helpers.baselines: fit_random, fit_constant
+# as in helpers.models.baselines: fit_random, fit_constant
 def fit_random(train: list[Item], config: BaselineConfig) -> Predictor:
     rng = random.Random(config.seed)
 
@@ -142,13 +143,13 @@ score("constant", fit_constant(train, config))
 # items lack a weight or a rank; they get the training items' average instead.
 
 # %%
-from helpers.baselines import POUNDS_PER, TOP_ELECTRONICS_BRANDS
+from helpers.models.baselines import POUNDS_PER, TOP_ELECTRONICS_BRANDS
 
 print(f"weights read in: {', '.join(POUNDS_PER)}\ntop brands: {', '.join(TOP_ELECTRONICS_BRANDS)}")
 
 
 # %%
-# as in helpers.baselines: get_weight, get_rank, is_top_electronics_brand, fit_features
+# as in helpers.models.baselines: get_weight, get_rank, is_top_electronics_brand, fit_features
 def get_weight(item: Item) -> float | None:
     """Item weight in pounds from details["Item Weight"], e.g. "2.5 Pounds", "12 ounces"."""
     text = item.details.get("Item Weight")
@@ -209,7 +210,7 @@ for item in train[:5]:
 
 
 # %%
-# as in helpers.baselines: fit_features_lr
+# as in helpers.models.baselines: fit_features_lr
 def fit_features_lr(train: list[Item], config: BaselineConfig) -> Predictor:
     from sklearn.linear_model import LinearRegression
 
@@ -237,7 +238,7 @@ score("features_lr", fit_features_lr(train, config))
 
 
 # %%
-# as in helpers.baselines: fit_bow_lr
+# as in helpers.models.baselines: fit_bow_lr
 def fit_bow_lr(train: list[Item], config: BaselineConfig) -> Predictor:
     """Bag of words: how often each of the commonest words appears (English stop words left
     out), then a linear regression that gives each word a price."""
@@ -277,7 +278,7 @@ score("bow_lr", bow_lr)
 
 
 # %%
-# as in helpers.baselines: stable_hash, DocumentVectors
+# as in helpers.models.baselines: stable_hash, DocumentVectors
 def stable_hash(text: str) -> int:
     """gensim seeds word vectors with hash(word); Python's str hash changes every run."""
     return zlib.crc32(text.encode("utf-8"))
@@ -331,7 +332,7 @@ else:
 
 
 # %%
-# as in helpers.baselines: fit_on_vectors, fit_word2vec_lr, fit_word2vec_svr, fit_word2vec_forest
+# as in helpers.models.baselines: fit_on_vectors, fit_word2vec_lr, fit_word2vec_svr, fit_word2vec_forest
 def fit_on_vectors(
     regressor, train: list[Item], vectors: DocumentVectors, name: str, sample: int | None = None, seed: int = 42
 ) -> Predictor:
@@ -390,7 +391,7 @@ score("word2vec_forest", fit_word2vec_forest(train, config, vectors))
 
 
 # %%
-# as in helpers.baselines: fit_tfidf_ridge
+# as in helpers.models.baselines: fit_tfidf_ridge
 def fit_tfidf_ridge(train: list[Item], config: BaselineConfig) -> Predictor:
     """Beyond the course: word and character n-grams, ridge regression on the log price."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -429,8 +430,8 @@ score("tfidf_ridge", fit_tfidf_ridge(train, config))
 # %%
 from dataclasses import asdict
 
-from helpers.boosted import fit_boosted_trees
-from helpers.neural_net import fit_neural_net
+from helpers.models.boosted import fit_boosted_trees
+from helpers.models.neural_net import fit_neural_net
 
 print({name: value for name, value in asdict(config).items() if name.startswith(("boosted", "nn_"))})
 score("boosted_trees", fit_boosted_trees(train, config))
@@ -453,7 +454,7 @@ score("neural_net", network)
 # 90% of the training items, and the weights are fitted on the other 10%.
 
 # %%
-from helpers.ensemble import fit_ensemble
+from helpers.models.ensemble import fit_ensemble
 
 ensemble = fit_ensemble(train, config)
 print({name: round(weight, 3) for name, weight in ensemble.weights.items()})
@@ -482,7 +483,7 @@ best.by_category()
 best.running_chart()
 
 # %%
-from helpers.testing import leaderboard, leaderboard_chart
+from helpers.core.leaderboard import leaderboard, leaderboard_chart
 
 board = leaderboard(dataset=best.dataset)  # every model scored on these test items, from any notebook
 leaderboard_chart(board)

@@ -85,9 +85,9 @@ train, validation, test = curated("train", DATA), curated("validation", DATA), c
 
 # %%
 from helpers import paths
-from helpers.human import export_prompts, fill_prices
+from helpers.core.tester import TEST_SIZE
+from helpers.evaluation.human import export_prompts, fill_prices
 from helpers.store import open_store
-from helpers.testing import TEST_SIZE
 
 store = open_store()
 store.put(export_prompts(test, paths.results("human_input.csv"), size=TEST_SIZE), "human_input.csv")
@@ -100,8 +100,9 @@ if SMOKE and store.get("human_output.csv") is None:
     )
 
 # %%
-from helpers.human import PricesFor, read_prices
-from helpers.testing import Tester, record
+from helpers.core.leaderboard import record
+from helpers.core.tester import Tester
+from helpers.evaluation.human import PricesFor, read_prices
 
 human_out = store.get("human_output.csv")
 if human_out:
@@ -120,8 +121,8 @@ else:
 # "to the nearest dollar": a frontier model may answer in cents.
 
 # %%
-from helpers.items import Item
-from helpers.prompts import ROUNDING
+from helpers.core.items import Item
+from helpers.core.prompts import ROUNDING
 
 
 def messages_for(item: Item) -> list[dict[str, str]]:
@@ -145,9 +146,9 @@ for message in messages_for(test[0]):
 # exponent or an absurd magnitude rather than reading it as some other price).
 
 # %%
-from helpers.frontier import DEFAULT_MODELS, make_client
+from helpers.core.prices import extract_price
+from helpers.models.frontier import DEFAULT_MODELS, make_client
 from helpers.notebook import openai_endpoint
-from helpers.prices import extract_price
 
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
 # a local OpenAI-compatible server on 127.0.0.1 stands in: its replies are a number derived from
@@ -178,7 +179,7 @@ for item in test[:3]:
 # function above.
 
 # %%
-from helpers.frontier import FrontierConfig, FrontierPricer
+from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import agree
 
 FIRST = 5
@@ -201,7 +202,7 @@ for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
 # rest), and its answers wait in the store.
 
 # %%
-from helpers.predictions import remember
+from helpers.evaluation.predictions import remember
 
 for model in DEFAULT_MODELS:
     pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY), messages_for)
@@ -214,6 +215,6 @@ for model in DEFAULT_MODELS:
 # models. On the course's data the frontier models beat every classical baseline.
 
 # %%
-from helpers.testing import leaderboard
+from helpers.core.leaderboard import leaderboard
 
 leaderboard(dataset=results["gpt-4o"].dataset)

@@ -75,8 +75,8 @@ DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025
 train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
 
 # %%
-from helpers.finetune_openai import FineTuneConfig, FineTuner
-from helpers.frontier import make_client
+from helpers.models.finetune_openai import FineTuneConfig, FineTuner
+from helpers.models.frontier import make_client
 from helpers.notebook import openai_endpoint
 
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
@@ -102,7 +102,7 @@ config
 # %%
 import json
 
-from helpers.items import Item
+from helpers.core.items import Item
 
 
 def example_for(item: Item) -> dict:
@@ -115,7 +115,7 @@ print(json.dumps(example_for(train[0]), indent=2)[:900])
 
 # %%
 from helpers.files import atomic_open
-from helpers.finetune_openai import chat_example, check_jsonl
+from helpers.models.finetune_openai import chat_example, check_jsonl
 from helpers.notebook import agree
 
 fine_tune_train = train[: config.train_size]
@@ -136,7 +136,7 @@ agree("the examples, line by line", map(example_for, fine_tune_train), map(chat_
 # second bill.
 
 # %%
-from helpers.finetune_openai import JobState, refusal_explained
+from helpers.models.finetune_openai import JobState, refusal_explained
 
 state = tuner.saved()
 if state is not None:
@@ -188,8 +188,9 @@ state
 # the same cached, concurrent calls.
 
 # %%
-from helpers.frontier import FrontierConfig, FrontierPricer
-from helpers.testing import Tester, leaderboard, record
+from helpers.core.leaderboard import leaderboard, record
+from helpers.core.tester import Tester
+from helpers.models.frontier import FrontierConfig, FrontierPricer
 
 if state.status != "succeeded":
     raise RuntimeError(f"job {state.job_id} ended {state.status}")
@@ -202,8 +203,8 @@ record(result)
 # The validation items too, for week 8's ensemble.
 
 # %%
-from helpers.predictions import remember
-from helpers.testing import TEST_SIZE
+from helpers.core.tester import TEST_SIZE
+from helpers.evaluation.predictions import remember
 
 remember("fine-tuned gpt-4o-mini", tuned, validation[:TEST_SIZE])
 

@@ -94,7 +94,7 @@ print(f"base model: {BASE_MODEL}")
 # which has no bf16 in hardware; fp32 on a CPU) just before it is multiplied.
 
 # %%
-from helpers.models import detect_hardware, load_tokenizer
+from helpers.models.loading import detect_hardware, load_tokenizer
 
 hardware = detect_hardware()
 print(f"{hardware}: {hardware.why}")
@@ -102,11 +102,11 @@ tokenizer = load_tokenizer(BASE_MODEL)  # a gated model you have no access to ye
 
 # %%
 from helpers.errors import ConfigError
-from helpers.models import QUANTIZATIONS, Hardware
+from helpers.models.loading import QUANTIZATIONS, Hardware
 
 
 # %%
-# as in helpers.models: quantization_config
+# as in helpers.models.loading: quantization_config
 def quantization_config(kind: str, hardware: Hardware):
     """A BitsAndBytesConfig for "4bit" (NF4, double quantisation) or "8bit"; None for "none"."""
     from transformers import BitsAndBytesConfig
@@ -175,8 +175,8 @@ plt.show()
 # %%
 import pandas as pd
 
+from helpers.models.tokenization import model_facts
 from helpers.presets import LLAMA_31_8B_CARD
-from helpers.tokenization import model_facts
 
 facts = model_facts(model.config)
 pd.DataFrame({"this model": facts, "Llama 3.1 8B model card": LLAMA_31_8B_CARD}).style.format("{:,}")
@@ -195,7 +195,7 @@ pd.DataFrame({"this model": facts, "Llama 3.1 8B model card": LLAMA_31_8B_CARD})
 model
 
 # %%
-from helpers.training import TrainConfig
+from helpers.models.training import TrainConfig
 
 config = TrainConfig.for_preset(PRESET)  # the course's LoRA settings: r=32 on the four attention projections
 count = 0
@@ -227,8 +227,8 @@ agree("LoRA parameters, worked out here and counted by peft", [count], [trainabl
 # of it; for LoRA's few parameters it is another story.
 
 # %%
+from helpers.models.tokenization import chinchilla, training_tokens
 from helpers.notebook import curated
-from helpers.tokenization import chinchilla, training_tokens
 
 train = curated("train", DATA)
 tokens = training_tokens(tokenizer, train)

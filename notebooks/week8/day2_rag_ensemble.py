@@ -67,8 +67,8 @@ from helpers.notebook import setup
 SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
 
 # %%
+from helpers.core.tester import TEST_SIZE
 from helpers.notebook import curated
-from helpers.testing import TEST_SIZE
 
 DATA = None  # None: week 6 day 2's items from the store; "course-2025": the course's own
 train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
@@ -88,7 +88,7 @@ if SMOKE:
 # %%
 from sentence_transformers import SentenceTransformer
 
-from helpers.retrieval import EMBEDDING_MODEL, offline_embedding_model
+from helpers.models.retrieval import EMBEDDING_MODEL, offline_embedding_model
 
 MODEL = (offline_embedding_model() if SMOKE else None) or EMBEDDING_MODEL
 encoder = SentenceTransformer(MODEL)
@@ -103,13 +103,13 @@ print(f"similarity of an item to itself in capitals: {first @ second:.3f}; to an
 # and the model stay the same.
 
 # %%
-from helpers.retrieval import Embedder, VectorStore
+from helpers.models.retrieval import Embedder, VectorStore
 
 store = VectorStore.for_items(train, embedder=Embedder(MODEL, loaded=encoder))
 print(f"{len(store):,} vectors in {store.folder}")
 
 # %%
-from helpers import charts
+from helpers.data import charts
 
 charts.vector_map(store.vectors(), [item.category for item in train])
 
@@ -120,7 +120,7 @@ charts.vector_map(store.vectors(), [item.category for item in train])
 # vectors with the largest dot products, and their positions lead back to the items.
 
 # %%
-from helpers.items import Item
+from helpers.core.items import Item
 
 
 def similar_items(item: Item, k: int = 5) -> list[tuple[str, float, float]]:
@@ -151,7 +151,7 @@ agree(
 # little about. The course's week 8 message, built from the similar items:
 
 # %%
-from helpers.prompts import CONTEXT_INTRO, CONTEXT_ITEM, CONTEXT_QUESTION, ROUNDING
+from helpers.core.prompts import CONTEXT_INTRO, CONTEXT_ITEM, CONTEXT_QUESTION, ROUNDING
 
 
 def rag_messages_for(item: Item) -> list[dict[str, str]]:
@@ -168,7 +168,7 @@ def rag_messages_for(item: Item) -> list[dict[str, str]]:
 
 
 # %%
-from helpers.retrieval import rag_messages
+from helpers.models.retrieval import rag_messages
 
 print(rag_messages_for(item)[1]["content"][:1500])
 agree(
@@ -181,10 +181,11 @@ agree(
 # The frontier model then answers as on week 6 day 4, a few requests at a time, every reply cached.
 
 # %%
-from helpers.frontier import FrontierConfig, FrontierPricer
+from helpers.core.leaderboard import record
+from helpers.core.tester import Tester
+from helpers.evaluation.predictions import remember
+from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import openai_endpoint
-from helpers.predictions import remember
-from helpers.testing import Tester, record
 
 BASE_URL, API_KEY = openai_endpoint()  # in smoke mode a loopback server stands in for the model
 config = FrontierConfig(model="gpt-4o-mini", base_url=BASE_URL, api_key=API_KEY)
@@ -213,8 +214,8 @@ def neighbours_pricer(item: Item) -> float:
 
 
 # %%
-from helpers.baselines import BaselineConfig
-from helpers.retrieval import fit_neighbours
+from helpers.models.baselines import BaselineConfig
+from helpers.models.retrieval import fit_neighbours
 
 batched = fit_neighbours(train, BaselineConfig(embedding_model=MODEL))  # the command line's, on the same store
 agree("neighbours, here and batched in helpers", map(neighbours_pricer, test[:10]), batched.predict_batch(test[:10]))
@@ -233,7 +234,7 @@ remember("neighbours", neighbours_pricer, validation[:SIZE])
 # scores the ensemble on the test items, which it never saw.
 
 # %%
-from helpers.predictions import stored
+from helpers.evaluation.predictions import stored
 
 members = stored(validation[:SIZE], test[:SIZE])
 print(f"{len(members)} members: {', '.join(members)}")
@@ -257,7 +258,7 @@ def ensemble_pricer(item: Item) -> float:
 {name: round(float(weight), 3) for name, weight in zip([*members, "lowest", "highest"], regression.coef_)}
 
 # %%
-from helpers.ensemble import Ensemble
+from helpers.models.ensemble import Ensemble
 
 agree(
     "the ensemble, here and helpers'",
@@ -275,7 +276,7 @@ results["ensemble of every model"].running_chart()
 # highlighted. On a few hundred items, bars whose intervals overlap are not shown to differ.
 
 # %%
-from helpers.testing import leaderboard, leaderboard_chart
+from helpers.core.leaderboard import leaderboard, leaderboard_chart
 
 board = leaderboard(dataset=results["neighbours"].dataset)
 leaderboard_chart(board)

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from helpers import paths
+from helpers.core.items import Item
 from helpers.errors import DataError, PricerError, SecretError
-from helpers.items import Item
 
 T = TypeVar("T")
 DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"]  # the course's frontier models
@@ -346,7 +346,7 @@ class FrontierPricer(Chat):
     """A predictor `item -> price` backed by a chat model. The Tester calls `predict_batch`,
     which keeps `config.concurrency` requests in flight. `messages` turns an item into its chat:
     the course's prompt unless given (a notebook passes its own `messages_for`; week 8 passes
-    one that shows the most similar priced items, `helpers.retrieval.rag_messages`)."""
+    one that shows the most similar priced items, `helpers.models.retrieval.rag_messages`)."""
 
     def __init__(
         self,

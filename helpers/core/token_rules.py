@@ -19,7 +19,7 @@ cut, pieces that do not decode back to the cut), that text's prompt is encoded i
 
 from __future__ import annotations
 
-from helpers.prompts import PromptFormat
+from helpers.core.prompts import PromptFormat
 
 SENTINEL = "\x00"
 

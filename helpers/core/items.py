@@ -9,16 +9,17 @@ Nothing heavy happens at import: the tokenizer is loaded the first time an item 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from helpers.core.prices import parse_raw_price
+from helpers.core.prompts import COURSE, COURSE_2025, PromptFormat
 from helpers.errors import TokenizerError
 from helpers.presets import BASE_MODEL
-from helpers.prices import parse_raw_price
-from helpers.prompts import COURSE, COURSE_2025, PromptFormat
 
 MIN_TOKENS = 150
 MAX_TOKENS = 160
@@ -140,6 +141,12 @@ class Item:
         )
 
 
+def item_key(item: Item) -> str:
+    """The same item gives the same key in every notebook and on every machine: a digest of its
+    test prompt, by which kept answers are matched to items."""
+    return hashlib.sha256(item.test_prompt().encode("utf-8")).hexdigest()[:20]
+
+
 def cut_summary(summary: str, tokenizer, max_tokens: int = SUMMARY_TOKENS) -> str:
     """The 2025 edition's cut: a summary longer than `max_tokens` tokens is encoded, cut,
     decoded and stripped at the end; a shorter one is kept as written."""
@@ -258,7 +265,7 @@ def build_items(drafts: list[Draft], config: ItemConfig) -> list[Item | str]:
     """The course's token rules for many drafts at once: each text cut to `max_tokens` tokens
     (encoded, cut and decoded, as the course does), and the training prompt's tokens counted.
     The tokenizer sees the whole batch in one call of its Rust core, not one call per record."""
-    from helpers.token_rules import cut_and_count
+    from helpers.core.token_rules import cut_and_count
 
     if not drafts:
         return []

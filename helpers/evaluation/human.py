@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from helpers.core.items import Item
+from helpers.core.prices import read_reply
 from helpers.errors import DataError
 from helpers.files import atomic_open, read_text
-from helpers.items import Item
-from helpers.prices import read_reply
 
 
 class PredictionsError(DataError):

@@ -5,7 +5,7 @@ items: the members train on the rest of the training items, price the validation
 linear regression learns how much to trust each (in log prices, with the members' lowest and
 highest guess as two more inputs, as the course does). Any predictor can be a member: the
 classical models here, and in a notebook the frontier and fine-tuned models too, from the
-answers they gave (`helpers.human.PricesFor` turns saved answers into a predictor).
+answers they gave (`helpers.evaluation.human.PricesFor` turns saved answers into a predictor).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from helpers.items import Item
+from helpers.core.items import Item
 
 
 def prices_of(predictor: Callable, items: Sequence[Item]) -> list[float]:
     """Every item's price from `predictor`, in bulk where it can; a failure (no price, a negative
     or non-finite one) counts as $0, as the Tester scores it."""
-    from helpers.testing import usable_guess
+    from helpers.core.tester import usable_guess
 
     batch = getattr(predictor, "predict_batch", None)
     answers = batch(list(items)) if batch else [predictor(item) for item in items]
@@ -63,7 +63,7 @@ class Ensemble:
 
 def split_validation(items: Sequence[Item], share: float, seed: int) -> tuple[list[Item], list[Item]]:
     """(the items the members train on, the validation items the weights are fitted on)."""
-    from helpers.baselines import held_out
+    from helpers.models.baselines import held_out
 
     kept, held = held_out(len(items), share, seed)
     return [items[i] for i in sorted(kept)], [items[i] for i in sorted(held)]
@@ -73,7 +73,7 @@ def fit_ensemble(train: Sequence[Item], config) -> Ensemble:
     """The ensemble over `config.ensemble_members` (a BaselineConfig), trained from `train` alone."""
     from dataclasses import replace
 
-    from helpers.baselines import fit_baselines
+    from helpers.models.baselines import fit_baselines
 
     rest, validation = split_validation(train, config.validation_share, config.seed)
     members = fit_baselines(rest, replace(config, models=list(config.ensemble_members)))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.baselines import BaselineConfig, fit_features
-from helpers.items import Item
-from helpers.testing import Predictor
+from helpers.core.items import Item
+from helpers.core.tester import Predictor
+from helpers.models.baselines import BaselineConfig, fit_features
 
 
 def fit_boosted_trees(train: list[Item], config: BaselineConfig) -> Predictor:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.core.items import Item
+from helpers.core.prices import read_reply
+from helpers.core.prompts import COURSE, PromptFormat
 from helpers.errors import DataError
 from helpers.hub import looks_local
-from helpers.items import Item
-from helpers.prices import read_reply
-from helpers.prompts import COURSE, PromptFormat
 
 ITEM_SUFFIXES = (".jsonl", ".json", ".gz", ".parquet")  # what a local items file is called
 

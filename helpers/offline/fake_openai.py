@@ -43,7 +43,7 @@ class Fault:
 def default_reply(messages: list[dict[str, Any]]) -> str:
     """Not a model: a stable number from the prompt, so runs are reproducible; asked for the
     2025 edition's summary, its five lines made from the item's own words."""
-    from helpers.prompts import SUMMARY_SYSTEM
+    from helpers.core.prompts import SUMMARY_SYSTEM
 
     if messages and messages[0].get("content") == SUMMARY_SYSTEM:
         return fake_summary(messages[-1]["content"])

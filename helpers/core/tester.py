@@ -6,19 +6,17 @@ Summary: average error, RMSLE, hit rate (share of green) over the first `size` i
 
 Beyond the course: replies with no usable price are counted as failures (scored as a $0
 guess, so the averages stay comparable), a bootstrap 95% interval for the average error, a
-per-category table, and a leaderboard file that collects every model of every week.
+per-category table, and the running error. `helpers.core.leaderboard` collects the results of
+every model of every week.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,10 +24,9 @@ from typing import Any
 import numpy as np
 
 from helpers import paths
+from helpers.core.items import Item, item_key
 from helpers.errors import DataError
-from helpers.files import atomic_open, read_text
-from helpers.items import Item
-from helpers.predictions import item_key
+from helpers.files import save_figure
 
 GREEN = "\033[92m"
 YELLOW = "\033[93m"
@@ -39,22 +36,6 @@ COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
 TEST_SIZE = 250  # the course scores the first 250 test items
 DEFAULT_BATCH = 32  # items per predict_batch call, for a batched predictor that names no size
 BUNDLED_SAMPLE = "bundled-sample"
-LEADERBOARD = "leaderboard.csv"  # its key in the store
-LEADERBOARD_FIELDS = [
-    "model",
-    "dataset",
-    "n",
-    "average_error",
-    "rmsle",
-    "hit_rate",
-    "failures",
-    "error_ci_low",
-    "error_ci_high",
-    "mse",
-    "r2",
-    "when",
-]
-
 Predictor = Callable[[Item], "float | None"]
 
 
@@ -65,9 +46,8 @@ def _digest(items: Sequence[Item]) -> str:
 
 @lru_cache(maxsize=1)
 def _bundled_digest() -> str:
-    from helpers.loaders import load_items
-
-    return _digest(load_items(paths.TEST_SAMPLE)[0])
+    lines = paths.TEST_SAMPLE.read_text(encoding="utf-8").splitlines()
+    return _digest([Item.from_dict(json.loads(line)) for line in lines if line.strip()])
 
 
 def dataset_key(items: Sequence[Item]) -> str:
@@ -111,7 +91,7 @@ class TestResult:
     failures: list[bool] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     item_titles: list[str] = field(default_factory=list)
-    item_keys: list[str] = field(default_factory=list)  # `helpers.predictions.item_key` of each item
+    item_keys: list[str] = field(default_factory=list)  # `helpers.core.items.item_key` of each item
 
     @property
     def n(self) -> int:
@@ -173,8 +153,6 @@ class TestResult:
         axes.set_ylabel("average error ($)")
         axes.set_title(f"{self.title}: average error ${self.average_error:,.2f} after {self.n} items")
         axes.legend()
-        from helpers.charts import save_figure
-
         return save_figure(figure, path)
 
     @property
@@ -225,8 +203,6 @@ class TestResult:
         axes.set_xlim(0, top)
         axes.set_ylim(0, top)
         axes.set_title(self.headline)
-        from helpers.charts import save_figure
-
         return save_figure(figure, path)
 
     def to_dict(self) -> dict[str, Any]:
@@ -353,100 +329,3 @@ def _show(figure) -> None:
         return
     if get_ipython() is not None:
         display(figure)
-
-
-NUMBERS = ("n", "average_error", "rmsle", "hit_rate", "failures", "error_ci_low", "error_ci_high")
-
-
-def _usable_row(row: dict[str, Any]) -> bool:
-    """A row whose figures are all finite numbers (an older version could write inf or nan)."""
-    try:
-        return all(math.isfinite(float(row[name])) for name in NUMBERS)
-    except (KeyError, TypeError, ValueError):
-        return False
-
-
-def record(result: TestResult, path: str | Path | None = None) -> None:
-    """Add or replace the row for (model, data set) in the leaderboard CSV: `path`, or the
-    store's (PRICER_STORE), which every notebook and the command line share. Recorded in the
-    store, the model's answers are kept there too, for week 8's ensemble."""
-    row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    if not _usable_row(row):
-        raise RuntimeError(f"{result.title}: a figure is not a finite number: {row}")  # the Tester never makes one
-    if path is not None:
-        _record(row, Path(path))
-        return
-    from helpers.predictions import save_answers
-    from helpers.store import open_store
-
-    with open_store().editing(LEADERBOARD) as local:
-        _record(row, local)
-    save_answers(result.title, result.item_keys, result.answers)
-
-
-def _record(row: dict[str, Any], path: Path) -> None:
-    """Several processes may record at once (two notebooks, a notebook and the command line):
-    a lock file makes them take turns, and the file is replaced whole, so no row is lost and no
-    reader sees half a file."""
-    from filelock import FileLock
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{path}.lock", timeout=120):
-        key = (row["model"], row["dataset"])
-        rows = [r for r in read_leaderboard(path) if (r["model"], r["dataset"]) != key] + [row]
-        with atomic_open(path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-
-
-def read_leaderboard(path: str | Path | None = None) -> list[dict[str, Any]]:
-    """The leaderboard's rows. Rows without finite figures are left out, and said so."""
-    if path is None:
-        from helpers.store import open_store
-
-        path = open_store().get(LEADERBOARD)
-    if path is None or not Path(path).exists():
-        return []
-    path = Path(path)
-    rows = list(csv.DictReader(io.StringIO(read_text(path, "leaderboard CSV"), newline="")))
-    usable = [row for row in rows if _usable_row(row)]
-    if len(usable) < len(rows):
-        print(f"{path}: left out {len(rows) - len(usable)} rows whose figures are not finite numbers", flush=True)
-    return usable
-
-
-def leaderboard(path: str | Path | None = None, dataset: str | None = None):
-    """The leaderboard as a DataFrame, best average error first."""
-    import pandas as pd
-
-    frame = pd.DataFrame(read_leaderboard(path), columns=LEADERBOARD_FIELDS)
-    if dataset is not None:
-        frame = frame[frame["dataset"] == dataset]
-    for column in ("n", "failures"):
-        frame[column] = pd.to_numeric(frame[column]).astype("Int64")
-    for column in ("average_error", "rmsle", "hit_rate", "error_ci_low", "error_ci_high", "mse", "r2"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")  # rows from before mse and r2: empty
-    return frame.sort_values("average_error").reset_index(drop=True)
-
-
-def leaderboard_chart(frame, path: str | Path | None = None):
-    """Every model on the leaderboard as a bar of its average error with its 95% interval,
-    best first and highlighted."""
-    from matplotlib.figure import Figure
-
-    frame = frame.sort_values("average_error").reset_index(drop=True)
-    figure = Figure(figsize=(10, max(3, 0.45 * len(frame) + 1)))
-    axes = figure.subplots()
-    errors = frame["average_error"].to_numpy()
-    spans = [errors - frame["error_ci_low"].to_numpy(), frame["error_ci_high"].to_numpy() - errors]
-    colours = ["seagreen" if i == 0 else "lightsteelblue" for i in range(len(frame))]
-    bars = axes.barh(frame["model"], errors, xerr=spans, color=colours, capsize=3)
-    axes.bar_label(bars, labels=[f"${e:,.2f}" for e in errors], padding=4)
-    axes.invert_yaxis()
-    axes.set_xlabel("average error ($), with its 95% interval")
-    keys = sorted(set(frame["dataset"]))
-    axes.set_title(f"Leaderboard ({', '.join(keys)}): best {frame['model'][0]}" if len(frame) else "Leaderboard")
-    from helpers.charts import save_figure
-
-    return save_figure(figure, path)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from helpers import paths
+from helpers.core.prompts import COURSE, PromptFormat
 from helpers.errors import ConfigError
-from helpers.models import Hardware, detect_hardware
+from helpers.models.loading import Hardware, detect_hardware
 from helpers.presets import BASE_MODEL
-from helpers.prompts import COURSE, PromptFormat
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -113,8 +113,8 @@ def rows_from_items(items) -> Dataset:
 def training_rows(source: str, prompt_format: PromptFormat = COURSE):
     """A `datasets.Dataset` of {"prompt", "completion"} rows from an items file or the hub
     (a data set whose `text` column holds training prompts written in `prompt_format`)."""
-    from helpers.hub_datasets import hub_training_rows
-    from helpers.loaders import load_items
+    from helpers.data.hub_datasets import hub_training_rows
+    from helpers.data.item_files import load_items
 
     if Path(source).is_file():
         items, report = load_items(source)
@@ -203,7 +203,7 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
     """The SFTTrainer that the command line's `train` runs: the base model in
     `config.quantization`, LoRA on top, `lora_config(config)` and `sft_config(config, hardware)`.
     Week 7 days 3-4 build the same trainer in their cells."""
-    from helpers.models import load_base
+    from helpers.models.loading import load_base
 
     hardware = hardware or detect_hardware()
     if config.wandb:
@@ -238,7 +238,7 @@ def run_callbacks(config: TrainConfig) -> list:
     store, a copy of every checkpoint there as soon as it is saved."""
     callbacks = [StepClock()]
     if config.store:
-        from helpers.checkpoints import store_callback
+        from helpers.models.checkpoints import store_callback
         from helpers.store import open_store
 
         callbacks.append(store_callback(open_store(config.store), config.output_dir))
@@ -358,7 +358,7 @@ def _wandb_login_saved() -> bool:
 
 def last_checkpoint(output_dir: str) -> str | None:
     """The newest intact checkpoint in `output_dir`, passing over partial ones with a line."""
-    from helpers.checkpoints import newest_intact
+    from helpers.models.checkpoints import newest_intact
 
     checkpoint = newest_intact(output_dir)
     return str(checkpoint) if checkpoint else None
@@ -366,7 +366,7 @@ def last_checkpoint(output_dir: str) -> str | None:
 
 def latest_run(project: str = "pricer") -> str | None:
     """The newest results/<project>-* folder that holds a checkpoint: what `--resume` picks up."""
-    from helpers.checkpoints import checkpoints
+    from helpers.models.checkpoints import checkpoints
 
     runs = [p for p in paths.results().glob(f"{project}-*") if checkpoints(p)]
     return str(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
@@ -375,7 +375,7 @@ def latest_run(project: str = "pricer") -> str | None:
 def starting_point(config: TrainConfig) -> str | None:
     """The checkpoint to resume from (None: a fresh run), after checking that the output
     folder may be used: a fresh run never mixes its checkpoints with an earlier run's."""
-    from helpers.checkpoints import check_compatible, clear_run, holds_a_run
+    from helpers.models.checkpoints import check_compatible, clear_run, holds_a_run
 
     if config.resume and config.output is None:
         config.output = latest_run(config.project)  # None: nothing to resume, a fresh run
@@ -391,7 +391,7 @@ def starting_point(config: TrainConfig) -> str | None:
         return None
     checkpoint = last_checkpoint(output)
     if checkpoint is None and config.store:
-        from helpers.checkpoints import fetch_from_store
+        from helpers.models.checkpoints import fetch_from_store
         from helpers.store import open_store
 
         fetched = fetch_from_store(open_store(config.store), output)
@@ -410,8 +410,8 @@ def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
     """The command line's `train`: where to start (a fresh run, or resumed), the trainer (the
     `trainer` given, else `build_trainer`), training, then the adapter saved (`save_adapter`).
     Returns the trainer, with `resumed_from_step` set (None for a fresh run)."""
-    from helpers.checkpoints import STEP
-    from helpers.models import distributed
+    from helpers.models.checkpoints import STEP
+    from helpers.models.loading import distributed
 
     with distributed().main_process_first():  # under `accelerate launch`, one process clears or fetches
         checkpoint = starting_point(config)
@@ -425,8 +425,8 @@ def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
 def save_adapter(trainer, config: TrainConfig) -> Path:
     """The trained adapter in `config.output_dir` (whole or not at all), in the store with this run
     noted as the newest for week 7 day 5, and pushed to the hub when asked."""
-    from helpers.checkpoints import store_key
     from helpers.files import atomic_folder
+    from helpers.models.checkpoints import store_key
 
     with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:
         trainer.save_model(str(folder))

@@ -7,20 +7,16 @@ weighted down 5:1. The random draws reproduce the course's numpy and random seed
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-from helpers.files import atomic_open, atomic_path
-from helpers.items import Item
+from helpers.core.items import Item
 
 T = TypeVar("T")
 
@@ -150,66 +146,6 @@ def curate(items: list[Item], config: CurationConfig) -> tuple[list[Item], list[
     pool = dedupe(items) if config.dedupe else items
     pool = balance(pool, config) if config.balance else pool
     return split(pool, config)
-
-
-def _row(item: Item) -> dict:
-    row = item.to_dict()
-    row["details"] = json.dumps(row["details"], ensure_ascii=False)  # one string column, as the hub keeps it
-    return row
-
-
-@contextlib.contextmanager
-def item_writer(path: str | Path) -> Iterator[Callable[[list[Item]], None]]:
-    """`write(items)`, called as often as there are items: JSONL, or parquet when the name ends
-    in .parquet, streamed to a temporary file that replaces `path` once all went well, so
-    memory does not grow with the number of items and a killed run leaves no half a file."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        with atomic_path(path) as temporary:
-            writer = None
-            try:
-
-                def write_parquet(items: list[Item]) -> None:
-                    nonlocal writer
-                    if items:
-                        table = pa.Table.from_pylist([_row(item) for item in items])
-                        writer = writer or pq.ParquetWriter(temporary, table.schema)
-                        writer.write_table(table.cast(writer.schema))
-
-                yield write_parquet
-            finally:
-                if writer is not None:
-                    writer.close()
-            if writer is None:
-                pq.write_table(pa.table({}), temporary)  # no items: an empty file, not none
-    else:
-        with atomic_open(path, "w") as handle:
-
-            def write_jsonl(items: list[Item]) -> None:
-                handle.writelines(json.dumps(item.to_dict(), ensure_ascii=False) + "\n" for item in items)
-
-            yield write_jsonl
-
-
-def copy_rows(source: str | Path, offsets: Sequence[int], target: str | Path) -> Path:
-    """The rows of a JSONL file that start at `offsets`, in that order, into `target`: a split
-    of millions of items copies its rows rather than holding them."""
-    with open(source, "rb") as rows, atomic_path(target) as temporary, open(temporary, "wb") as out:
-        for offset in offsets:
-            rows.seek(offset)
-            row = rows.readline()
-            out.write(row if row.endswith(b"\n") else row + b"\n")
-    return Path(target)
-
-
-def save_items(items: list[Item], path: str | Path) -> Path:
-    """JSONL, or parquet when the name ends in .parquet."""
-    with item_writer(path) as write:
-        write(items)
-    return Path(path)
 
 
 def to_dataset_dict(train: list[Item], test: list[Item]):

@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.items import Item
+from helpers.core.items import Item
+from helpers.files import save_figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +33,6 @@ def _figure(size=(15, 6)):
 
     figure = Figure(figsize=size)
     return figure, figure.subplots()
-
-
-def save_figure(figure, path: str | Path | None):
-    """Write `figure` as a PNG at `path` (atomically), when a path is given; return the figure."""
-    if path:
-        from helpers.files import atomic_path
-
-        with atomic_path(path) as temporary:
-            figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
-    return figure
 
 
 def price_histogram(items: list[Item], title: str = "Prices", path: str | Path | None = None):

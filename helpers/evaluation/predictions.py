@@ -4,7 +4,7 @@ again.
 
 One file per model, `predictions/<model>.json` in the store: {"model": name, "answers": {item
 key: price or null}}, where an item's key is a digest of its test prompt. The Tester's test
-answers arrive when a score is recorded (`helpers.testing.record`); the validation answers
+answers arrive when a score is recorded (`helpers.core.leaderboard.record`); the validation answers
 that the ensemble's weights are fitted on come from `remember(model, predictor, validation)`.
 """
 
@@ -16,15 +16,10 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from helpers.core.items import Item, item_key
 from helpers.files import atomic_open, read_text
-from helpers.items import Item
 
 FOLDER = "predictions"  # the store's folder of answers
-
-
-def item_key(item: Item) -> str:
-    """The same item gives the same key in every notebook and on every machine."""
-    return hashlib.sha256(item.test_prompt().encode("utf-8")).hexdigest()[:20]
 
 
 def _file_key(model: str) -> str:
@@ -87,7 +82,7 @@ def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
     """Have `predictor` price the items through the Tester (in bulk where it can, with a
     progress bar), record nothing on the leaderboard, and keep the answers in the store under
     `model`: how a model prices the validation items for week 8."""
-    from helpers.testing import Tester
+    from helpers.core.tester import Tester
 
     if not items:
         print(f"{model}: no items to price, nothing kept")

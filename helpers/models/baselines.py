@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from helpers.core.items import Item
+from helpers.core.tester import Predictor
 from helpers.errors import ConfigError, DataError
-from helpers.items import Item
-from helpers.retrieval import EMBEDDING_MODEL
-from helpers.testing import Predictor
+from helpers.models.retrieval import EMBEDDING_MODEL
 
 TOP_ELECTRONICS_BRANDS = ["hp", "dell", "lenovo", "samsung", "asus", "sony", "canon", "apple", "intel"]
 POUNDS_PER = {
@@ -297,10 +297,10 @@ BASELINES: dict[str, Callable[..., Predictor]] = {
     "word2vec_svr": fit_word2vec_svr,
     "word2vec_forest": fit_word2vec_forest,
     "tfidf_ridge": fit_tfidf_ridge,
-    "boosted_trees": _elsewhere("helpers.boosted", "fit_boosted_trees"),  # the 2025 edition's
-    "neural_net": _elsewhere("helpers.neural_net", "fit_neural_net"),  # the 2025 edition's
-    "neighbours": _elsewhere("helpers.retrieval", "fit_neighbours"),  # week 8's retrieval alone
-    "ensemble": _elsewhere("helpers.ensemble", "fit_ensemble"),  # week 8's, over other baselines
+    "boosted_trees": _elsewhere("helpers.models.boosted", "fit_boosted_trees"),  # the 2025 edition's
+    "neural_net": _elsewhere("helpers.models.neural_net", "fit_neural_net"),  # the 2025 edition's
+    "neighbours": _elsewhere("helpers.models.retrieval", "fit_neighbours"),  # week 8's retrieval alone
+    "ensemble": _elsewhere("helpers.models.ensemble", "fit_ensemble"),  # week 8's, over other baselines
 }
 WORD2VEC = ("word2vec_lr", "word2vec_svr", "word2vec_forest")  # these also take the shared DocumentVectors
 # Not `neighbours` unless asked: embedding every training item takes a minute a few thousand on a CPU.

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from helpers import paths
+from helpers.core.items import Item
 from helpers.errors import ConfigError
 from helpers.files import atomic_open, atomic_path
-from helpers.items import Item
 
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # the course's week 8 model
 

@@ -50,7 +50,7 @@ def _corpus() -> list[str]:
                 for line in handle:
                     row = json.loads(line)
                     texts.append(row["text"])
-    from helpers.prompts import COURSE
+    from helpers.core.prompts import COURSE
 
     texts.append(f"{COURSE.question}\n\n{COURSE.prefix}")
     numbers = [str(n) for n in range(10)] + [f"{n:02d}" for n in range(100)]

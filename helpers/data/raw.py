@@ -1,4 +1,5 @@
 """Raw Amazon metadata (from the hub or a local file) to items, with a report of every skip.
+Curated items files are read and written by `helpers.data.item_files`.
 
 One code path: a hub category is first fetched to the local hub cache as the data set's own
 JSONL file (`raw/meta_categories/meta_<Category>.jsonl`, since the old loading script no
@@ -14,7 +15,6 @@ import json
 import os
 import sys
 import zlib
-from array import array
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,11 +23,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from helpers.curation import duplicate_keys
+from helpers.core.items import Draft, Item, ItemConfig, build_items, draft
 from helpers.errors import DataError
 from helpers.files import readable
-from helpers.items import Draft, Item, ItemConfig, build_items, draft
-from helpers.prices import parse_raw_price
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
 
@@ -191,11 +189,6 @@ def read_record(line: bytes) -> dict[str, Any] | str:
     return record if isinstance(record, dict) else "not_an_object"
 
 
-def parse_line(line: bytes, category: str | None, config: ItemConfig) -> Item | str:
-    """One raw line to an Item, or a skip reason."""
-    return parse_lines([line], category, config)[0]
-
-
 def parse_lines(lines: list[bytes], category: str | None, config: ItemConfig) -> list[Item | str]:
     """Raw lines to Items or skip reasons, in order: the rules one record at a time, then the
     tokenizer once for the whole chunk."""
@@ -281,7 +274,7 @@ def stream_raw(
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 yield from _counted(_in_order(pool, _parse_chunk, jobs, 2 * workers), report, bar)
-    _say_if_cut(path, report)
+    say_if_cut(path, report)
 
 
 def load_raw(
@@ -293,7 +286,7 @@ def load_raw(
     return items, report
 
 
-def _say_if_cut(path: Path, report: SkipReport) -> None:
+def say_if_cut(path: Path, report: SkipReport) -> None:
     if report.skipped["truncated_file"]:
         message = (
             f"{path}: the file ends early (cut off, or still downloading): kept the {report.kept:,} items before it"
@@ -321,72 +314,3 @@ def load_categories(categories: list[str], config: LoadConfig | None = None) -> 
         items.extend(found)
         total.add(report)
     return items, total
-
-
-@dataclass
-class ItemsIndex:
-    """What de-duplicating, balancing and splitting read of an items file: each usable row's
-    price, category, byte offset and duplicate keys, about 40 bytes a row, not the items."""
-
-    prices: array = field(default_factory=lambda: array("d"))
-    categories: list[str] = field(default_factory=list)  # one shared string for each category
-    offsets: array = field(default_factory=lambda: array("q"))
-    title_keys: array = field(default_factory=lambda: array("q"))
-    text_keys: array = field(default_factory=lambda: array("q"))
-
-
-def index_items(path: str | Path) -> tuple[ItemsIndex, SkipReport]:
-    """The index of a JSONL items file, with a report of the rows it cannot use (as `load_items`)."""
-    path = readable(path, "JSONL items file")
-    index, report = ItemsIndex(), SkipReport(source=path.name)
-    with open(path, "rb") as handle:
-        offset = 0
-        for line in handle:
-            report.read += 1
-            result = _item_or_reason(line)
-            if isinstance(result, str):
-                report.skipped[result] += 1
-            else:
-                index.prices.append(result.price)
-                index.categories.append(sys.intern(result.category))
-                index.offsets.append(offset)
-                title_key, text_key = duplicate_keys(result.title, result.text)
-                index.title_keys.append(title_key)
-                index.text_keys.append(text_key)
-                report.kept += 1
-            offset += len(line)
-    return index, report
-
-
-def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:
-    """Curated items (JSONL or parquet with `title`, `category`, `price`, `text`)."""
-    path = readable(path, "JSONL or parquet items file")
-    items: list[Item] = []
-    report = SkipReport(source=path.name)
-    for line in iter_lines(path):
-        report.read += 1
-        reason = _item_or_reason(line)
-        if isinstance(reason, str):
-            report.skipped[reason] += 1
-            continue
-        items.append(reason)
-        report.kept += 1
-    _say_if_cut(path, report)
-    return items, report
-
-
-def _item_or_reason(line: bytes) -> Item | str:
-    row = read_record(line)
-    if isinstance(row, str):
-        return row
-    if not ("title" in row and "price" in row and (row.get("text") or row.get("summary"))):
-        return "missing_field"
-    price = parse_raw_price(row["price"])
-    if price.price is None:
-        return price.reason or "price_not_a_number"
-    if price.price <= 0:
-        return "price_out_of_range"  # the Tester divides by the truth
-    try:
-        return Item.from_dict({**row, "price": price.price})
-    except (TypeError, ValueError, RecursionError):  # a field of the wrong type, details not JSON
-        return "bad_field"

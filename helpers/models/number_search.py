@@ -122,7 +122,7 @@ class Continuation:
     def __init__(self, model, tokenizer, prompts: Sequence[str]):
         import torch
 
-        from helpers.inference import _device, _encode
+        from helpers.models.inference import _device, _encode
 
         self.model = model
         self.cache_name = _cache_name(model)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from helpers.prices import extract_price
+from helpers.core.prices import extract_price
 
 QUESTION = "How much does this cost to the nearest dollar?"
 QUESTION_2025 = "What does this cost to the nearest dollar?"  # the 2025 edition asks it of a summary

@@ -6,7 +6,7 @@ Week 7 writes both predictors in its cells, one item at a time, the course's way
 the top K next tokens that are numbers. Here they take a batch of prompts at once (left padding,
 attention mask, matching position ids): the same answers, many times faster on a GPU, which
 the notebooks check on their first items. `improved_model_predict` here also follows a number
-written over several tokens (`helpers.number_search`), for tokenizers that write digits.
+written over several tokens (`helpers.models.number_search`), for tokenizers that write digits.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from helpers.core.items import Item
 from helpers.errors import ModelAccessError
-from helpers.items import Item
 from helpers.presets import BASE_MODEL
 
 
@@ -38,7 +38,7 @@ class InferenceConfig:
 
 def load_for_inference(config: InferenceConfig):
     """The base model in `config.quantization`, with the adapter on top if one is given."""
-    from helpers.models import load_base
+    from helpers.models.loading import load_base
 
     if config.adapter:
         check_adapter(config.adapter, config.revision)
@@ -123,14 +123,14 @@ class ModelPredictor:
 
     @cached_property
     def number_tokens(self):
-        from helpers.number_search import NumberTokens
+        from helpers.models.number_search import NumberTokens
 
         return NumberTokens.of(self.tokenizer)
 
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
         prompts = [item.test_prompt() for item in items]
         if self.improved:
-            from helpers.number_search import Continuation, search_numbers
+            from helpers.models.number_search import Continuation, search_numbers
 
             run = Continuation(self.model, self.tokenizer, prompts)
             config = self.config

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from helpers import paths
+from helpers.core.items import Item
 from helpers.errors import DataError, PricerError
 from helpers.files import atomic_open, read_text
-from helpers.frontier import FrontierAuthError, guarded, make_client, refusal
-from helpers.items import Item
+from helpers.models.frontier import FrontierAuthError, guarded, make_client, refusal
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 WEEK_7 = "notebooks/week7/day3_4_train.ipynb"

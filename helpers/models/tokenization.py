@@ -47,7 +47,7 @@ def load_tokenizers(names: dict[str, str]) -> dict[str, Any]:
     """The tokenizers that load (by label: hub id or folder); one that cannot (gated, offline)
     is left out with a line saying why."""
     from helpers.errors import ModelAccessError
-    from helpers.models import load_tokenizer
+    from helpers.models.loading import load_tokenizer
 
     loaded = {}
     for label, name in names.items():

@@ -17,9 +17,9 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from helpers import presets
-from helpers.frontier import Chat, FrontierConfig
-from helpers.items import SUMMARY_TOKENS, Item, cut_summary, get_tokenizer
-from helpers.prompts import COURSE_2025, PromptFormat, summary_messages
+from helpers.core.items import SUMMARY_TOKENS, Item, cut_summary, get_tokenizer
+from helpers.core.prompts import COURSE_2025, PromptFormat, summary_messages
+from helpers.models.frontier import Chat, FrontierConfig
 
 
 @dataclass

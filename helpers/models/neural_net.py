@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.baselines import BaselineConfig, held_out
-from helpers.items import Item
-from helpers.testing import Predictor
+from helpers.core.items import Item
+from helpers.core.tester import Predictor
+from helpers.models.baselines import BaselineConfig, held_out
 
 
 def _network(inputs: int, hidden: int, layers: int, dropout: float):
