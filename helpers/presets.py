@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpers.core.prompts import COURSE, COURSE_2025, PromptFormat
+from helpers.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,6 @@ BASE_MODEL = COURSE_2024.base_model
 
 
 def preset(name: str) -> Preset:
-    from helpers.errors import ConfigError
 
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")

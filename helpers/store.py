@@ -25,6 +25,7 @@ from pathlib import Path
 from helpers import paths
 from helpers.errors import ConfigError, DataError
 from helpers.files import atomic_path
+from helpers.hub import explain
 
 ENV = "PRICER_STORE"
 HUB_PREFIX = "hf"
@@ -124,8 +125,6 @@ class HubStore(Store):
 
         self.api = HfApi()
         if not namespace:
-            from helpers.hub import explain
-
             try:
                 namespace = self.api.whoami()["name"]
             except OSError as error:  # not logged in, offline

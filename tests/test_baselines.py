@@ -6,14 +6,8 @@ import pytest
 from helpers.core.items import Item
 from helpers.core.tester import Tester
 from helpers.errors import ConfigError
-from helpers.models.baselines import (
-    DEFAULT_BASELINES,
-    BaselineConfig,
-    fit_baselines,
-    get_rank,
-    get_weight,
-    is_top_electronics_brand,
-)
+from helpers.models.baselines import BaselineConfig, get_rank, get_weight, is_top_electronics_brand
+from helpers.models.classical import DEFAULT_BASELINES, fit_baselines
 from helpers.models.ensemble import Ensemble
 
 FAST = dict(forest_trees=10, boosted_trees=150, nn_epochs=12)

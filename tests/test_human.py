@@ -2,7 +2,8 @@ import pytest
 
 from helpers.core.tester import Tester
 from helpers.errors import DataError
-from helpers.evaluation.human import PredictionsError, PricesFor, export_prompts, fill_prices, read_prices
+from helpers.evaluation.human import PredictionsError, export_prompts, fill_prices, read_prices
+from helpers.evaluation.predictions import Answers
 
 
 def test_exported_prompts_read_back_once_filled(tmp_path, bundled_test):
@@ -21,14 +22,14 @@ def test_exported_prompts_read_back_once_filled(tmp_path, bundled_test):
             writer.writerow({**row, "price": guess})
     prices = read_prices(filled, expected=5)
     assert prices == [10.0, 1200.0, None, 45.5, 99.0]
-    result = Tester(PricesFor(bundled_test, prices), bundled_test, size=5, verbose=False).run()
+    result = Tester(Answers.of("human", bundled_test, prices), bundled_test, size=5, verbose=False).run()
     assert result.failure_count == 1 and result.n == 5
     assert result.guesses == [10.0, 1200.0, 0.0, 45.5, 99.0]
 
 
 def test_answers_follow_the_item_not_the_order_it_is_asked_in(bundled_test):
     prices = [float(i) for i in range(1, 6)]
-    pricer = PricesFor(bundled_test[:5], prices)
+    pricer = Answers.of("human", bundled_test[:5], prices)
     assert [pricer(item) for item in reversed(bundled_test[:5])] == list(reversed(prices))
     assert pricer(bundled_test[5]) is None  # not one of the priced items: a failure
 

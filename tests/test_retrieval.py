@@ -10,7 +10,8 @@ import pytest
 
 from helpers.core.items import Item
 from helpers.core.prompts import COURSE
-from helpers.models.baselines import BaselineConfig, fit_baselines
+from helpers.models.baselines import BaselineConfig
+from helpers.models.classical import fit_baselines
 from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.models.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model, rag_messages
 from helpers.offline.fake_openai import FakeOpenAI

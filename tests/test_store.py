@@ -97,10 +97,10 @@ def test_in_smoke_mode_the_bundled_sample_holds_validation_items_apart_from_trai
 # checkpoint at step 4 has reached the store.
 DIES_AFTER_STORING = """
 import os, signal, sys
-import helpers.models.checkpoints as checkpoints
+import helpers.models.training as training
 from helpers.__main__ import main
 
-store_callback = checkpoints.store_callback
+store_callback = training.store_callback
 
 def dying(store, output, say=print):
     callback = store_callback(store, output, say)
@@ -114,7 +114,7 @@ def dying(store, output, say=print):
     callback.on_save = on_save_then_die
     return callback
 
-checkpoints.store_callback = dying
+training.store_callback = dying  # where training looks it up
 main(["train", *sys.argv[1:]])
 """
 

@@ -11,7 +11,8 @@ from helpers.core.items import Item, cut_summary, get_tokenizer
 from helpers.core.prompts import COURSE_2025
 from helpers.core.tester import Tester
 from helpers.data.item_files import load_items
-from helpers.models.baselines import BaselineConfig, fit_baselines
+from helpers.models.baselines import BaselineConfig
+from helpers.models.classical import fit_baselines
 from helpers.models.frontier import FrontierConfig
 from helpers.models.summaries import Summariser, SummaryConfig
 from helpers.offline.fake_openai import FakeOpenAI, Fault

@@ -18,7 +18,9 @@ from typing import Any
 
 from helpers.core.prices import parse_raw_price
 from helpers.core.prompts import COURSE, COURSE_2025, PromptFormat
+from helpers.core.token_rules import cut_and_count
 from helpers.errors import TokenizerError
+from helpers.hub import TOKENIZER_FILES, check_folder, explain
 from helpers.presets import BASE_MODEL
 
 MIN_TOKENS = 150
@@ -159,8 +161,6 @@ def get_tokenizer(name: str):
     """Load a tokenizer once per process, from the hub or a local folder."""
     from transformers import AutoTokenizer
 
-    from helpers.hub import TOKENIZER_FILES, check_folder, explain
-
     check_folder(name, TOKENIZER_FILES, "tokenizer", TokenizerError)
     try:
         return AutoTokenizer.from_pretrained(name)
@@ -265,7 +265,6 @@ def build_items(drafts: list[Draft], config: ItemConfig) -> list[Item | str]:
     """The course's token rules for many drafts at once: each text cut to `max_tokens` tokens
     (encoded, cut and decoded, as the course does), and the training prompt's tokens counted.
     The tokenizer sees the whole batch in one call of its Rust core, not one call per record."""
-    from helpers.core.token_rules import cut_and_count
 
     if not drafts:
         return []

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from helpers.core.tester import TestResult
+from helpers.evaluation.predictions import save_answers
 from helpers.files import atomic_open, read_text, save_figure
+from helpers.store import open_store
 
 LEADERBOARD = "leaderboard.csv"  # its key in the store
 LEADERBOARD_FIELDS = [
@@ -55,8 +57,6 @@ def record(result: TestResult, path: str | Path | None = None) -> None:
     if path is not None:
         _record(row, Path(path))
         return
-    from helpers.evaluation.predictions import save_answers
-    from helpers.store import open_store
 
     with open_store().editing(LEADERBOARD) as local:
         _record(row, local)
@@ -82,8 +82,6 @@ def _record(row: dict[str, Any], path: Path) -> None:
 def read_leaderboard(path: str | Path | None = None) -> list[dict[str, Any]]:
     """The leaderboard's rows. Rows without finite figures are left out, and said so."""
     if path is None:
-        from helpers.store import open_store
-
         path = open_store().get(LEADERBOARD)
     if path is None or not Path(path).exists():
         return []

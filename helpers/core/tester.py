@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,7 +36,37 @@ COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
 TEST_SIZE = 250  # the course scores the first 250 test items
 DEFAULT_BATCH = 32  # items per predict_batch call, for a batched predictor that names no size
 BUNDLED_SAMPLE = "bundled-sample"
-Predictor = Callable[[Item], "float | None"]
+
+
+class Predictor(Protocol):
+    """A model as the Tester sees it: any callable that gives an item's price, or None when it has
+    none. One that does better in bulk (a GPU batch, concurrent API calls) also offers
+    `predict_batch(items) -> list[price | None]` and, if it likes, a `batch_size`."""
+
+    def __call__(self, item: Item) -> float | None: ...
+
+
+def in_batches(predictor: Predictor, items: Sequence[Item]) -> Iterator[list[float | None]]:
+    """The predictor's answers for `items`, in order, a batch at a time: `predict_batch` on
+    `batch_size` items at once where it offers it, else one item at a time."""
+    predict_batch = getattr(predictor, "predict_batch", None)
+    if predict_batch is None:
+        for item in items:
+            yield [predictor(item)]
+        return
+    step = max(1, int(getattr(predictor, "batch_size", DEFAULT_BATCH)))
+    for start in range(0, len(items), step):
+        chunk = list(items[start : start + step])
+        answers = list(predict_batch(chunk))
+        if len(answers) != len(chunk):
+            name = getattr(predictor, "__name__", type(predictor).__name__)
+            raise RuntimeError(f"{name}: predict_batch gave {len(answers)} answers for {len(chunk)} items")
+        yield answers
+
+
+def answers_of(predictor: Predictor, items: Sequence[Item]) -> list[float | None]:
+    """Every item's answer, as `in_batches` gives them."""
+    return [answer for batch in in_batches(predictor, items) for answer in batch]
 
 
 def _digest(items: Sequence[Item]) -> str:
@@ -260,19 +290,10 @@ class Tester:
 
     def batches(self) -> Iterator[tuple[int, list[float | None]]]:
         """(index of the first item, the predictor's answers) for each batch, in order."""
-        items = list(self.data[: self.size])
-        predict_batch = getattr(self.predictor, "predict_batch", None)
-        if predict_batch is None:
-            for i, item in enumerate(items):
-                yield i, [self.predictor(item)]
-            return
-        step = max(1, int(getattr(self.predictor, "batch_size", DEFAULT_BATCH)))
-        for start in range(0, len(items), step):
-            chunk = items[start : start + step]
-            answers = list(predict_batch(chunk))
-            if len(answers) != len(chunk):
-                raise RuntimeError(f"{self.title}: predict_batch gave {len(answers)} answers for {len(chunk)} items")
+        start = 0
+        for answers in in_batches(self.predictor, self.data[: self.size]):
             yield start, answers
+            start += len(answers)
 
     def score(self, i: int, answer: Any) -> None:
         """Add item i's answer to the result; print its coloured line when verbose."""

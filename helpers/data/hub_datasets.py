@@ -18,7 +18,7 @@ from helpers.core.items import Item
 from helpers.core.prices import read_reply
 from helpers.core.prompts import COURSE, PromptFormat
 from helpers.errors import DataError
-from helpers.hub import looks_local
+from helpers.hub import explain, looks_local
 
 ITEM_SUFFIXES = (".jsonl", ".json", ".gz", ".parquet")  # what a local items file is called
 
@@ -32,8 +32,6 @@ def hub_rows(dataset_id: str, split: str):
     try:
         return load_dataset(dataset_id, split=split)
     except (OSError, ValueError) as error:  # not found, unreachable (ConnectionError), no such split
-        from helpers.hub import explain
-
         raise DataError(f"cannot load data set {dataset_id!r} ({split}): {explain(error)}") from None
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from helpers.core.items import Draft, Item, ItemConfig, build_items, draft
 from helpers.errors import DataError
 from helpers.files import readable
+from helpers.hub import explain
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
 
@@ -112,8 +113,6 @@ def resolve(source: str | Path) -> tuple[Path, str | None]:
     if name not in CATEGORIES:
         raise DataError(f"unknown category {name!r}; known: {', '.join(CATEGORIES)}")
     from huggingface_hub import hf_hub_download
-
-    from helpers.hub import explain
 
     try:
         local = hf_hub_download(

@@ -58,21 +58,6 @@ def read_prices(path: str | Path, expected: int) -> list[float | None]:
     return prices
 
 
-class PricesFor:
-    """A predictor that answers each test item with the price written for it, matched by the
-    item's test prompt: items that read the same get the first answer given for them."""
-
-    __name__ = "prices_for"
-
-    def __init__(self, items: Sequence[Item], prices: Sequence[float | None]):
-        self.answers: dict[str, float | None] = {}
-        for item, price in zip(items, prices):
-            self.answers.setdefault(item.test_prompt(), price)
-
-    def __call__(self, item: Item) -> float | None:
-        return self.answers.get(item.test_prompt())
-
-
 def fill_prices(source: str | Path, target: str | Path, price: float) -> Path:
     """A copy of an exported prompts CSV with every price filled in: a stand-in for a person,
     so that a smoke run can go through the scoring cells."""

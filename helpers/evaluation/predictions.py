@@ -17,7 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from helpers.core.items import Item, item_key
+from helpers.core.tester import Tester
+from helpers.errors import DataError
 from helpers.files import atomic_open, read_text
+from helpers.store import open_store
 
 FOLDER = "predictions"  # the store's folder of answers
 
@@ -29,11 +32,20 @@ def _file_key(model: str) -> str:
 
 class Answers:
     """A predictor that gives each item the answer a model once gave it (None for an item it
-    never priced, or priced with a reply that held no price)."""
+    never priced, or priced with a reply that held no price), matched by the item's key, not by
+    its place: a model's kept answers, a person's CSV, answers gathered from several processes."""
 
     def __init__(self, model: str, answers: dict[str, float | None]):
         self.__name__ = model
         self.answers = answers
+
+    @classmethod
+    def of(cls, model: str, items: Sequence[Item], prices: Sequence[float | None]) -> Answers:
+        """The answers `prices` gave `items`, in order; items that read the same get the first."""
+        answers: dict[str, float | None] = {}
+        for item, price in zip(items, prices):
+            answers.setdefault(item_key(item), price)
+        return cls(model, answers)
 
     def __call__(self, item: Item) -> float | None:
         return self.answers.get(item_key(item))
@@ -45,8 +57,6 @@ class Answers:
 def save_answers(model: str, keys: Sequence[str], answers: Sequence[float | None]) -> None:
     """Merge `model`'s answers for these item keys into its file in the store."""
     from filelock import FileLock
-
-    from helpers.store import open_store
 
     with open_store().editing(_file_key(model)) as local:
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -61,8 +71,6 @@ def _read(path: Path) -> Answers:
     """A predictions file, checked: a file that is not one (cut short, edited by hand) is a
     one-line error naming it, never a traceback or a price read wrongly."""
     import math
-
-    from helpers.errors import DataError
 
     try:
         row = json.loads(read_text(path, "predictions file"))
@@ -82,7 +90,6 @@ def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
     """Have `predictor` price the items through the Tester (in bulk where it can, with a
     progress bar), record nothing on the leaderboard, and keep the answers in the store under
     `model`: how a model prices the validation items for week 8."""
-    from helpers.core.tester import Tester
 
     if not items:
         print(f"{model}: no items to price, nothing kept")
@@ -95,8 +102,6 @@ def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
 def stored(*needed: Sequence[Item]) -> dict[str, Answers]:
     """Every model in the store with an answer for each of the `needed` items, by name; the
     others are named in one line, with why they are left out."""
-    from helpers.errors import DataError
-    from helpers.store import open_store
 
     store = open_store()
     found, left_out = {}, []

@@ -5,12 +5,12 @@ the Tester can call. Week 6 day 3 shows these functions in its cells, copied ver
 `notebooks/sync.py`), so that what the notebook teaches is what `python -m helpers baselines`
 runs. The word2vec vectors are learnt once and shared by the three models that use them, as in
 the course. The 2025 edition's gradient-boosted trees and neural network, week 8's retrieval and
-ensemble live in modules of their own (`boosted`, `neural_net`, `retrieval`, `ensemble`).
+ensemble live in modules of their own (`boosted`, `neural_net`, `retrieval`, `ensemble`), and
+`classical` trains any of them by name.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import zlib
 from collections.abc import Callable
@@ -20,7 +20,6 @@ import numpy as np
 
 from helpers.core.items import Item
 from helpers.core.tester import Predictor
-from helpers.errors import ConfigError, DataError
 from helpers.models.retrieval import EMBEDDING_MODEL
 
 TOP_ELECTRONICS_BRANDS = ["hp", "dell", "lenovo", "samsung", "asus", "sony", "canon", "apple", "intel"]
@@ -45,7 +44,7 @@ POUNDS_PER = {
 class BaselineConfig:
     """Which baselines to train, with the course's settings."""
 
-    models: list[str] = field(default_factory=lambda: list(DEFAULT_BASELINES))
+    models: list[str] | None = None  # None: every baseline but neighbours (helpers.models.classical)
     seed: int = 42
     bow_max_features: int = 1000
     w2v_dims: int = 400
@@ -277,51 +276,3 @@ def fit_tfidf_ridge(train: list[Item], config: BaselineConfig) -> Predictor:
         return max(float(np.expm1(model.predict([item.text])[0])), 0.0)
 
     return tfidf_ridge_pricer
-
-
-def _elsewhere(module: str, name: str) -> Callable[[list[Item], BaselineConfig], Predictor]:
-    """A fit function from a module that imports this one, looked up when it is called."""
-
-    def fit(train: list[Item], config: BaselineConfig) -> Predictor:
-        return getattr(importlib.import_module(module), name)(train, config)
-
-    return fit
-
-
-BASELINES: dict[str, Callable[..., Predictor]] = {
-    "random": fit_random,
-    "constant": fit_constant,
-    "features_lr": fit_features_lr,
-    "bow_lr": fit_bow_lr,
-    "word2vec_lr": fit_word2vec_lr,
-    "word2vec_svr": fit_word2vec_svr,
-    "word2vec_forest": fit_word2vec_forest,
-    "tfidf_ridge": fit_tfidf_ridge,
-    "boosted_trees": _elsewhere("helpers.models.boosted", "fit_boosted_trees"),  # the 2025 edition's
-    "neural_net": _elsewhere("helpers.models.neural_net", "fit_neural_net"),  # the 2025 edition's
-    "neighbours": _elsewhere("helpers.models.retrieval", "fit_neighbours"),  # week 8's retrieval alone
-    "ensemble": _elsewhere("helpers.models.ensemble", "fit_ensemble"),  # week 8's, over other baselines
-}
-WORD2VEC = ("word2vec_lr", "word2vec_svr", "word2vec_forest")  # these also take the shared DocumentVectors
-# Not `neighbours` unless asked: embedding every training item takes a minute a few thousand on a CPU.
-DEFAULT_BASELINES = [name for name in BASELINES if name != "neighbours"]
-
-
-def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> dict[str, Predictor]:
-    """Train the configured baselines; returns {name: predictor}, in the course's order."""
-    from tqdm.auto import tqdm
-
-    config = config or BaselineConfig()
-    unknown = [name for name in config.models if name not in BASELINES]
-    if unknown:
-        raise ConfigError(f"unknown baseline {unknown[0]!r}; known: {', '.join(BASELINES)}")
-    if not train:
-        raise DataError("no training items")
-    predictors, vectors = {}, None
-    for name in tqdm(config.models, desc="Training baselines"):
-        if name in WORD2VEC:
-            vectors = vectors or DocumentVectors(train, config)
-            predictors[name] = BASELINES[name](train, config, vectors)
-        else:
-            predictors[name] = BASELINES[name](train, config)
-    return predictors

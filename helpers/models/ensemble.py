@@ -5,7 +5,7 @@ items: the members train on the rest of the training items, price the validation
 linear regression learns how much to trust each (in log prices, with the members' lowest and
 highest guess as two more inputs, as the course does). Any predictor can be a member: the
 classical models here, and in a notebook the frontier and fine-tuned models too, from the
-answers they gave (`helpers.evaluation.human.PricesFor` turns saved answers into a predictor).
+answers they gave (`helpers.evaluation.predictions.Answers` turns kept answers into a predictor).
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from helpers.core.items import Item
+from helpers.core.tester import Predictor, answers_of, usable_guess
+from helpers.errors import DataError
+from helpers.models.baselines import BaselineConfig, held_out
 
 
-def prices_of(predictor: Callable, items: Sequence[Item]) -> list[float]:
-    """Every item's price from `predictor`, in bulk where it can; a failure (no price, a negative
-    or non-finite one) counts as $0, as the Tester scores it."""
-    from helpers.core.tester import usable_guess
-
-    batch = getattr(predictor, "predict_batch", None)
-    answers = batch(list(items)) if batch else [predictor(item) for item in items]
-    return [usable_guess(answer) or 0.0 for answer in answers]
+def prices_of(predictor: Predictor, items: Sequence[Item]) -> list[float]:
+    """Every item's price from `predictor`, in batches where it can; a failure (no price, a
+    negative or non-finite one) counts as $0, as the Tester scores it."""
+    return [usable_guess(answer) or 0.0 for answer in answers_of(predictor, items)]
 
 
 class Ensemble:
@@ -32,8 +31,6 @@ class Ensemble:
 
     def __init__(self, members: dict[str, Callable], validation: Sequence[Item]):
         from sklearn.linear_model import LinearRegression
-
-        from helpers.errors import DataError
 
         if not members:
             raise DataError("the ensemble has no members: no model has priced both the validation and the test items")
@@ -63,18 +60,14 @@ class Ensemble:
 
 def split_validation(items: Sequence[Item], share: float, seed: int) -> tuple[list[Item], list[Item]]:
     """(the items the members train on, the validation items the weights are fitted on)."""
-    from helpers.models.baselines import held_out
-
     kept, held = held_out(len(items), share, seed)
     return [items[i] for i in sorted(kept)], [items[i] for i in sorted(held)]
 
 
-def fit_ensemble(train: Sequence[Item], config) -> Ensemble:
-    """The ensemble over `config.ensemble_members` (a BaselineConfig), trained from `train` alone."""
-    from dataclasses import replace
-
-    from helpers.models.baselines import fit_baselines
-
+def fit_ensemble(
+    train: Sequence[Item], config: BaselineConfig, fit_members: Callable[[list[Item], list[str]], dict[str, Callable]]
+) -> Ensemble:
+    """The ensemble over `config.ensemble_members`, trained from `train` alone: `fit_members(items,
+    names)` trains the members on all but the validation share, whose items fit the weights."""
     rest, validation = split_validation(train, config.validation_share, config.seed)
-    members = fit_baselines(rest, replace(config, models=list(config.ensemble_members)))
-    return Ensemble(members, validation)
+    return Ensemble(fit_members(rest, list(config.ensemble_members)), validation)

@@ -23,6 +23,7 @@ from helpers.core.items import Item
 from helpers.errors import DataError, PricerError
 from helpers.files import atomic_open, read_text
 from helpers.models.frontier import FrontierAuthError, guarded, make_client, refusal
+from helpers.store import open_store
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 WEEK_7 = "notebooks/week7/day3_4_train.ipynb"
@@ -220,15 +221,11 @@ class FineTuner:
     def save(self, state: JobState) -> None:
         state.save(self.state_path)
         if self.config.keep_in_store:
-            from helpers.store import open_store
-
             open_store().put(self.state_path, STORE_KEY)
 
     def saved(self) -> JobState | None:
         """The job this folder (or, after a lost runtime, the store) knows of."""
         if not self.state_path.exists() and self.config.keep_in_store:
-            from helpers.store import open_store
-
             found = open_store().get(STORE_KEY)
             if found:
                 self.state_path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from helpers import paths
 from helpers.core.items import Item
 from helpers.errors import DataError, PricerError, SecretError
+from helpers.secrets import get_secret
 
 T = TypeVar("T")
 DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"]  # the course's frontier models
@@ -68,7 +69,6 @@ class FrontierUnavailable(PricerError):
 
 def endpoint(base_url: str | None, api_key: str | None) -> tuple[str, str]:
     """Base URL and key, defaulting to OPENAI_BASE_URL / OPENAI_API_KEY (environment, .env, Colab)."""
-    from helpers.secrets import get_secret
 
     base_url = base_url or get_secret("OPENAI_BASE_URL") or "https://api.openai.com/v1"
     api_key = api_key or get_secret("OPENAI_API_KEY")

@@ -11,12 +11,16 @@ written over several tokens (`helpers.models.number_search`), for tokenizers tha
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from helpers.core.items import Item
 from helpers.errors import ModelAccessError
+from helpers.hub import check_folder, explain, looks_local
+from helpers.models.loading import load_base
+from helpers.models.number_search import NumberTokens, search_numbers
 from helpers.presets import BASE_MODEL
 
 
@@ -38,7 +42,6 @@ class InferenceConfig:
 
 def load_for_inference(config: InferenceConfig):
     """The base model in `config.quantization`, with the adapter on top if one is given."""
-    from helpers.models.loading import load_base
 
     if config.adapter:
         check_adapter(config.adapter, config.revision)
@@ -56,8 +59,6 @@ def check_adapter(adapter: str, revision: str | None) -> None:
     "Can't find adapter_config.json", whether the repo is gated, missing or out of reach."""
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError
-
-    from helpers.hub import check_folder, explain, looks_local
 
     if looks_local(adapter):
         check_folder(adapter, ("adapter_config.json",), "adapter", ModelAccessError)
@@ -122,16 +123,12 @@ class ModelPredictor:
         return self.predict_batch([item])[0]
 
     @cached_property
-    def number_tokens(self):
-        from helpers.models.number_search import NumberTokens
-
+    def number_tokens(self) -> NumberTokens:
         return NumberTokens.of(self.tokenizer)
 
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
         prompts = [item.test_prompt() for item in items]
         if self.improved:
-            from helpers.models.number_search import Continuation, search_numbers
-
             run = Continuation(self.model, self.tokenizer, prompts)
             config = self.config
             return search_numbers(
@@ -156,3 +153,48 @@ class Predictors:
         self.config = config or InferenceConfig()
         self.model_predict = ModelPredictor(self.model, tokenizer, self.config)
         self.improved_model_predict = ModelPredictor(self.model, tokenizer, self.config, improved=True)
+
+
+class Continuation:
+    """A batch of prompts run once through the model, whose key/value cache then grows one token
+    a row at a time as the search asks: cheap, since only the new token is computed."""
+
+    def __init__(self, model, tokenizer, prompts: Sequence[str]):
+        import torch
+
+        self.model = model
+        self.cache_name = _cache_name(model)
+        batch = _encode(tokenizer, prompts, _device(model))
+        self.mask = batch["attention_mask"]
+        positions = (self.mask.cumsum(-1) - 1).clamp(min=0)
+        with torch.no_grad():
+            output = model(**batch, position_ids=positions, use_cache=True)
+        self.cache = getattr(output, self.cache_name)
+        self.next_position = positions[:, -1] + 1
+        self.first_logits = output.logits[:, -1, :].float().cpu()
+
+    def advance(self, rows: list[int], tokens: list[int]):
+        import torch
+
+        device = self.mask.device
+        index = torch.tensor(rows, device=device)
+        self.cache.reorder_cache(index)  # one cache row for each path, duplicated where it branches
+        self.mask = torch.cat([self.mask[index], torch.ones(len(rows), 1, dtype=self.mask.dtype, device=device)], 1)
+        positions = self.next_position[index].unsqueeze(1)
+        self.next_position = self.next_position[index] + 1
+        with torch.no_grad():
+            output = self.model(
+                input_ids=torch.tensor(tokens, device=device).unsqueeze(1),
+                attention_mask=self.mask,
+                position_ids=positions,
+                use_cache=True,
+                **{self.cache_name: self.cache},
+            )
+        self.cache = getattr(output, self.cache_name)
+        return output.logits[:, -1, :].float().cpu()
+
+
+def _cache_name(model) -> str:
+    """transformers 5.2x renamed the key/value cache's argument (and output) to `cache`."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from helpers.errors import ConfigError, ModelAccessError
-from helpers.hub import TOKENIZER_FILES, check_folder
+from helpers.hub import TOKENIZER_FILES, check_folder, explain
 from helpers.presets import BASE_MODEL
 
 QUANTIZATIONS = ("4bit", "8bit", "none")
@@ -88,7 +88,6 @@ def quantization_config(kind: str, hardware: Hardware):
 
 
 def _access_error(what: str, name: str, error: Exception) -> ModelAccessError:
-    from helpers.hub import explain
 
     return ModelAccessError(f"cannot load {what} {name!r}: {explain(error)}")
 

@@ -11,13 +11,14 @@ A path ends where the likeliest next token is not a digit (the decimal point, sa
 are one token, every path ends after its first token, and this is the course's method exactly.
 
 The search runs on next-token distributions given by `advance`, so the same code serves a model
-(batched, with its key/value cache, one new token a row a step) and hand-made distributions.
+(`helpers.models.inference.Continuation`: batched, with its key/value cache, one new token a row
+a step) and hand-made distributions.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -113,52 +114,3 @@ def _most_likely(grown: list[tuple[_Path, int, int]], max_paths: int) -> list[tu
     for indices in by_item.values():
         keep.update(sorted(indices, key=lambda i: -grown[i][0].weight)[:max_paths])
     return [entry for index, entry in enumerate(grown) if index in keep]
-
-
-class Continuation:
-    """A batch of prompts run once through the model, whose key/value cache then grows one token
-    a row at a time as the search asks: cheap, since only the new token is computed."""
-
-    def __init__(self, model, tokenizer, prompts: Sequence[str]):
-        import torch
-
-        from helpers.models.inference import _device, _encode
-
-        self.model = model
-        self.cache_name = _cache_name(model)
-        batch = _encode(tokenizer, prompts, _device(model))
-        self.mask = batch["attention_mask"]
-        positions = (self.mask.cumsum(-1) - 1).clamp(min=0)
-        with torch.no_grad():
-            output = model(**batch, position_ids=positions, use_cache=True)
-        self.cache = getattr(output, self.cache_name)
-        self.next_position = positions[:, -1] + 1
-        self.first_logits = output.logits[:, -1, :].float().cpu()
-
-    def advance(self, rows: list[int], tokens: list[int]):
-        import torch
-
-        device = self.mask.device
-        index = torch.tensor(rows, device=device)
-        self.cache.reorder_cache(index)  # one cache row for each path, duplicated where it branches
-        self.mask = torch.cat([self.mask[index], torch.ones(len(rows), 1, dtype=self.mask.dtype, device=device)], 1)
-        positions = self.next_position[index].unsqueeze(1)
-        self.next_position = self.next_position[index] + 1
-        with torch.no_grad():
-            output = self.model(
-                input_ids=torch.tensor(tokens, device=device).unsqueeze(1),
-                attention_mask=self.mask,
-                position_ids=positions,
-                use_cache=True,
-                **{self.cache_name: self.cache},
-            )
-        self.cache = getattr(output, self.cache_name)
-        return output.logits[:, -1, :].float().cpu()
-
-
-def _cache_name(model) -> str:
-    """transformers 5.2x renamed the key/value cache's argument (and output) to `cache`."""
-    import inspect
-
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"

@@ -28,6 +28,7 @@ from helpers import paths
 from helpers.core.items import Item
 from helpers.errors import ConfigError
 from helpers.files import atomic_open, atomic_path
+from helpers.hub import explain
 
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # the course's week 8 model
 
@@ -74,8 +75,6 @@ def _load(name: str):
     """The sentence-transformers model; all-MiniLM-L6-v2 from the offline package when the hub
     cannot be reached (the same weights, byte for byte)."""
     from sentence_transformers import SentenceTransformer
-
-    from helpers.hub import explain
 
     try:
         return SentenceTransformer(name, device="cpu" if not _cuda() else None)

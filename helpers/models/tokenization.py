@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.errors import ModelAccessError
+from helpers.models.loading import load_tokenizer
+
 CHINCHILLA_TOKENS_PER_PARAMETER = 20  # Hoffmann et al. 2022: compute-optimal training data
 
 
@@ -46,8 +49,6 @@ def chinchilla(training_tokens: int, parameters: int) -> str:
 def load_tokenizers(names: dict[str, str]) -> dict[str, Any]:
     """The tokenizers that load (by label: hub id or folder); one that cannot (gated, offline)
     is left out with a line saying why."""
-    from helpers.errors import ModelAccessError
-    from helpers.models.loading import load_tokenizer
 
     loaded = {}
     for label, name in names.items():

@@ -22,9 +22,25 @@ from typing import TYPE_CHECKING
 
 from helpers import paths
 from helpers.core.prompts import COURSE, PromptFormat
-from helpers.errors import ConfigError
-from helpers.models.loading import Hardware, detect_hardware
-from helpers.presets import BASE_MODEL
+from helpers.data.hub_datasets import hub_training_rows
+from helpers.data.item_files import load_items
+from helpers.errors import ConfigError, SecretError
+from helpers.files import atomic_folder
+from helpers.models.checkpoints import (
+    STEP,
+    check_compatible,
+    checkpoints,
+    clear_run,
+    fetch_from_store,
+    holds_a_run,
+    newest_intact,
+    store_callback,
+    store_key,
+)
+from helpers.models.loading import Hardware, detect_hardware, distributed, load_base
+from helpers.presets import BASE_MODEL, preset
+from helpers.secrets import get_secret
+from helpers.store import open_store
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -81,14 +97,12 @@ class TrainConfig:
 
     @property
     def prompt_format(self) -> PromptFormat:
-        from helpers.presets import preset
 
         return preset(self.preset).prompt if self.preset else COURSE
 
     @classmethod
     def for_preset(cls, name: str, lite: bool = False, **fields) -> TrainConfig:
         """The course edition's base model and training data, with these fields changed."""
-        from helpers.presets import preset
 
         chosen = preset(name)
         data = (chosen.lite_prompts_dataset or chosen.lite_dataset) if lite else None
@@ -113,8 +127,6 @@ def rows_from_items(items) -> Dataset:
 def training_rows(source: str, prompt_format: PromptFormat = COURSE):
     """A `datasets.Dataset` of {"prompt", "completion"} rows from an items file or the hub
     (a data set whose `text` column holds training prompts written in `prompt_format`)."""
-    from helpers.data.hub_datasets import hub_training_rows
-    from helpers.data.item_files import load_items
 
     if Path(source).is_file():
         items, report = load_items(source)
@@ -203,7 +215,6 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
     """The SFTTrainer that the command line's `train` runs: the base model in
     `config.quantization`, LoRA on top, `lora_config(config)` and `sft_config(config, hardware)`.
     Week 7 days 3-4 build the same trainer in their cells."""
-    from helpers.models.loading import load_base
 
     hardware = hardware or detect_hardware()
     if config.wandb:
@@ -238,9 +249,6 @@ def run_callbacks(config: TrainConfig) -> list:
     store, a copy of every checkpoint there as soon as it is saved."""
     callbacks = [StepClock()]
     if config.store:
-        from helpers.models.checkpoints import store_callback
-        from helpers.store import open_store
-
         callbacks.append(store_callback(open_store(config.store), config.output_dir))
     return callbacks
 
@@ -325,8 +333,6 @@ def wandb_mode(project: str) -> None:
     """Settle how Weights & Biases logs before any model is loaded, so that it never prompts for
     a key or fails after minutes of work: a key (environment, .env, Colab) logs online; a chosen
     WANDB_MODE is kept; with neither, it logs offline and says so."""
-    from helpers.errors import SecretError
-    from helpers.secrets import get_secret
 
     os.environ.setdefault("WANDB_PROJECT", project)
     key = get_secret("WANDB_API_KEY")
@@ -358,7 +364,6 @@ def _wandb_login_saved() -> bool:
 
 def last_checkpoint(output_dir: str) -> str | None:
     """The newest intact checkpoint in `output_dir`, passing over partial ones with a line."""
-    from helpers.models.checkpoints import newest_intact
 
     checkpoint = newest_intact(output_dir)
     return str(checkpoint) if checkpoint else None
@@ -366,7 +371,6 @@ def last_checkpoint(output_dir: str) -> str | None:
 
 def latest_run(project: str = "pricer") -> str | None:
     """The newest results/<project>-* folder that holds a checkpoint: what `--resume` picks up."""
-    from helpers.models.checkpoints import checkpoints
 
     runs = [p for p in paths.results().glob(f"{project}-*") if checkpoints(p)]
     return str(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
@@ -375,7 +379,6 @@ def latest_run(project: str = "pricer") -> str | None:
 def starting_point(config: TrainConfig) -> str | None:
     """The checkpoint to resume from (None: a fresh run), after checking that the output
     folder may be used: a fresh run never mixes its checkpoints with an earlier run's."""
-    from helpers.models.checkpoints import check_compatible, clear_run, holds_a_run
 
     if config.resume and config.output is None:
         config.output = latest_run(config.project)  # None: nothing to resume, a fresh run
@@ -391,9 +394,6 @@ def starting_point(config: TrainConfig) -> str | None:
         return None
     checkpoint = last_checkpoint(output)
     if checkpoint is None and config.store:
-        from helpers.models.checkpoints import fetch_from_store
-        from helpers.store import open_store
-
         fetched = fetch_from_store(open_store(config.store), output)
         checkpoint = str(fetched) if fetched else None
     if checkpoint is None:
@@ -410,8 +410,6 @@ def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
     """The command line's `train`: where to start (a fresh run, or resumed), the trainer (the
     `trainer` given, else `build_trainer`), training, then the adapter saved (`save_adapter`).
     Returns the trainer, with `resumed_from_step` set (None for a fresh run)."""
-    from helpers.models.checkpoints import STEP
-    from helpers.models.loading import distributed
 
     with distributed().main_process_first():  # under `accelerate launch`, one process clears or fetches
         checkpoint = starting_point(config)
@@ -425,14 +423,10 @@ def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
 def save_adapter(trainer, config: TrainConfig) -> Path:
     """The trained adapter in `config.output_dir` (whole or not at all), in the store with this run
     noted as the newest for week 7 day 5, and pushed to the hub when asked."""
-    from helpers.files import atomic_folder
-    from helpers.models.checkpoints import store_key
 
     with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:
         trainer.save_model(str(folder))
         if config.store and trainer.state.is_world_process_zero:
-            from helpers.store import open_store
-
             store, key = open_store(config.store), store_key(config.output_dir)
             store.put(folder, f"{key}/adapter")
             store.write_text(Path(config.output_dir).name, LATEST_RUN)

@@ -28,6 +28,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from helpers.core.prompts import SUMMARY_SYSTEM
+
 JOB_STEPS = ["validating_files", "queued", "running", "running", "succeeded"]
 
 
@@ -43,7 +45,6 @@ class Fault:
 def default_reply(messages: list[dict[str, Any]]) -> str:
     """Not a model: a stable number from the prompt, so runs are reproducible; asked for the
     2025 edition's summary, its five lines made from the item's own words."""
-    from helpers.core.prompts import SUMMARY_SYSTEM
 
     if messages and messages[0].get("content") == SUMMARY_SYSTEM:
         return fake_summary(messages[-1]["content"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers import paths
+from helpers.core.prompts import COURSE
 from helpers.files import atomic_folder
 
 # Llama 3's pre-tokenizer split (tiktoken's cl100k pattern).
@@ -50,7 +51,6 @@ def _corpus() -> list[str]:
                 for line in handle:
                     row = json.loads(line)
                     texts.append(row["text"])
-    from helpers.core.prompts import COURSE
 
     texts.append(f"{COURSE.question}\n\n{COURSE.prefix}")
     numbers = [str(n) for n in range(10)] + [f"{n:02d}" for n in range(100)]

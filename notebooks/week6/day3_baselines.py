@@ -456,7 +456,9 @@ score("neural_net", network)
 # %%
 from helpers.models.ensemble import fit_ensemble
 
-ensemble = fit_ensemble(train, config)
+fits = {"tfidf_ridge": fit_tfidf_ridge, "boosted_trees": fit_boosted_trees, "neural_net": fit_neural_net}
+print(f"members: {', '.join(config.ensemble_members)}")
+ensemble = fit_ensemble(train, config, lambda items, names: {name: fits[name](items, config) for name in names})
 print({name: round(weight, 3) for name, weight in ensemble.weights.items()})
 score("ensemble", ensemble)
 

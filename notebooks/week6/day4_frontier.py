@@ -102,11 +102,12 @@ if SMOKE and store.get("human_output.csv") is None:
 # %%
 from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
-from helpers.evaluation.human import PricesFor, read_prices
+from helpers.evaluation.human import read_prices
+from helpers.evaluation.predictions import Answers
 
 human_out = store.get("human_output.csv")
 if human_out:
-    human_pricer = PricesFor(test, read_prices(human_out, expected=TEST_SIZE))
+    human_pricer = Answers.of("human", test, read_prices(human_out, expected=TEST_SIZE))
     record(Tester.test(human_pricer, test, title="human"))
 else:
     print("Fill in human_input.csv and save it in the store as human_output.csv to score yourself.")

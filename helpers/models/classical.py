@@ -1,0 +1,73 @@
+"""Every CPU model by name, and `fit_baselines`, which trains those asked for: what the command
+line's `baselines` stage and week 6 day 3's ensemble run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from helpers.core.items import Item
+from helpers.core.tester import Predictor
+from helpers.errors import ConfigError, DataError
+from helpers.models.baselines import (
+    BaselineConfig,
+    DocumentVectors,
+    fit_bow_lr,
+    fit_constant,
+    fit_features_lr,
+    fit_random,
+    fit_tfidf_ridge,
+    fit_word2vec_forest,
+    fit_word2vec_lr,
+    fit_word2vec_svr,
+)
+from helpers.models.boosted import fit_boosted_trees
+from helpers.models.ensemble import fit_ensemble
+from helpers.models.neural_net import fit_neural_net
+from helpers.models.retrieval import fit_neighbours
+
+
+def _ensemble(train: list[Item], config: BaselineConfig) -> Predictor:
+    """Week 8's ensemble over `config.ensemble_members`, each trained by `fit_baselines`."""
+    return fit_ensemble(train, config, lambda rest, names: fit_baselines(rest, replace(config, models=names)))
+
+
+BASELINES: dict[str, Callable[..., Predictor]] = {
+    "random": fit_random,
+    "constant": fit_constant,
+    "features_lr": fit_features_lr,
+    "bow_lr": fit_bow_lr,
+    "word2vec_lr": fit_word2vec_lr,
+    "word2vec_svr": fit_word2vec_svr,
+    "word2vec_forest": fit_word2vec_forest,
+    "tfidf_ridge": fit_tfidf_ridge,
+    "boosted_trees": fit_boosted_trees,  # the 2025 edition's
+    "neural_net": fit_neural_net,  # the 2025 edition's
+    "neighbours": fit_neighbours,  # week 8's retrieval alone
+    "ensemble": _ensemble,  # week 8's, over other baselines
+}
+WORD2VEC = ("word2vec_lr", "word2vec_svr", "word2vec_forest")  # these also take the shared DocumentVectors
+# Not `neighbours` unless asked: embedding every training item takes a minute a few thousand on a CPU.
+DEFAULT_BASELINES = [name for name in BASELINES if name != "neighbours"]
+
+
+def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> dict[str, Predictor]:
+    """Train the configured baselines (`config.models`, else every one but neighbours); returns
+    {name: predictor}, in the course's order."""
+    from tqdm.auto import tqdm
+
+    config = config or BaselineConfig()
+    models = DEFAULT_BASELINES if config.models is None else config.models
+    unknown = [name for name in models if name not in BASELINES]
+    if unknown:
+        raise ConfigError(f"unknown baseline {unknown[0]!r}; known: {', '.join(BASELINES)}")
+    if not train:
+        raise DataError("no training items")
+    predictors, vectors = {}, None
+    for name in tqdm(models, desc="Training baselines"):
+        if name in WORD2VEC:
+            vectors = vectors or DocumentVectors(train, config)
+            predictors[name] = BASELINES[name](train, config, vectors)
+        else:
+            predictors[name] = BASELINES[name](train, config)
+    return predictors
