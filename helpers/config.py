@@ -3,15 +3,22 @@
 Like trl's example scripts, minus the dependency: bools get `--x/--no-x`, lists take
 several values (`--models random constant`), `None` defaults take a value of the annotated
 type, and an optional field with a default (`cache: str | None = "..."`) also gets `--no-x`,
-which sets it to None.
+which sets it to None. A flag's description is the comment beside its field, so it is written
+once; its valid values come from the caller (`choices`).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
+import inspect
+import io
+import tokenize
 import types
 import typing
+from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -29,9 +36,34 @@ def _base_type(annotation: Any) -> Any:
     return annotation
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One flag per simple field of `cls` (nested dataclasses are left to the caller)."""
+@cache
+def field_comments(cls: type) -> dict[str, str]:
+    """The comment beside each field of `cls` (or on the line above it), by field name."""
+    comments: dict[str, str] = {}
+    for klass in reversed(cls.__mro__[:-1]):
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        source = inspect.cleandoc("\n" + source) + "\n"
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT]
+        beside = {t.start[0]: t.string.lstrip("# ").strip() for t in tokens}
+        alone = {n for n, t in zip(beside, tokens) if t.line.lstrip().startswith("#")}
+        for node in ast.parse(source).body[0].body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                found = [beside[n] for n in range(node.lineno, node.end_lineno + 1) if n in beside]
+                if not found and node.lineno - 1 in alone:
+                    found = [beside[node.lineno - 1]]
+                if found:
+                    comments[node.target.id] = found[-1]
+    return comments
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type, choices: Mapping[str, Iterable] | None = None) -> None:
+    """One flag per simple field of `cls` (nested dataclasses are left to the caller), described
+    by the field's comment; `choices` names the valid values of fields by name."""
     hints = typing.get_type_hints(cls)
+    comments = field_comments(cls)
     for field in dataclasses.fields(cls):
         if field.metadata.get("cli") is False:
             continue  # e.g. secrets: never a flag, so never in shell history
@@ -40,15 +72,22 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
         if dataclasses.is_dataclass(kind):
             continue
+        about = comments.get(field.name, "")
+        valid = list((choices or {}).get(field.name, ())) or None
         if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-        elif typing.get_origin(kind) is list:
-            shown = " ".join(map(str, default)) if default else "none"
-            parser.add_argument(flag, nargs="+", default=default, help=f"(default: {shown})")
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=about)
+            continue
+        shown = " ".join(map(str, default)) if isinstance(default, list) else default
+        if default is not None and "default" not in about:
+            about = f"{about} (default: {shown})"
+        if typing.get_origin(kind) is list:
+            parser.add_argument(flag, nargs="+", default=default, choices=valid, help=about)
         else:
-            parser.add_argument(flag, type=kind, default=default, help=f"(default: {default})")
-        if _optional(hints[field.name]) and default is not None and kind is not bool:
-            parser.add_argument(f"--no-{flag[2:]}", dest=field.name, action="store_const", const=None)
+            parser.add_argument(flag, type=kind, default=default, choices=valid, help=about)
+        if _optional(hints[field.name]) and default is not None:
+            parser.add_argument(
+                f"--no-{flag[2:]}", dest=field.name, action="store_const", const=None, help=f"no {flag[2:]}"
+            )
 
 
 def from_arguments(cls: type[T], namespace: argparse.Namespace, **extra: Any) -> T:

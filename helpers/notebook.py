@@ -19,6 +19,7 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.core.items import Item
+from helpers.core.tester import TEST_SIZE
 from helpers.data.hub_datasets import load_hub_items
 from helpers.data.item_files import load_items, save_items
 from helpers.errors import ConfigError, PricerError
@@ -28,7 +29,7 @@ from helpers.offline.fake_openai import FakeOpenAI
 from helpers.offline.tiny import TinyConfig, build
 from helpers.presets import BASE_MODEL, preset
 from helpers.secrets import describe, get_secret
-from helpers.store import ENV, missing, open_store
+from helpers.store import Store, missing, open_store
 
 REPO = "pricer-course/pricer"  # GitHub owner/name that the badges and set-up cells point at
 DRIVE = "/content/drive/MyDrive/pricer"  # the store when a Colab notebook chooses STORE = "drive"
@@ -40,12 +41,13 @@ def smoke() -> bool:
     return os.environ.get("PRICER_SMOKE") == "1"
 
 
-def setup(store: str | None = None) -> bool:
+def setup(choice: str | None = None) -> tuple[bool, Store]:
     """What every notebook does first, once the package is importable: charts inline, the store
-    chosen ("drive" mounts Google Drive, "hf" is your hub namespace, None keeps PRICER_STORE or
-    the results folder), a hub login when HF_TOKEN is set, and a mistake in the input shown as
-    one line rather than a traceback. Returns smoke mode. Secrets come from the environment, a
-    .env file or Colab's secrets panel, never from the notebook."""
+    opened ("drive" mounts Google Drive, "hf" is your hub namespace, None: PRICER_STORE, else the
+    results folder), a hub login when HF_TOKEN is set, and a mistake in the input shown as one
+    line rather than a traceback. Returns (smoke mode, the store), and the notebook hands the
+    store to whatever reads or writes it. Secrets come from the environment, a .env file or
+    Colab's secrets panel, never from the notebook."""
     import matplotlib
 
     matplotlib.rcParams["text.parse_math"] = False  # a "$" in a chart's title is a dollar, not mathematics
@@ -54,14 +56,11 @@ def setup(store: str | None = None) -> bool:
         shell.run_line_magic("matplotlib", "inline")
         shell.set_custom_exc((PricerError,), _one_line)
     if smoke():
-        store = None  # a folder: PRICER_STORE if the tests set one, else the results folder
-    if store == "drive":
+        choice = None  # a folder: PRICER_STORE if the tests set one, else the results folder
+    if choice == "drive":
         from google.colab import drive  # type: ignore[import-not-found]
 
         drive.mount("/content/drive")
-        os.environ[ENV] = DRIVE
-    elif store == "hf":
-        os.environ[ENV] = "hf"
     print("Smoke mode: bundled sample, offline" if smoke() else "Full mode: the real data and models from the hub")
     print(describe("HF_TOKEN"))
     token = get_secret("HF_TOKEN")
@@ -69,8 +68,9 @@ def setup(store: str | None = None) -> bool:
         from huggingface_hub import login
 
         login(token, add_to_git_credential=False)
-    print(f"Store: {open_store()}")
-    return smoke()
+    store = open_store({"drive": DRIVE, "hf": "hf"}.get(choice or "", None))
+    print(f"Store: {store}")
+    return smoke(), store
 
 
 def agree(what: str, mine: Sequence, theirs: Sequence) -> None:
@@ -130,42 +130,51 @@ def _one_line(shell, kind, error, traceback, tb_offset=None):
 
 
 VALIDATION_SAMPLE = 250  # in smoke mode with an empty store: the bundled training items held out last
+SMOKE_SIZE = 50  # in smoke mode, the items slow models (run on the CPU) are scored on
 
 
-def curated(split: str, data: str | None = None) -> list[Item]:
+def scored_size() -> int:
+    """How many test items the open models and week 8 are scored on, and how many validation
+    items every model prices for week 8's ensemble: the Tester's 250, or 50 in smoke mode."""
+    return SMOKE_SIZE if smoke() else TEST_SIZE
+
+
+def curated(split: str, store: Store, data: str | None = None) -> list[Item]:
     """The curated items of `split` ("train", "validation" or "test"): week 6 day 2's from the
     store, or with `data` a preset's ("course-2024", "course-2025") from the hub (course-2024 has
-    no validation split: an empty list). In smoke mode, when the store has none, the bundled
-    sample stands in, and says so: its last 250 training items are then the validation items,
-    and no longer training items."""
+    no validation split: an empty list). Validation items are the first `scored_size()`: those
+    every model prices, and week 8's ensemble is fitted on. In smoke mode, when the store has
+    none, the bundled sample stands in, and says so: its last 250 training items are then the
+    validation items, and no longer training items."""
+    items, where = _curated(split, store, data)
+    if split == "validation" and len(items) > scored_size():
+        where = f"{where}: the first {scored_size():,} of {len(items):,}, which every model prices for week 8"
+        items = items[: scored_size()]
+    print(f"{split}: {len(items):,} items from {where}")
+    return items
 
+
+def _curated(split: str, store: Store, data: str | None) -> tuple[list[Item], str]:
     if data:
         chosen = preset(data)
         if split == "validation" and not chosen.validation:
             print(f"validation: none in {chosen.dataset} ({data}); week 8's ensemble needs day 2's or course-2025's")
-            return []
-        items = load_hub_items(chosen.dataset, split, chosen.prompt)
-        print(f"{split}: {len(items):,} items from {chosen.dataset} ({data})")
-        return items
-    found = open_store().get(f"{split}.jsonl")
+            return [], chosen.dataset
+        return load_hub_items(chosen.dataset, split, chosen.prompt), f"{chosen.dataset} ({data})"
+    found = store.get(f"{split}.jsonl")
     if found is None and not smoke():
-        raise missing(f"{split}.jsonl", CURATE, "set DATA = 'course-2025' to use the course's curated data set")
+        raise missing(store, f"{split}.jsonl", CURATE, "set DATA = 'course-2025' to use the course's curated data set")
     if found:
-        items = load_items(found)[0]
-        print(f"{split}: {len(items):,} items from {found}")
-        return items
+        return load_items(found)[0], str(found)
     path = paths.TEST_SAMPLE if split == "test" else paths.TRAIN_SAMPLE
     items = load_items(path)[0]
     if split != "test":
         items = items[-VALIDATION_SAMPLE:] if split == "validation" else items[:-VALIDATION_SAMPLE]
-    print(f"{split}: {len(items):,} items from {path} (the bundled sample: the store has none)")
-    return items
+    return items, f"{path} (the bundled sample: the store has none)"
 
 
-def save_curated(train: list[Item], test: list[Item], validation: list[Item] | None = None) -> None:
+def save_curated(store: Store, train: list[Item], test: list[Item], validation: list[Item] | None = None) -> None:
     """Week 6 day 2's output: saved in the results folder and put in the store for later notebooks."""
-
-    store = open_store()
     for name, items in (("train", train), ("validation", validation), ("test", test)):
         if items is None:
             continue
@@ -174,20 +183,18 @@ def save_curated(train: list[Item], test: list[Item], validation: list[Item] | N
         print(f"{len(items):,} {name} items in the store {store} as {name}.jsonl")
 
 
-def stored_run() -> str | None:
+def stored_run(store: Store) -> str | None:
     """The name of the newest run that week 7 days 3-4 put in the store, if any."""
-
-    run = open_store().read_text(LATEST_RUN)
+    run = store.read_text(LATEST_RUN)
     return run.strip() if run else None
 
 
-def latest_adapter() -> str:
+def latest_adapter(store: Store) -> str:
     """The adapter of the newest run in the store, as a local folder."""
-
-    run = stored_run()
-    found = open_store().get(f"runs/{run}/adapter") if run else None
+    run = stored_run(store)
+    found = store.get(f"runs/{run}/adapter") if run else None
     if found is None:
-        raise missing("a trained adapter", TRAIN, "set ADAPTER = PRESET for the instructor's adapter")
+        raise missing(store, "a trained adapter", TRAIN, "set ADAPTER = PRESET for the instructor's adapter")
     print(f"adapter: {found} (run {run}, from the store)")
     return str(found)
 
@@ -240,31 +247,24 @@ def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
     return changed
 
 
-def training_data(data: str | None = None) -> str:
+def training_data(store: Store, data: str | None = None) -> str:
     """What week 7 trains on: week 6 day 2's items from the store, or with `data` a preset's
     training data set on the hub."""
-
     if data:
         chosen = preset(data)
         return chosen.prompts_dataset or chosen.dataset
-    found = open_store().get("train.jsonl")
+    found = store.get("train.jsonl")
     if found is None and not smoke():
-        raise missing("train.jsonl", CURATE, "set DATA = PRESET to train on the course's data set")
+        raise missing(store, "train.jsonl", CURATE, "set DATA = PRESET to train on the course's data set")
     if found is None:  # the bundled sample's training items, less those held out for validation
-        found = save_items(curated("train"), paths.results("bundled-train.jsonl"))
+        found = save_items(curated("train", store), paths.results("bundled-train.jsonl"))
     return str(found)
 
 
-def adapter(choice: str | None = None) -> tuple[str, str | None]:
+def adapter(store: Store, choice: str | None = None) -> tuple[str, str | None]:
     """(adapter, revision) for week 7 day 5: the newest run in the store, or with `choice` a
     preset's adapter (the instructor's) at its fixed revision."""
     if choice:
         chosen = preset(choice)
         return chosen.adapter, chosen.revision
-    return latest_adapter(), None
-
-
-def store_spec() -> str:
-    """The store, named as `TrainConfig.store` takes it: PRICER_STORE, else the results folder."""
-
-    return os.environ.get(ENV) or str(paths.results())
+    return latest_adapter(store), None

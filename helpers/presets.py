@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpers.core.prompts import COURSE, COURSE_2025, PromptFormat
+from helpers.core.prompts import PROMPT_2024, PROMPT_2025, PromptFormat
 from helpers.errors import ConfigError
 
 
@@ -32,7 +32,7 @@ class Preset:
 COURSE_2024 = Preset(
     name="course-2024",
     base_model="meta-llama/Meta-Llama-3.1-8B",
-    prompt=COURSE,
+    prompt=PROMPT_2024,
     dataset="ed-donner/pricer-data",  # text (training or test prompt), price
     lite_dataset=None,
     adapter="ed-donner/pricer-2024-09-13_13.04.39",
@@ -41,7 +41,7 @@ COURSE_2024 = Preset(
 COURSE_2025 = Preset(
     name="course-2025",
     base_model="meta-llama/Llama-3.2-3B",
-    prompt=COURSE_2025,
+    prompt=PROMPT_2025,
     dataset="ed-donner/items_full",  # title, category, price, full, weight, summary, prompt, id
     lite_dataset="ed-donner/items_lite",
     adapter="ed-donner/price-2025-11-28_18.47.07",

@@ -33,7 +33,10 @@ HUB_REPO = "pricer-store"
 
 
 class Store:
-    """A place for files and folders, by key. Subclasses say where."""
+    """A place for files and folders, by key. Subclasses say where; `spec` names it, as
+    `open_store` takes it (a training run's `TrainConfig.store`)."""
+
+    spec: str
 
     def get(self, key: str) -> Path | None:
         """A local path holding the file or folder at `key`, or None when there is none."""
@@ -69,6 +72,7 @@ class Store:
 class FolderStore(Store):
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser()
+        self.spec = str(self.root)
 
     def __str__(self) -> str:
         return str(self.root)
@@ -130,6 +134,7 @@ class HubStore(Store):
             except OSError as error:  # not logged in, offline
                 raise ConfigError(f"PRICER_STORE=hf needs a hub login (HF_TOKEN): {explain(error)}") from None
         self.repo = f"{namespace}/{HUB_REPO}"
+        self.spec = f"{HUB_PREFIX}://{namespace}"
         self._created = False
 
     def __str__(self) -> str:
@@ -201,7 +206,8 @@ class HubStore(Store):
 
 
 def open_store(spec: str | None = None) -> Store:
-    """The store named by `spec`, else by PRICER_STORE, else the results folder."""
+    """The store named by `spec`, else by PRICER_STORE, else the results folder: the one place
+    that the default is worked out. Everything else is given the store it uses."""
     spec = spec or os.environ.get(ENV) or ""
     if spec == HUB_PREFIX or spec.startswith(f"{HUB_PREFIX}://"):
         return HubStore(spec.removeprefix(HUB_PREFIX).removeprefix("://") or None)
@@ -210,6 +216,6 @@ def open_store(spec: str | None = None) -> Store:
     return FolderStore(spec or paths.results())
 
 
-def missing(key: str, notebook: str, fallback: str) -> DataError:
+def missing(store: Store, key: str, notebook: str, fallback: str) -> DataError:
     """The one-line error for an input a notebook needs and the store does not hold."""
-    return DataError(f"{key} is not in the store {open_store()}: run {notebook} first, or {fallback}")
+    return DataError(f"{key} is not in the store {store}: run {notebook} first, or {fallback}")

@@ -399,7 +399,7 @@ def test_the_users_mistake_is_one_line_and_exit_status_2(monkeypatch, capsys):
     def mistaken(args):
         raise DataError("no such file: prices.csv")
 
-    monkeypatch.setattr(cli_module, "run_leaderboard", mistaken)
+    monkeypatch.setitem(cli_module.STAGES, "leaderboard", ("a stage that meets a mistake", mistaken, ()))
     with pytest.raises(SystemExit) as exit:
         cli_module.main(["leaderboard"])
     assert exit.value.code == 2 and capsys.readouterr().err == "error: no such file: prices.csv\n"
@@ -411,7 +411,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
     def buggy(args):
         raise ValueError("a bug inside a library")
 
-    monkeypatch.setattr(cli_module, "run_leaderboard", buggy)
+    monkeypatch.setitem(cli_module.STAGES, "leaderboard", ("a stage with a bug", buggy, ()))
     with pytest.raises(ValueError, match="a bug inside a library"):
         cli_module.main(["leaderboard"])
 
@@ -550,3 +550,29 @@ def test_a_hub_data_set_out_of_reach_is_one_line(tmp_path, tiny_model_dir):
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines()[-1].startswith("error: cannot load data set 'nobody/no-such-data' (train): ")
+
+
+def test_every_flag_of_every_stage_says_what_it_does():
+    from helpers.__main__ import parser
+
+    _, stages = parser()
+    undescribed = [
+        f"{name} {action.option_strings[0]}"
+        for name, stage in stages.items()
+        for action in stage._actions
+        if action.option_strings and not (action.help or "").strip() or (action.help or "").startswith("(default")
+    ]
+    assert undescribed == []
+
+
+def test_a_flag_with_few_valid_values_lists_them():
+    run = cli("predict", "--help")
+    assert "--quantization {4bit,8bit,none}" in run.stdout and "--preset {course-2024,course-2025}" in run.stdout
+    assert "--models {random,constant," in cli("baselines", "--help").stdout
+
+
+def test_a_mistyped_flag_shows_that_stages_usage():
+    run = cli("split", "--train-szie", "100", ok=False)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith("usage: python -m helpers split")
+    assert run.stderr.rstrip().endswith("python -m helpers split: error: unrecognized arguments: --train-szie 100")

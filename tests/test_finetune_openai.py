@@ -17,11 +17,11 @@ def server():
         yield running
 
 
-def tuner_for(server, tmp_path, lines: list[str] | None = None, **overrides) -> FineTuner:
+def tuner_for(server, tmp_path, lines: list[str] | None = None, store=None, **overrides) -> FineTuner:
     config = FineTuneConfig(
         base_url=server.url, api_key=server.api_key, workdir=str(tmp_path / "ft"), poll_seconds=0.01, **overrides
     )
-    return FineTuner(config, printer=(lines.append if lines is not None else lambda line: None))
+    return FineTuner(config, printer=(lines.append if lines is not None else lambda line: None), store=store)
 
 
 def test_a_chat_example_answers_in_whole_dollars(bundled_train):
@@ -112,13 +112,15 @@ def test_a_job_can_be_followed_by_its_id_from_a_fresh_folder(server, tmp_path, b
     assert server.jobs[job_id]["validation_file"] is None  # none was sent
 
 
-def test_a_new_machine_follows_the_job_the_store_remembers(server, tmp_path, bundled_train, monkeypatch):
-    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
-    first = tuner_for(server, tmp_path / "machine1", keep_in_store=True)
+def test_a_new_machine_follows_the_job_the_store_remembers(server, tmp_path, bundled_train):
+    from helpers.store import FolderStore
+
+    store = FolderStore(tmp_path / "store")
+    first = tuner_for(server, tmp_path / "machine1", store=store)
     train_path, _ = first.write_files(bundled_train)
     first.create_job(first.upload(train_path), None)  # then the runtime was lost
     lines: list[str] = []
-    state = tuner_for(server, tmp_path / "machine2", lines, keep_in_store=True).run(bundled_train)
+    state = tuner_for(server, tmp_path / "machine2", lines, store=store).run(bundled_train)
     assert len(server.jobs) == 1 and state.status == "succeeded"  # the same job, not a second one
     assert lines[0].startswith("Resuming job ftjob-0001")
 

@@ -84,12 +84,12 @@ def test_a_layout_pricer_does_not_know_is_one_line(tmp_path):
 def test_a_preset_sets_the_flags_it_names_and_a_flag_given_still_wins():
     from helpers.__main__ import parser
 
-    args = parser("course-2025").parse_args(["predict", "--preset", "course-2025"])
+    args = parser("course-2025")[0].parse_args(["predict", "--preset", "course-2025"])
     assert (args.base_model, args.adapter, args.revision, args.test) == (
         "meta-llama/Llama-3.2-3B",
         "ed-donner/price-2025-11-28_18.47.07",
         "b19c8bfea3b6ff62237fbb0a8da9779fc12cefbd",
         "ed-donner/items_full",
     )
-    mine = parser("course-2024").parse_args(["train", "--preset", "course-2024", "--base-model", "my/model"])
+    mine = parser("course-2024")[0].parse_args(["train", "--preset", "course-2024", "--base-model", "my/model"])
     assert (mine.base_model, mine.train, mine.preset) == ("my/model", "ed-donner/pricer-data", "course-2024")

@@ -3,7 +3,7 @@
 import json
 
 from helpers.core.items import ItemConfig, build_item
-from helpers.core.prompts import COURSE, PromptFormat
+from helpers.core.prompts import PROMPT_2024, PromptFormat
 from helpers.data.curation import to_dataset_dict
 from helpers.data.item_files import load_items, save_items
 from helpers.models.finetune_openai import chat_example
@@ -15,9 +15,12 @@ CUSTOM = PromptFormat(question="What would this sell for to the nearest dollar?"
 
 
 def test_the_course_prompt_is_the_courses_text():
-    assert COURSE.test_prompt("A kettle") == "How much does this cost to the nearest dollar?\n\nA kettle\n\nPrice is $"
-    assert COURSE.training_prompt("A kettle", 24.5) == COURSE.test_prompt("A kettle") + "24.00"
-    assert COURSE.messages("A kettle") == [
+    assert (
+        PROMPT_2024.test_prompt("A kettle")
+        == "How much does this cost to the nearest dollar?\n\nA kettle\n\nPrice is $"
+    )
+    assert PROMPT_2024.training_prompt("A kettle", 24.5) == PROMPT_2024.test_prompt("A kettle") + "24.00"
+    assert PROMPT_2024.messages("A kettle") == [
         {"role": "system", "content": "You estimate prices of items. Reply only with the price, no explanation"},
         {"role": "user", "content": "How much does this cost?\n\nA kettle"},
         {"role": "assistant", "content": "Price is $"},
@@ -31,10 +34,10 @@ def test_a_prompt_splits_back_into_its_parts():
 
 
 def test_only_what_differs_from_the_course_is_stored():
-    assert COURSE.to_dict() == {}
+    assert PROMPT_2024.to_dict() == {}
     assert CUSTOM.to_dict() == {"question": CUSTOM.question, "prefix": CUSTOM.prefix}
     assert PromptFormat.from_dict({"title": "x", **CUSTOM.to_dict()}) == CUSTOM
-    assert PromptFormat.from_dict({"title": "x"}) == COURSE
+    assert PromptFormat.from_dict({"title": "x"}) == PROMPT_2024
 
 
 def test_a_non_default_prompt_goes_end_to_end(raw_record, tiny_dir, tmp_path):
@@ -65,4 +68,4 @@ def test_a_non_default_prompt_goes_end_to_end(raw_record, tiny_dir, tmp_path):
 
     # A model's reply: the number after the custom prefix, not the first number.
     assert loaded.prompt_format.price_in("about 3 weeks. Sale price: USD 99.50") == 99.5
-    assert COURSE.price_in("about 3 weeks. Sale price: USD 99.50") == 3.0
+    assert PROMPT_2024.price_in("about 3 weeks. Sale price: USD 99.50") == 3.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers.core.items import Item
-from helpers.core.prompts import COURSE
+from helpers.core.prompts import PROMPT_2024
 from helpers.models.baselines import BaselineConfig
 from helpers.models.classical import fit_baselines
 from helpers.models.frontier import FrontierConfig, FrontierPricer
@@ -89,7 +89,7 @@ def test_a_store_without_its_manifest_is_built_again(bundled_train, tmp_path):
 
 
 def test_rag_prompt_is_the_course_week_8_prompt():
-    system, user, assistant = COURSE.messages("Kettle\n1.7 litres", [("Jug kettle", 24.5), ("Tea kettle", 30.0)])
+    system, user, assistant = PROMPT_2024.messages("Kettle\n1.7 litres", [("Jug kettle", 24.5), ("Tea kettle", 30.0)])
     assert system["content"] == "You estimate prices of items. Reply only with the price, no explanation"
     assert user["content"] == (
         "To provide some context, here are some other items that might be similar to the item you need to estimate."

@@ -48,24 +48,22 @@ def test_the_store_is_named_by_pricer_store_else_it_is_the_results_folder(tmp_pa
         open_store("hf:learner")
 
 
-def test_the_leaderboard_lives_in_the_store(tmp_path, monkeypatch):
+def test_the_leaderboard_lives_in_the_store(tmp_path):
     from helpers.core.items import Item
     from helpers.core.leaderboard import leaderboard, record
     from helpers.core.tester import Tester
 
-    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
+    store = FolderStore(tmp_path / "store")
     items = [Item(title="t", price=10.0, category="c", text="t")]
-    record(Tester(lambda item: 12.0, items, title="twelve", verbose=False).run())
+    record(Tester(lambda item: 12.0, items, title="twelve", verbose=False).run(), store)
     assert (tmp_path / "store" / "leaderboard.csv").exists()
-    assert list(leaderboard()["model"]) == ["twelve"]
+    assert list(leaderboard(store)["model"]) == ["twelve"]
 
 
-def test_a_missing_input_names_the_notebook_that_makes_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("PRICER_STORE", str(tmp_path))
-    error = missing("train.jsonl", "week6/day2_curate.ipynb", "set DATA = 'course-2024' for the course's data")
+def test_a_missing_input_names_the_notebook_that_makes_it(tmp_path):
+    error = missing(FolderStore(tmp_path), "train.jsonl", "week6/day2_curate.ipynb", "set DATA = 'course-2024'")
     assert str(error) == (
-        f"train.jsonl is not in the store {tmp_path}: run week6/day2_curate.ipynb first, "
-        "or set DATA = 'course-2024' for the course's data"
+        f"train.jsonl is not in the store {tmp_path}: run week6/day2_curate.ipynb first, or set DATA = 'course-2024'"
     )
 
 
@@ -73,24 +71,36 @@ def test_in_full_mode_a_notebook_input_the_store_lacks_stops_with_that_line(tmp_
     from helpers.errors import DataError
     from helpers.notebook import curated
 
-    monkeypatch.setenv("PRICER_STORE", str(tmp_path))
     monkeypatch.delenv("PRICER_SMOKE", raising=False)
     with pytest.raises(DataError, match="validation.jsonl is not in the store .*week6/day2_curate.ipynb"):
-        curated("validation")
+        curated("validation", FolderStore(tmp_path))
 
 
 def test_in_smoke_mode_the_bundled_sample_holds_validation_items_apart_from_training_items(tmp_path, monkeypatch):
-    from helpers.notebook import VALIDATION_SAMPLE, curated, training_data
+    from helpers.notebook import SMOKE_SIZE, VALIDATION_SAMPLE, curated, training_data
 
-    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "empty"))
+    empty = FolderStore(tmp_path / "empty")
     monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("PRICER_SMOKE", "1")
-    train, validation = curated("train"), curated("validation")
+    train, validation = curated("train", empty), curated("validation", empty)
     bundled = [i.test_prompt() for i in load_items(paths.TRAIN_SAMPLE)[0]]
-    assert len(validation) == VALIDATION_SAMPLE  # the file's last items, and no longer training items:
-    assert [i.test_prompt() for i in train] + [i.test_prompt() for i in validation] == bundled
-    trained_on = load_items(training_data())[0]  # week 7 trains on the same training items, no others
+    held = bundled[-VALIDATION_SAMPLE:]  # the file's last items, and no longer training items
+    assert [i.test_prompt() for i in train] == bundled[:-VALIDATION_SAMPLE]
+    assert [i.test_prompt() for i in validation] == held[:SMOKE_SIZE]  # those every model prices for week 8
+    trained_on = load_items(training_data(empty))[0]  # week 7 trains on the same training items, no others
     assert [i.test_prompt() for i in trained_on] == [i.test_prompt() for i in train]
+
+
+def test_the_validation_items_are_the_ones_every_model_prices_for_the_ensemble(tmp_path, monkeypatch, bundled_train):
+    from helpers.data.item_files import save_items
+    from helpers.notebook import curated
+
+    store = FolderStore(tmp_path / "store")
+    store.put(save_items(bundled_train[:400], tmp_path / "validation.jsonl"), "validation.jsonl")
+    monkeypatch.delenv("PRICER_SMOKE", raising=False)
+    assert curated("validation", store) == bundled_train[:250]
+    monkeypatch.setenv("PRICER_SMOKE", "1")
+    assert curated("validation", store) == bundled_train[:50]
 
 
 # A training run that dies (SIGKILL, as when Colab takes the runtime away) right after its

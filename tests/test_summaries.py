@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from helpers.core.items import Item, cut_summary, get_tokenizer
-from helpers.core.prompts import COURSE_2025
+from helpers.core.prompts import PROMPT_2025
 from helpers.core.tester import Tester
 from helpers.data.item_files import load_items
 from helpers.models.baselines import BaselineConfig
@@ -96,7 +96,7 @@ def test_summary_items_round_trip_and_keep_the_2025_prompt(server, tiny_dir, tmp
     path = save_items(done, tmp_path / "summarised.jsonl")
     again, report = load_items(path)
     assert again == done and report.kept == 3
-    assert all(item.prompt_format == COURSE_2025 for item in again)
+    assert all(item.prompt_format == PROMPT_2025 for item in again)
 
 
 def test_a_row_with_only_a_summary_and_weight_is_a_2025_item():

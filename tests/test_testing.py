@@ -115,9 +115,12 @@ def test_leaderboard_keeps_one_row_per_model_and_test_set(tmp_path):
     assert table.loc[0, "average_error"] == pytest.approx(75.0)
 
 
-def test_the_leaderboard_goes_under_the_results_folder_by_default(tmp_path, monkeypatch):
+def test_the_default_store_is_the_results_folder_and_its_leaderboard_is_there(tmp_path, monkeypatch):
+    from helpers.store import open_store
+
+    monkeypatch.delenv("PRICER_STORE", raising=False)
     monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "elsewhere"))
-    record(Tester(guesser, ITEMS, title="good", verbose=False).run())
+    record(Tester(guesser, ITEMS, title="good", verbose=False).run(), open_store())
     assert [row["model"] for row in read_leaderboard(tmp_path / "elsewhere" / "leaderboard.csv")] == ["good"]
 
 

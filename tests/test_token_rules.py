@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.core.items import get_tokenizer
-from helpers.core.prompts import COURSE, PromptFormat
+from helpers.core.prompts import PROMPT_2024, PromptFormat
 from helpers.core.token_rules import cut_and_count
 
 WORDS = st.sampled_from(
@@ -62,6 +62,6 @@ def tokenizers(tiny_dir, real_model_dir):
 @given(texts=st.lists(TEXTS, min_size=1, max_size=24), price=st.floats(0.5, 999.49))
 def test_random_texts_give_the_courses_cut_and_count(tokenizers, texts, price):
     for tokenizer in tokenizers.values():
-        for prompt in (COURSE, PromptFormat(question="What price?", prefix="USD ")):
+        for prompt in (PROMPT_2024, PromptFormat(question="What price?", prefix="USD ")):
             fast = cut_and_count(tokenizer, texts, [price] * len(texts), prompt, 20, 40)
             assert fast == [course(tokenizer, text, price, prompt, 20, 40) for text in texts]

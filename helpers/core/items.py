@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from helpers.core.prices import parse_raw_price
-from helpers.core.prompts import COURSE, COURSE_2025, PromptFormat
+from helpers.core.prompts import PROMPT_2024, PROMPT_2025, PromptFormat
 from helpers.core.token_rules import cut_and_count
 from helpers.errors import TokenizerError
 from helpers.hub import TOKENIZER_FILES, check_folder, explain
@@ -61,7 +61,7 @@ class ItemConfig:
     """The course's item rules. Change a field, not a constant."""
 
     tokenizer: str = BASE_MODEL  # hub id or local tokenizer folder
-    prompt: PromptFormat = COURSE
+    prompt: PromptFormat = PROMPT_2024
     min_tokens: int = MIN_TOKENS
     max_tokens: int = MAX_TOKENS
     min_chars: int = MIN_CHARS
@@ -81,7 +81,7 @@ class Item:
     text: str
     details: dict[str, Any] = field(default_factory=dict)
     token_count: int = 0
-    prompt_format: PromptFormat = field(default=COURSE, repr=False)
+    prompt_format: PromptFormat = field(default=PROMPT_2024, repr=False)
     summary: str | None = field(default=None, repr=False)  # the 2025 edition's LLM-written summary
 
     @property
@@ -130,7 +130,7 @@ class Item:
             details["Item Weight"] = f"{weight} pounds"  # where the feature baselines read it
         summary = row.get("summary")
         text = row.get("text") or summary
-        prompt_format = PromptFormat.from_dict(row, base=None if row.get("text") else COURSE_2025)
+        prompt_format = PromptFormat.from_dict(row, base=None if row.get("text") else PROMPT_2025)
         return cls(
             title=str(row["title"]),
             price=float(row["price"]),

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers.core.tester import TestResult
-from helpers.evaluation.predictions import save_answers
 from helpers.files import atomic_open, read_text, save_figure
-from helpers.store import open_store
+from helpers.store import Store
 
 LEADERBOARD = "leaderboard.csv"  # its key in the store
 LEADERBOARD_FIELDS = [
@@ -47,20 +46,18 @@ def _usable_row(row: dict[str, Any]) -> bool:
         return False
 
 
-def record(result: TestResult, path: str | Path | None = None) -> None:
-    """Add or replace the row for (model, data set) in the leaderboard CSV: `path`, or the
-    store's (PRICER_STORE), which every notebook and the command line share. Recorded in the
-    store, the model's answers are kept there too, for week 8's ensemble."""
+def record(result: TestResult, where: Store | str | Path) -> None:
+    """Add or replace the row for (model, data set) in a leaderboard: the store's, which every
+    notebook and the command line share, or a CSV file of its own. Only that: the model's answers
+    are kept by `helpers.evaluation.predictions.keep_answers`, when asked for."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if not _usable_row(row):
         raise RuntimeError(f"{result.title}: a figure is not a finite number: {row}")  # the Tester never makes one
-    if path is not None:
-        _record(row, Path(path))
+    if not isinstance(where, Store):
+        _record(row, Path(where))
         return
-
-    with open_store().editing(LEADERBOARD) as local:
+    with where.editing(LEADERBOARD) as local:
         _record(row, local)
-    save_answers(result.title, result.item_keys, result.answers)
 
 
 def _record(row: dict[str, Any], path: Path) -> None:
@@ -79,10 +76,9 @@ def _record(row: dict[str, Any], path: Path) -> None:
             writer.writerows(rows)
 
 
-def read_leaderboard(path: str | Path | None = None) -> list[dict[str, Any]]:
-    """The leaderboard's rows. Rows without finite figures are left out, and said so."""
-    if path is None:
-        path = open_store().get(LEADERBOARD)
+def read_leaderboard(path: str | Path | None) -> list[dict[str, Any]]:
+    """The rows of the leaderboard at `path` (none when there is no file). Rows without finite
+    figures are left out, and said so."""
     if path is None or not Path(path).exists():
         return []
     path = Path(path)
@@ -93,10 +89,12 @@ def read_leaderboard(path: str | Path | None = None) -> list[dict[str, Any]]:
     return usable
 
 
-def leaderboard(path: str | Path | None = None, dataset: str | None = None):
-    """The leaderboard as a DataFrame, best average error first."""
+def leaderboard(source: Store | str | Path, dataset: str | None = None):
+    """The leaderboard of `source` (a store, or a CSV file) as a DataFrame, best average error
+    first; with `dataset`, the rows of that test set only."""
     import pandas as pd
 
+    path = source.get(LEADERBOARD) if isinstance(source, Store) else source
     frame = pd.DataFrame(read_leaderboard(path), columns=LEADERBOARD_FIELDS)
     if dataset is not None:
         frame = frame[frame["dataset"] == dataset]

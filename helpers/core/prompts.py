@@ -108,11 +108,11 @@ class PromptFormat:
     def from_dict(cls, row: dict[str, Any], base: PromptFormat | None = None) -> PromptFormat:
         """The prompt a stored row names: `base` (the course's) with the fields the row gives."""
         given = {f.name: row[f.name] for f in fields(cls) if isinstance(row.get(f.name), str) and row[f.name]}
-        return replace(base or COURSE, **given)
+        return replace(base or PROMPT_2024, **given)
 
 
-COURSE = PromptFormat()
-COURSE_2025 = PromptFormat(question=QUESTION_2025)
+PROMPT_2024 = PromptFormat()
+PROMPT_2025 = PromptFormat(question=QUESTION_2025)
 
 
 def summary_messages(text: str) -> list[dict[str, str]]:

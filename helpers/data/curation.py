@@ -39,16 +39,18 @@ LITE_CATEGORIES = ["Appliances"]
 class CurationConfig:
     """Balancing and split. `lite()` gives the course's small Appliances-only variant."""
 
-    categories: list[str] = field(default_factory=lambda: list(COURSE_CATEGORIES))
-    seed: int = 42
-    train_size: int = 400_000
-    test_size: int = 2_000
+    categories: list[str] = field(
+        default_factory=lambda: list(COURSE_CATEGORIES)
+    )  # categories kept (the course's eight)
+    seed: int = 42  # seeds the balancing sample and the split
+    train_size: int = 400_000  # training items
+    test_size: int = 2_000  # test items
     validation_size: int = 0  # the 2025 edition's third split, for choosing between models
     dedupe: bool = False  # the 2025 edition's step: one item per title and per text
-    balance: bool = True
-    per_price_cap: int = 1200
-    keep_all_from: int = 240
-    downweighted_category: str = "Automotive"
+    balance: bool = True  # even out prices and categories as the course does
+    per_price_cap: int = 1200  # balancing: items kept at each whole-dollar price, at most
+    keep_all_from: int = 240  # balancing: every item at or above this price is kept
+    downweighted_category: str = "Automotive"  # balancing: the category sampled less
     weight: float = 5.0  # weight of every other category against the downweighted one
 
     @classmethod

@@ -12,11 +12,13 @@ layouts, as items and as training rows:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from helpers.core.items import Item
 from helpers.core.prices import read_reply
-from helpers.core.prompts import COURSE, PromptFormat
+from helpers.core.prompts import PROMPT_2024, PromptFormat
+from helpers.data.item_files import load_items
 from helpers.errors import DataError
 from helpers.hub import explain, looks_local
 
@@ -35,7 +37,20 @@ def hub_rows(dataset_id: str, split: str):
         raise DataError(f"cannot load data set {dataset_id!r} ({split}): {explain(error)}") from None
 
 
-def load_hub_items(dataset_id: str, split: str = "test", prompt_format: PromptFormat = COURSE) -> list[Item]:
+def read_items(source: str, prompt_format: PromptFormat = PROMPT_2024) -> list[Item]:
+    """Items from a local file (its skip report on stderr), or the test split of a hub data set
+    read with `prompt_format`: what every command-line stage is given. None usable is an error."""
+    if not Path(source).is_file() and not looks_local(source) and "/" in source:
+        return load_hub_items(source, "test", prompt_format)
+    items, report = load_items(source)
+    if report.read != report.kept:
+        print(report, file=sys.stderr)
+    if not items:
+        raise DataError(f"no usable items in {source}")
+    return items
+
+
+def load_hub_items(dataset_id: str, split: str = "test", prompt_format: PromptFormat = PROMPT_2024) -> list[Item]:
     """Items from a data set in any of the course's layouts."""
     rows = hub_rows(dataset_id, split)
     columns = set(rows.column_names)
@@ -82,7 +97,7 @@ def _item(text: str, price: float, category: str, prompt_format: PromptFormat) -
     return Item(title=text.split("\n", 1)[0], price=price, category=category, text=text, prompt_format=prompt_format)
 
 
-def hub_training_rows(dataset_id: str, prompt_format: PromptFormat = COURSE):
+def hub_training_rows(dataset_id: str, prompt_format: PromptFormat = PROMPT_2024):
     """{"prompt", "completion"} rows from a data set's train split, in any of the layouts."""
     data = hub_rows(dataset_id, "train")
     columns = data.column_names

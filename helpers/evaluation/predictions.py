@@ -3,9 +3,9 @@ on other machines weeks earlier (the frontier models, the fine-tuned ones) witho
 again.
 
 One file per model, `predictions/<model>.json` in the store: {"model": name, "answers": {item
-key: price or null}}, where an item's key is a digest of its test prompt. The Tester's test
-answers arrive when a score is recorded (`helpers.core.leaderboard.record`); the validation answers
-that the ensemble's weights are fitted on come from `remember(model, predictor, validation)`.
+key: price or null}}, where an item's key is a digest of its test prompt. The test answers are
+kept with `keep_answers(result, store)` beside `record(result, store)`; the validation answers
+that the ensemble's weights are fitted on come from `remember(model, predictor, validation, store)`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.core.items import Item, item_key
-from helpers.core.tester import Tester
+from helpers.core.tester import Predictor, Tester, TestResult
 from helpers.errors import DataError
 from helpers.files import atomic_open, read_text
-from helpers.store import open_store
+from helpers.store import Store
 
 FOLDER = "predictions"  # the store's folder of answers
 
@@ -54,11 +54,17 @@ class Answers:
         return all(item_key(item) in self.answers for item in items)
 
 
-def save_answers(model: str, keys: Sequence[str], answers: Sequence[float | None]) -> None:
+def keep_answers(result: TestResult, store: Store) -> None:
+    """Keep the answer the model gave each item of `result` in `store`, beside those it gave
+    before: the test answers that week 8's ensemble is scored on."""
+    _save(store, result.title, result.item_keys, result.answers)
+
+
+def _save(store: Store, model: str, keys: Sequence[str], answers: Sequence[float | None]) -> None:
     """Merge `model`'s answers for these item keys into its file in the store."""
     from filelock import FileLock
 
-    with open_store().editing(_file_key(model)) as local:
+    with store.editing(_file_key(model)) as local:
         local.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{local}.lock", timeout=120):
             known = _read(local).answers if local.exists() else {}
@@ -86,24 +92,21 @@ def _read(path: Path) -> Answers:
     return Answers(model, answers)
 
 
-def remember(model: str, predictor: Callable, items: Sequence[Item]) -> None:
-    """Have `predictor` price the items through the Tester (in bulk where it can, with a
-    progress bar), record nothing on the leaderboard, and keep the answers in the store under
+def remember(model: str, predictor: Predictor, items: Sequence[Item], store: Store) -> None:
+    """Have `predictor` price the items through the Tester (in batches where it can, with a
+    progress bar), record nothing on the leaderboard, and keep the answers in `store` under
     `model`: how a model prices the validation items for week 8."""
-
     if not items:
         print(f"{model}: no items to price, nothing kept")
         return
     result = Tester(predictor, items, title=model, size=len(items), verbose=False, progress=True).run()
-    save_answers(model, result.item_keys, result.answers)
+    _save(store, model, result.item_keys, result.answers)
     print(f"{model}: answers for {result.n:,} items kept in the store, {result.failure_count} without a price")
 
 
-def stored(*needed: Sequence[Item]) -> dict[str, Answers]:
-    """Every model in the store with an answer for each of the `needed` items, by name; the
+def stored(store: Store, *needed: Sequence[Item]) -> dict[str, Answers]:
+    """Every model in `store` with an answer for each of the `needed` items, by name; the
     others are named in one line, with why they are left out."""
-
-    store = open_store()
     found, left_out = {}, []
     for name in store.names(FOLDER):
         if not name.endswith(".json"):

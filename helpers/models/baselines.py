@@ -44,30 +44,34 @@ POUNDS_PER = {
 class BaselineConfig:
     """Which baselines to train, with the course's settings."""
 
-    models: list[str] | None = None  # None: every baseline but neighbours (helpers.models.classical)
-    seed: int = 42
-    bow_max_features: int = 1000
-    w2v_dims: int = 400
-    w2v_window: int = 5
+    models: list[str] | None = None  # the baselines to train (default: every one but neighbours)
+    seed: int = 42  # seeds every model and sample
+    bow_max_features: int = 1000  # bag of words: the most frequent words kept
+    w2v_dims: int = 400  # word2vec: numbers a word vector
+    w2v_window: int = 5  # word2vec: words either side that make a context
     w2v_workers: int = 1  # more is faster but no longer reproducible
-    forest_trees: int = 100
-    forest_jobs: int = -1
-    forest_sample: int | None = 20_000  # a forest on 400,000 items takes hours: the 2025 course samples too
-    boosted_trees: int = 400
-    boosted_leaves: int = 31
-    boosted_learning_rate: float = 0.05
-    nn_hidden: int = 256  # the 2025 course: 4096
-    nn_layers: int = 4  # the 2025 course: 10
-    nn_features: int = 2**14  # hashed words and word pairs
-    nn_dropout: float = 0.2
-    nn_learning_rate: float = 1e-3
-    nn_batch: int = 64
-    nn_epochs: int = 40
+    forest_trees: int = 100  # random forest: trees
+    forest_jobs: int = -1  # random forest: processes (-1: one per CPU)
+    forest_sample: int | None = 20_000  # random forest: training items sampled (a forest on 400,000 items takes hours)
+    boosted_trees: int = 400  # gradient-boosted trees: rounds
+    boosted_leaves: int = 31  # gradient-boosted trees: leaves a tree
+    boosted_learning_rate: float = 0.05  # gradient-boosted trees: shrinkage a round
+    nn_hidden: int = 256  # neural net: units a hidden layer (the 2025 course: 4096)
+    nn_layers: int = 4  # neural net: hidden layers (the 2025 course: 10)
+    nn_features: int = 2**14  # neural net: hashed words and word pairs
+    nn_dropout: float = 0.2  # neural net: dropout between layers
+    nn_learning_rate: float = 1e-3  # neural net: Adam's learning rate
+    nn_batch: int = 64  # neural net: items a step
+    nn_epochs: int = 40  # neural net: the most passes over the training items
     nn_patience: int = 4  # epochs without a better validation error before training stops
     validation_share: float = 0.1  # of the training items, held out by the neural net and the ensemble
-    ensemble_members: list[str] = field(default_factory=lambda: ["tfidf_ridge", "boosted_trees", "neural_net"])
-    embedding_model: str = EMBEDDING_MODEL  # for `neighbours`: the hub's, else the offline package's copy
-    neighbours_k: int = 5
+    ensemble_members: list[str] = field(
+        default_factory=lambda: ["tfidf_ridge", "boosted_trees", "neural_net"]
+    )  # the baselines the ensemble weighs
+    embedding_model: str = (
+        EMBEDDING_MODEL  # neighbours: the sentence-transformers model (the hub's, else the offline copy)
+    )
+    neighbours_k: int = 5  # neighbours: similar items averaged
 
 
 def held_out(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

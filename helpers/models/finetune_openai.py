@@ -23,7 +23,7 @@ from helpers.core.items import Item
 from helpers.errors import DataError, PricerError
 from helpers.files import atomic_open, read_text
 from helpers.models.frontier import FrontierAuthError, guarded, make_client, refusal
-from helpers.store import open_store
+from helpers.store import Store
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 WEEK_7 = "notebooks/week7/day3_4_train.ipynb"
@@ -59,19 +59,20 @@ def refusal_explained(base_url: str, what: str) -> Iterator[None]:
 class FineTuneConfig:
     """One fine-tuning run, with the course's choices as defaults."""
 
-    base_model: str = "gpt-4o-mini-2024-07-18"
-    train_size: int = 200
-    validation_size: int = 50
-    n_epochs: int = 1
-    seed: int = 42
-    suffix: str = "pricer"
+    base_model: str = "gpt-4o-mini-2024-07-18"  # the OpenAI model fine-tuned
+    train_size: int = 200  # training examples sent (the course: 200)
+    validation_size: int = 50  # validation examples sent
+    n_epochs: int = 1  # passes over the training examples
+    seed: int = 42  # the job's seed, and the sample's
+    suffix: str = "pricer"  # added to the fine-tuned model's name
     wandb: bool = False  # needs the W&B integration enabled in your OpenAI organisation
-    wandb_project: str = "gpt-pricer"
-    workdir: str = field(default_factory=lambda: str(paths.results("finetune_openai")))
-    poll_seconds: float = 10.0
-    base_url: str | None = None
+    wandb_project: str = "gpt-pricer"  # the W&B project OpenAI reports to
+    workdir: str = field(
+        default_factory=lambda: str(paths.results("finetune_openai"))
+    )  # where the JSONL files and the job's state are kept (to follow it again)
+    poll_seconds: float = 10.0  # seconds between two looks at the job
+    base_url: str | None = None  # an OpenAI-compatible server (default: OPENAI_BASE_URL, else OpenAI itself)
     api_key: str | None = field(default=None, metadata={"cli": False}, repr=False)
-    keep_in_store: bool = False  # the job file goes to the store too, so a new machine follows the same job
 
 
 def chat_example(item: Item) -> dict[str, Any]:
@@ -164,10 +165,14 @@ class JobState:
 
 
 class FineTuner:
-    """Write, check, upload, create, follow: each step callable on its own from a notebook."""
+    """Write, check, upload, create, follow: each step callable on its own from a notebook. With
+    a `store`, the job's file goes there too, so that a new machine follows the same job."""
 
-    def __init__(self, config: FineTuneConfig | None = None, printer: Callable[[str], None] = print):
+    def __init__(
+        self, config: FineTuneConfig | None = None, printer: Callable[[str], None] = print, store: Store | None = None
+    ):
         self.config = config or FineTuneConfig()
+        self.store = store
         self.client = make_client(self.config.base_url, self.config.api_key)
         self.base_url = str(self.client.base_url).rstrip("/")
         self.workdir = Path(self.config.workdir)
@@ -220,13 +225,13 @@ class FineTuner:
 
     def save(self, state: JobState) -> None:
         state.save(self.state_path)
-        if self.config.keep_in_store:
-            open_store().put(self.state_path, STORE_KEY)
+        if self.store is not None:
+            self.store.put(self.state_path, STORE_KEY)
 
     def saved(self) -> JobState | None:
         """The job this folder (or, after a lost runtime, the store) knows of."""
-        if not self.state_path.exists() and self.config.keep_in_store:
-            found = open_store().get(STORE_KEY)
+        if not self.state_path.exists() and self.store is not None:
+            found = self.store.get(STORE_KEY)
             if found:
                 self.state_path.parent.mkdir(parents=True, exist_ok=True)
                 self.state_path.write_bytes(found.read_bytes())

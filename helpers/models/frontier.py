@@ -46,17 +46,18 @@ PRICES_PER_MILLION = {
 class FrontierConfig:
     """One model behind one OpenAI-compatible endpoint."""
 
-    model: str = DEFAULT_MODELS[0]
-    base_url: str | None = None  # None: OPENAI_BASE_URL, else OpenAI itself
+    model: str = DEFAULT_MODELS[0]  # the chat model asked
+    base_url: str | None = None  # an OpenAI-compatible server (default: OPENAI_BASE_URL, else OpenAI itself)
     # None: OPENAI_API_KEY from the environment, .env or Colab. Never a command-line flag.
     api_key: str | None = field(default=None, metadata={"cli": False}, repr=False)
     max_tokens: int | None = None  # of a reply; None: the task's own (5 for a price, 300 for a summary)
-    seed: int = 42
-    concurrency: int = 4
+    seed: int = 42  # asked of the server, which may honour it, for repeatable answers
+    concurrency: int = 4  # requests in flight at once
     max_retries: int = 3  # per request, with the client's backoff (about 4 s in all)
     max_failures: int = 5  # failed requests in a row that stop the run
-    timeout: float = 30.0
-    cache: str | None = field(default_factory=lambda: str(paths.results("cache", "frontier.sqlite")))  # --no-cache
+    timeout: float = 30.0  # seconds a request may take
+    # SQLite file of the answers already paid for (--no-cache: ask again)
+    cache: str | None = field(default_factory=lambda: str(paths.results("cache", "frontier.sqlite")))
 
 
 class FrontierAuthError(SecretError):
@@ -371,3 +372,9 @@ class FrontierPricer(Chat):
         """Every item's price, a few requests in flight (see `Chat.ask`)."""
         replies = self.ask([(item.title, self.messages(item)) for item in items])
         return [self.price(item, reply) for item, reply in zip(items, replies)]
+
+    def report(self) -> dict:
+        """Its calls and cost so far: said on stderr, and returned for a JSON line."""
+        print(f"{self.config.model}: {self.stats}", file=sys.stderr, flush=True)
+        s = self.stats
+        return {"calls": s.calls, "cached": s.cached, "errors": s.errors, "cost": round(s.cost, 6)}

@@ -28,16 +28,16 @@ from helpers.presets import BASE_MODEL
 class InferenceConfig:
     """Which model to load, and how to ask it."""
 
-    base_model: str = BASE_MODEL
+    base_model: str = BASE_MODEL  # hub id or local folder of the open model
     adapter: str | None = None  # hub id or local folder of a LoRA adapter; None: the base model
     revision: str | None = None  # the adapter's revision (a hub commit or branch)
-    quantization: str = "4bit"
-    max_new_tokens: int = 3
-    top_k: int = 3
+    quantization: str = "4bit"  # how the base model's weights are loaded (4bit: NF4, as in training)
+    max_new_tokens: int = 3  # model_predict: tokens generated after the prompt
+    top_k: int = 3  # improved_model_predict: next tokens weighed at each step
     max_number_tokens: int = 4  # improved_model_predict: tokens a number may take (digit tokenizers)
     max_paths: int = 12  # improved_model_predict: numbers followed at once, an item
-    batch_size: int = 8
-    seed: int = 42
+    batch_size: int = 8  # items priced in one forward pass
+    seed: int = 42  # seeds generation, for the same answers on a second run
 
 
 def load_for_inference(config: InferenceConfig):

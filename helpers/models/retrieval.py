@@ -29,6 +29,7 @@ from helpers.core.items import Item
 from helpers.errors import ConfigError
 from helpers.files import atomic_open, atomic_path
 from helpers.hub import explain
+from helpers.models.frontier import FrontierConfig, FrontierPricer
 
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # the course's week 8 model
 
@@ -192,3 +193,12 @@ def fit_neighbours(train: list[Item], config) -> Callable[[Item], float]:
     neighbours_pricer.predict_batch = predict_batch
     neighbours_pricer.batch_size = 256
     return neighbours_pricer
+
+
+def rag_pricer(
+    config: FrontierConfig, priced: list[Item], k: int = 5, embedding_model: str = EMBEDDING_MODEL
+) -> FrontierPricer:
+    """Week 8's RAG pricer: the chat model shown the `k` items of `priced` most similar to each
+    item it prices, embedded once into a vector store."""
+    vectors = VectorStore.for_items(priced, embedder=Embedder(embedding_model))
+    return FrontierPricer(config, rag_messages(vectors, k), f"{config.model} with {k} similar items")

@@ -13,12 +13,16 @@ course summarises each product's full raw text; a curated item keeps its cleaned
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from helpers import presets
 from helpers.core.items import SUMMARY_TOKENS, Item, cut_summary, get_tokenizer
-from helpers.core.prompts import COURSE_2025, PromptFormat, summary_messages
+from helpers.core.prompts import PROMPT_2025, PromptFormat, summary_messages
+from helpers.data.hub_datasets import read_items
+from helpers.data.item_files import save_items
+from helpers.errors import DataError
 from helpers.models.frontier import Chat, FrontierConfig
 
 
@@ -26,10 +30,10 @@ from helpers.models.frontier import Chat, FrontierConfig
 class SummaryConfig:
     """How a summary becomes the 2025 edition's prompt."""
 
-    tokenizer: str = presets.COURSE_2025.base_model  # what the 110-token cut is counted in
-    summary_tokens: int = SUMMARY_TOKENS
+    tokenizer: str = presets.COURSE_2025.base_model  # the tokenizer the summary's token cut is counted in
+    summary_tokens: int = SUMMARY_TOKENS  # tokens a summary is cut to
     batch: int = 64  # items asked for at once; the progress bar moves a batch at a time
-    prompt: PromptFormat = field(default=COURSE_2025, metadata={"cli": False})
+    prompt: PromptFormat = field(default=PROMPT_2025, metadata={"cli": False})
 
 
 class Summariser(Chat):
@@ -68,3 +72,16 @@ class Summariser(Chat):
                         done.append(self.summarised(item, reply.strip()))
                 bar.update(len(batch))
         return done, skipped
+
+    def summarise_file(self, source: str, out: str, limit: int | None = None, progress: bool = True) -> dict:
+        """The command line's `summarise`: the first `limit` items of `source` summarised into
+        `out`, the calls and cost said on stderr; returns the counts. None summarised writes nothing."""
+        items = read_items(source)[:limit]
+        done, skipped = self.summarise(items, progress=progress)
+        print(f"{self.config.model}: {self.stats}", file=sys.stderr, flush=True)
+        if not done:
+            raise DataError(f"none of the {len(items)} items was summarised ({dict(skipped)}): nothing written")
+        save_items(done, out)
+        s = self.stats
+        row = {"items": len(items), "summarised": len(done), "skipped": dict(skipped), "out": out}
+        return {**row, "calls": s.calls, "cached": s.cached, "cost": round(s.cost, 6)}

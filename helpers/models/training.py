@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from helpers import paths
-from helpers.core.prompts import COURSE, PromptFormat
+from helpers.core.prompts import PROMPT_2024, PromptFormat
 from helpers.data.hub_datasets import hub_training_rows
 from helpers.data.item_files import load_items
 from helpers.errors import ConfigError, SecretError
@@ -57,36 +57,40 @@ class TrainConfig:
     """Everything about one QLoRA run. Defaults are the course's."""
 
     train: str = str(paths.TRAIN_SAMPLE)  # items JSONL, or a hub data set (any of the course's layouts)
-    base_model: str = BASE_MODEL
+    base_model: str = BASE_MODEL  # hub id or local folder of the open model to fine-tune
     preset: str | None = None  # course-2024 or course-2025: its prompt reads the hub data set's rows
-    output: str | None = None  # default: results/pricer-<run name>
-    run_name: str = field(default_factory=_run_name)
-    project: str = "pricer"  # Weights & Biases project
-    lora_r: int = 32
-    lora_alpha: int = 64
-    lora_dropout: float = 0.1
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
-    quantization: str = "4bit"
-    epochs: int = 1
-    batch_size: int = 4
-    gradient_accumulation_steps: int = 1
-    learning_rate: float = 1e-4
-    lr_scheduler_type: str = "cosine"
-    warmup_ratio: float = 0.03
-    optimizer: str = "paged_adamw_32bit"  # on CUDA; the CPU gets adamw_torch
-    max_length: int = 182
-    weight_decay: float = 0.001
-    max_grad_norm: float = 0.3
+    output: str | None = None  # the adapter's folder (default: results/pricer-<run name>)
+    run_name: str = field(
+        default_factory=_run_name
+    )  # names the run in W&B and the default output folder (default: the time now)
+    project: str = "pricer"  # the Weights & Biases project
+    lora_r: int = 32  # LoRA rank: the size of the low-rank update matrices
+    lora_alpha: int = 64  # LoRA scaling: the update is multiplied by alpha / r
+    lora_dropout: float = 0.1  # dropout on the LoRA layers' input
+    target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
+    )  # the attention projections that get LoRA matrices
+    quantization: str = "4bit"  # how the base model's weights are loaded (4bit: NF4, as QLoRA)
+    epochs: int = 1  # passes over the training rows
+    batch_size: int = 4  # rows a step on each device
+    gradient_accumulation_steps: int = 1  # steps whose gradients add up before the optimizer moves
+    learning_rate: float = 1e-4  # the peak learning rate, after warm-up
+    lr_scheduler_type: str = "cosine"  # how the learning rate falls after warm-up (a transformers scheduler name)
+    warmup_ratio: float = 0.03  # share of the steps over which the learning rate rises from 0
+    optimizer: str = "paged_adamw_32bit"  # a transformers optimizer name; on a CPU a paged one becomes adamw_torch
+    max_length: int = 182  # tokens a row is cut to (the course's prompts fit in 182)
+    weight_decay: float = 0.001  # the optimizer's weight decay
+    max_grad_norm: float = 0.3  # gradients are clipped to this norm
     max_steps: int = -1  # -1: the whole epoch(s)
     train_size: int | None = None  # train on a seeded sample of this many rows (None: all of them)
-    logging_steps: int = 50
-    save_steps: int = 2000
-    save_total_limit: int = 10
-    gradient_checkpointing: bool = True
-    seed: int = 42
+    logging_steps: int = 50  # steps between two loss lines (and W&B points)
+    save_steps: int = 2000  # steps between two checkpoints
+    save_total_limit: int = 10  # checkpoints kept; older ones are deleted
+    gradient_checkpointing: bool = True  # recompute activations in the backward pass: less memory, about 30% slower
+    seed: int = 42  # seeds the LoRA initialisation, the data order and the training sample
     wandb: bool = True  # WANDB_MODE=offline logs locally; WANDB_API_KEY from env, .env or Colab
     push: bool = False  # push every checkpoint to a private hub repo
-    hub_model: str | None = None  # default: <your hub user>/pricer-<run name>
+    hub_model: str | None = None  # the hub repo --push writes to (default: <your hub user>/pricer-<run name>)
     resume: bool = False  # carry on from the newest intact checkpoint in `output`, else in the store
     store: str | None = None  # a folder or hf://NAMESPACE: checkpoints and the adapter go there too
     overwrite: bool = False  # start afresh in an `output` that holds an earlier run (its checkpoints go)
@@ -98,7 +102,7 @@ class TrainConfig:
     @property
     def prompt_format(self) -> PromptFormat:
 
-        return preset(self.preset).prompt if self.preset else COURSE
+        return preset(self.preset).prompt if self.preset else PROMPT_2024
 
     @classmethod
     def for_preset(cls, name: str, lite: bool = False, **fields) -> TrainConfig:
@@ -124,7 +128,7 @@ def rows_from_items(items) -> Dataset:
     return Dataset.from_dict({"prompt": [i.test_prompt() for i in items], "completion": [i.completion for i in items]})
 
 
-def training_rows(source: str, prompt_format: PromptFormat = COURSE):
+def training_rows(source: str, prompt_format: PromptFormat = PROMPT_2024):
     """A `datasets.Dataset` of {"prompt", "completion"} rows from an items file or the hub
     (a data set whose `text` column holds training prompts written in `prompt_format`)."""
 
@@ -247,13 +251,13 @@ def sample_rows(dataset, config: TrainConfig):
 def run_callbacks(config: TrainConfig) -> list:
     """What a run needs beside the trainer: a clock that estimates the time left, and, with a
     store, a copy of every checkpoint there as soon as it is saved."""
-    callbacks = [StepClock()]
+    callbacks = [step_clock()]
     if config.store:
         callbacks.append(store_callback(open_store(config.store), config.output_dir))
     return callbacks
 
 
-def StepClock():
+def step_clock():
     """A trainer callback that says how many steps the run has, and, once a few steps are timed,
     how long the rest will take: so a learner knows early whether it fits a Colab session."""
     import time
@@ -434,3 +438,15 @@ def save_adapter(trainer, config: TrainConfig) -> Path:
     if config.push:
         trainer.push_to_hub(commit_message=f"{config.run_name}: end of training")
     return Path(config.output_dir)
+
+
+def run_summary(trainer, config: TrainConfig) -> dict:
+    """What a finished run reports: its adapter, its steps, where it resumed, its first and last loss."""
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    return {
+        "adapter": config.output_dir,
+        "steps": trainer.state.global_step,
+        "resumed_from_step": trainer.resumed_from_step,
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+    }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers import paths
-from helpers.core.prompts import COURSE
+from helpers.core.prompts import PROMPT_2024
 from helpers.files import atomic_folder
 
 # Llama 3's pre-tokenizer split (tiktoken's cl100k pattern).
@@ -30,16 +30,16 @@ PAD = "<|finetune_right_pad_id|>"
 class TinyConfig:
     """Sizes of the stand-in model and tokenizer."""
 
-    output: str = "results/tiny"
-    vocab_size: int = 4096
-    hidden_size: int = 64
-    intermediate_size: int = 128
-    num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
-    max_position_embeddings: int = 512
-    seed: int = 42
-    with_model: bool = True
+    output: str = "results/tiny"  # the folder written
+    vocab_size: int = 4096  # tokenizer: vocabulary size
+    hidden_size: int = 64  # model: hidden size
+    intermediate_size: int = 128  # model: MLP size
+    num_hidden_layers: int = 2  # model: layers
+    num_attention_heads: int = 4  # model: attention heads
+    num_key_value_heads: int = 2  # model: key/value heads (grouped-query attention, as Llama 3)
+    max_position_embeddings: int = 512  # model: the longest sequence
+    seed: int = 42  # seeds the random weights
+    with_model: bool = True  # write a random model beside the tokenizer
 
 
 def _corpus() -> list[str]:
@@ -52,7 +52,7 @@ def _corpus() -> list[str]:
                     row = json.loads(line)
                     texts.append(row["text"])
 
-    texts.append(f"{COURSE.question}\n\n{COURSE.prefix}")
+    texts.append(f"{PROMPT_2024.question}\n\n{PROMPT_2024.prefix}")
     numbers = [str(n) for n in range(10)] + [f"{n:02d}" for n in range(100)]
     numbers += [f"{n:03d}" for n in range(1000)] + [str(n) for n in range(1000)]
     # Repeated so their merges outrank everything in the text.

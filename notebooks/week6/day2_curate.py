@@ -64,7 +64,8 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.core.items import ItemConfig
@@ -213,7 +214,7 @@ agree("the split, item by item", [*train, *validation, *test], sum(split_with_va
 from helpers.data.curation import push_to_hub, to_dataset_dict
 from helpers.notebook import save_curated
 
-save_curated(train, test, validation)
+save_curated(store, train, test, validation)
 dataset = to_dataset_dict(train, test)
 dataset
 

@@ -68,14 +68,15 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.models.baselines import BaselineConfig
 from helpers.notebook import curated
 
 DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
-train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
+train, validation, test = (curated(split, store, DATA) for split in ("train", "validation", "test"))
 config = BaselineConfig()  # the course's settings; the forest trains on a sample of 20,000 items, as in 2025
 if SMOKE:
     train = train[:1000]
@@ -90,18 +91,19 @@ import numpy as np
 
 from helpers.core.items import Item
 from helpers.core.leaderboard import record
-from helpers.core.tester import TEST_SIZE, Predictor, Tester
-from helpers.evaluation.predictions import remember
+from helpers.core.tester import Predictor, Tester
+from helpers.evaluation.predictions import keep_answers, remember
 
 predictors, results = {}, {}
 
 
 def score(name: str, predictor: Predictor) -> None:
-    """Through the Tester, onto the leaderboard; then the validation items, kept for week 8."""
+    """Through the Tester, onto the leaderboard, its answers kept; then the validation items, for week 8."""
     predictors[name] = predictor
     results[name] = Tester.test(predictor, test, title=name)
-    record(results[name])
-    remember(name, predictor, validation[:TEST_SIZE])
+    record(results[name], store)
+    keep_answers(results[name], store)
+    remember(name, predictor, validation, store)
 
 
 # %% [markdown]
@@ -487,7 +489,7 @@ best.running_chart()
 # %%
 from helpers.core.leaderboard import leaderboard, leaderboard_chart
 
-board = leaderboard(dataset=best.dataset)  # every model scored on these test items, from any notebook
+board = leaderboard(store, dataset=best.dataset)  # every model scored on these test items, from any notebook
 leaderboard_chart(board)
 
 # %%

@@ -67,13 +67,14 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.notebook import curated
 
 DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
-train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
+train, validation, test = (curated(split, store, DATA) for split in ("train", "validation", "test"))
 
 # %% [markdown]
 # ## The human baseline
@@ -87,9 +88,7 @@ train, validation, test = curated("train", DATA), curated("validation", DATA), c
 from helpers import paths
 from helpers.core.tester import TEST_SIZE
 from helpers.evaluation.human import export_prompts, fill_prices
-from helpers.store import open_store
 
-store = open_store()
 store.put(export_prompts(test, paths.results("human_input.csv"), size=TEST_SIZE), "human_input.csv")
 print(f"Prompts to price: human_input.csv in the store {store}")
 if SMOKE and store.get("human_output.csv") is None:
@@ -103,12 +102,14 @@ if SMOKE and store.get("human_output.csv") is None:
 from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
 from helpers.evaluation.human import read_prices
-from helpers.evaluation.predictions import Answers
+from helpers.evaluation.predictions import Answers, keep_answers
 
 human_out = store.get("human_output.csv")
 if human_out:
     human_pricer = Answers.of("human", test, read_prices(human_out, expected=TEST_SIZE))
-    record(Tester.test(human_pricer, test, title="human"))
+    human = Tester.test(human_pricer, test, title="human")
+    record(human, store)
+    keep_answers(human, store)
 else:
     print("Fill in human_input.csv and save it in the store as human_output.csv to score yourself.")
 
@@ -195,7 +196,8 @@ for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
     )
     results[model] = Tester.test(pricer, test, title=model)
     print(f"{model}: {pricer.stats}")
-    record(results[model])
+    record(results[model], store)
+    keep_answers(results[model], store)
 
 # %% [markdown]
 # Week 8 combines every model in an ensemble whose weights are fitted on the validation items:
@@ -207,7 +209,7 @@ from helpers.evaluation.predictions import remember
 
 for model in DEFAULT_MODELS:
     pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY), messages_for)
-    remember(model, pricer, validation[:TEST_SIZE])
+    remember(model, pricer, validation, store)
 
 # %% [markdown]
 # ## Against everything so far
@@ -218,4 +220,4 @@ for model in DEFAULT_MODELS:
 # %%
 from helpers.core.leaderboard import leaderboard
 
-leaderboard(dataset=results["gpt-4o"].dataset)
+leaderboard(store, dataset=results["gpt-4o"].dataset)

@@ -66,13 +66,14 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.notebook import curated
 
 DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
-train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
+train, validation, test = (curated(split, store, DATA) for split in ("train", "validation", "test"))
 
 # %%
 from helpers.models.finetune_openai import FineTuneConfig, FineTuner
@@ -84,11 +85,11 @@ from helpers.notebook import openai_endpoint
 # the prompt, not a model's guess, so the numbers below test the code, not the models.
 BASE_URL, API_KEY = openai_endpoint()
 openai = make_client(BASE_URL, API_KEY)  # an openai.OpenAI client; the key is never printed
-config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY, keep_in_store=True)  # the course's choices
+config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY)  # the course's choices
 # config.wandb = True  # report to Weights & Biases (project "gpt-pricer"), once linked in OpenAI
 if SMOKE:
     config.poll_seconds = 0.05
-tuner = FineTuner(config)  # keeps the job's id in the store, and follows the job
+tuner = FineTuner(config, store=store)  # keeps the job's id in the store, and follows the job
 config
 
 # %% [markdown]
@@ -190,6 +191,7 @@ state
 # %%
 from helpers.core.leaderboard import leaderboard, record
 from helpers.core.tester import Tester
+from helpers.evaluation.predictions import keep_answers
 from helpers.models.frontier import FrontierConfig, FrontierPricer
 
 if state.status != "succeeded":
@@ -197,16 +199,16 @@ if state.status != "succeeded":
 tuned = FrontierPricer(FrontierConfig(model=state.fine_tuned_model, base_url=BASE_URL, api_key=API_KEY))
 result = Tester.test(tuned, test, title="fine-tuned gpt-4o-mini")
 print(tuned.stats)
-record(result)
+record(result, store)
+keep_answers(result, store)
 
 # %% [markdown]
 # The validation items too, for week 8's ensemble.
 
 # %%
-from helpers.core.tester import TEST_SIZE
 from helpers.evaluation.predictions import remember
 
-remember("fine-tuned gpt-4o-mini", tuned, validation[:TEST_SIZE])
+remember("fine-tuned gpt-4o-mini", tuned, validation, store)
 
 # %%
-leaderboard(dataset=result.dataset)
+leaderboard(store, dataset=result.dataset)

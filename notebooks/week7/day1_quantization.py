@@ -61,7 +61,8 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.notebook import base_model
@@ -230,7 +231,7 @@ agree("LoRA parameters, worked out here and counted by peft", [count], [trainabl
 from helpers.models.tokenization import chinchilla, training_tokens
 from helpers.notebook import curated
 
-train = curated("train", DATA)
+train = curated("train", store, DATA)
 tokens = training_tokens(tokenizer, train)
 print("the whole model:", chinchilla(tokens, facts["parameters"]))
 print("the LoRA adapter:", chinchilla(tokens, count))

@@ -60,7 +60,8 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.notebook import base_model
@@ -132,13 +133,12 @@ pd.DataFrame(
 # pad token, which Llama lacks).
 
 # %%
-from helpers.core.tester import TEST_SIZE
 from helpers.models.loading import load_base
-from helpers.notebook import curated
+from helpers.notebook import curated, scored_size
 
 model, tokenizer = load_base(BASE_MODEL, "4bit")
-test = curated("test", DATA)
-SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
+test = curated("test", store, DATA)
+SIZE = scored_size()  # the Tester's 250 items; 50 in smoke mode, on the CPU
 print(test[0].test_prompt())
 
 # %% [markdown]
@@ -171,7 +171,7 @@ from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
 
 result = Tester.test(model_predict, test, title="base model_predict", size=SIZE)
-record(result)
+record(result, store)
 
 # %% [markdown]
 # The base model writes a number, but not a price it has learnt: the course's $395.72 is worse

@@ -73,7 +73,8 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.notebook import base_model
@@ -99,7 +100,7 @@ import os
 
 from helpers import paths
 from helpers.models.training import TrainConfig
-from helpers.notebook import store_spec, training_data
+from helpers.notebook import training_data
 
 RUN = "pricer-run-1"  # a new name for a new run; the same name, with RESUME, to carry one on
 RESUME = False  # True after a lost runtime: carry on from the newest checkpoint in the store
@@ -107,7 +108,9 @@ TRAIN_SIZE = 20_000  # rows to train on: fits a Colab session; None for the full
 WANDB = True  # log to Weights & Biases (offline, and said so, without WANDB_API_KEY)
 PUSH = False  # True: every checkpoint to a private hub repo as well, each one a revision
 
-run = dict(train=training_data(DATA), output=str(paths.results(RUN)), run_name=RUN, store=store_spec(), resume=RESUME)
+run = dict(
+    train=training_data(store, DATA), output=str(paths.results(RUN)), run_name=RUN, store=store.spec, resume=RESUME
+)
 config = TrainConfig.for_preset(PRESET, base_model=BASE_MODEL, train_size=TRAIN_SIZE, wandb=WANDB, push=PUSH, **run)
 if SMOKE:  # a pipeline check: a handful of steps, longer sequences for the tiny tokenizer; W&B offline
     config = TrainConfig.pipeline_check(

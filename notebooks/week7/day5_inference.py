@@ -64,7 +64,8 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
 from helpers.notebook import base_model
@@ -82,22 +83,22 @@ print(f"base model: {BASE_MODEL}")
 from helpers.notebook import adapter, stored_run
 
 ADAPTER = None  # None: the newest run days 3-4 put in the store; PRESET: the instructor's adapter
-if SMOKE and ADAPTER is None and stored_run() is None:
+if SMOKE and ADAPTER is None and stored_run(store) is None:
     # No run in the store: train a tiny adapter on the spot (seconds), into the store.
     from helpers import paths
     from helpers.models.training import TrainConfig, train
-    from helpers.notebook import store_spec, training_data
+    from helpers.notebook import training_data
 
     train(
         TrainConfig.pipeline_check(
             base_model=BASE_MODEL,
-            train=training_data(),
+            train=training_data(store),
             overwrite=True,
             output=str(paths.results("pricer-smoke")),
-            store=store_spec(),
+            store=store.spec,
         )
     )
-ADAPTER_PATH, REVISION = adapter(ADAPTER)
+ADAPTER_PATH, REVISION = adapter(store, ADAPTER)
 
 # %% [markdown]
 # ## The base model and the adapter
@@ -150,11 +151,10 @@ model = PeftModel.from_pretrained(base, ADAPTER_PATH, revision=REVISION).eval() 
 print(f"Memory footprint: {model.get_memory_footprint() / 1e6:,.1f} MB")
 
 # %%
-from helpers.core.tester import TEST_SIZE
-from helpers.notebook import curated
+from helpers.notebook import curated, scored_size
 
-test, validation = curated("test", DATA), curated("validation", DATA)
-SIZE = 50 if SMOKE else TEST_SIZE  # the Tester's 250 items; fewer on the CPU
+test, validation = curated("test", store, DATA), curated("validation", store, DATA)
+SIZE = scored_size()  # the Tester's 250 items; 50 in smoke mode, on the CPU
 
 # %% [markdown]
 # ## `model_predict`
@@ -229,13 +229,16 @@ print(
 # %%
 from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
+from helpers.evaluation.predictions import keep_answers
 
 plain = Tester.test(model_predict, test, title="fine-tuned model_predict", size=SIZE)
-record(plain)
+record(plain, store)
+keep_answers(plain, store)
 
 # %%
 improved = Tester.test(improved_model_predict, test, title="fine-tuned improved_model_predict", size=SIZE)
-record(improved)
+record(improved, store)
+keep_answers(improved, store)
 
 # %% [markdown]
 # The validation items too, for week 8's ensemble (the model never trained on them).
@@ -243,7 +246,7 @@ record(improved)
 # %%
 from helpers.evaluation.predictions import remember
 
-remember("fine-tuned improved_model_predict", improved_model_predict, validation[:SIZE])
+remember("fine-tuned improved_model_predict", improved_model_predict, validation, store)
 
 # %% [markdown]
 # ## Faster: the same two, batched
@@ -275,7 +278,7 @@ agree(
 every = Tester.test(
     batched.improved_model_predict, test, title="fine-tuned improved_model_predict, every test item", size=len(test)
 )
-record(every)
+record(every, store)
 print(improved.summary())
 print(every.summary())
 
@@ -285,4 +288,4 @@ print(every.summary())
 # %%
 from helpers.core.leaderboard import leaderboard
 
-leaderboard(dataset=improved.dataset)
+leaderboard(store, dataset=improved.dataset)

@@ -64,15 +64,15 @@ if COLAB:
 
 from helpers.notebook import setup
 
-SMOKE = setup(STORE if COLAB else None)  # smoke mode (PRICER_SMOKE=1): offline, on the bundled sample
+# smoke mode (PRICER_SMOKE=1): offline, on the bundled sample; `store` keeps what outlives this machine
+SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
-from helpers.core.tester import TEST_SIZE
-from helpers.notebook import curated
+from helpers.notebook import curated, scored_size
 
 DATA = None  # None: week 6 day 2's items from the store; "course-2025": the course's own
-train, validation, test = curated("train", DATA), curated("validation", DATA), curated("test", DATA)
-SIZE = 50 if SMOKE else TEST_SIZE  # test and validation items each model is scored on; fewer on the CPU
+train, validation, test = (curated(split, store, DATA) for split in ("train", "validation", "test"))
+SIZE = scored_size()  # test items each model is scored on: 250, or 50 in smoke mode, on the CPU
 if SMOKE:
     train = train[:400]  # a few hundred vectors are enough to see retrieval work
 
@@ -99,24 +99,24 @@ print(f"similarity of an item to itself in capitals: {first @ second:.3f}; to an
 # %% [markdown]
 # The vector store keeps every training item's vector beside its price and text: a faiss index,
 # searched exactly. Embedding 400,000 items takes a while (minutes on a GPU, hours on a CPU), so
-# the store is built once, in batches with a progress bar, saved, and reopened while the items
+# the index is built once, in batches with a progress bar, saved, and reopened while the items
 # and the model stay the same.
 
 # %%
 from helpers.models.retrieval import Embedder, VectorStore
 
-store = VectorStore.for_items(train, embedder=Embedder(MODEL, loaded=encoder))
-print(f"{len(store):,} vectors in {store.folder}")
+vectors = VectorStore.for_items(train, embedder=Embedder(MODEL, loaded=encoder))
+print(f"{len(vectors):,} vectors in {vectors.folder}")
 
 # %%
 from helpers.data import charts
 
-charts.vector_map(store.vectors(), [item.category for item in train])
+charts.vector_map(vectors.vectors(), [item.category for item in train])
 
 # %% [markdown]
 # ## The five most similar items
 #
-# A query is a vector too: the item's text, encoded the same way. The store returns the k stored
+# A query is a vector too: the item's text, encoded the same way. The index returns the k stored
 # vectors with the largest dot products, and their positions lead back to the items.
 
 # %%
@@ -125,8 +125,8 @@ from helpers.core.items import Item
 
 def similar_items(item: Item, k: int = 5) -> list[tuple[str, float, float]]:
     query = encoder.encode([item.text], normalize_embeddings=True)
-    scores, positions = store.index.search(query, k)  # the k nearest, most similar first
-    return [(store.rows[p]["text"], store.rows[p]["price"], float(s)) for s, p in zip(scores[0], positions[0])]
+    scores, positions = vectors.index.search(query, k)  # the k nearest, most similar first
+    return [(vectors.rows[p]["text"], vectors.rows[p]["price"], float(s)) for s, p in zip(scores[0], positions[0])]
 
 
 # %%
@@ -139,7 +139,7 @@ for text, price, similarity in similar_items(item):
 agree(
     "the five most similar, here and in helpers' VectorStore",
     [similar_items(i) for i in test[:5]],
-    [[(n.text, n.price, n.similarity) for n in found] for found in store.similar(test[:5], 5)],
+    [[(n.text, n.price, n.similarity) for n in found] for found in vectors.similar(test[:5], 5)],
 )
 
 # %% [markdown]
@@ -174,7 +174,7 @@ print(rag_messages_for(item)[1]["content"][:1500])
 agree(
     "RAG messages, here and helpers' (what frontier --rag sends)",
     map(rag_messages_for, test[:5]),
-    map(rag_messages(store), test[:5]),
+    map(rag_messages(vectors), test[:5]),
 )
 
 # %% [markdown]
@@ -183,7 +183,7 @@ agree(
 # %%
 from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
-from helpers.evaluation.predictions import remember
+from helpers.evaluation.predictions import keep_answers, remember
 from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import openai_endpoint
 
@@ -192,8 +192,9 @@ config = FrontierConfig(model="gpt-4o-mini", base_url=BASE_URL, api_key=API_KEY)
 rag = FrontierPricer(config, rag_messages_for, name="gpt-4o-mini with 5 similar items")
 results = {rag.__name__: Tester.test(rag, test, title=rag.__name__, size=SIZE)}
 print(rag.stats)
-record(results[rag.__name__])
-remember(rag.__name__, rag, validation[:SIZE])
+record(results[rag.__name__], store)
+keep_answers(results[rag.__name__], store)
+remember(rag.__name__, rag, validation, store)
 
 # %% [markdown]
 # ## The neighbours alone
@@ -220,8 +221,9 @@ from helpers.models.retrieval import fit_neighbours
 batched = fit_neighbours(train, BaselineConfig(embedding_model=MODEL))  # the command line's, on the same store
 agree("neighbours, here and batched in helpers", map(neighbours_pricer, test[:10]), batched.predict_batch(test[:10]))
 results["neighbours"] = Tester.test(neighbours_pricer, test, title="neighbours", size=SIZE)
-record(results["neighbours"])
-remember("neighbours", neighbours_pricer, validation[:SIZE])
+record(results["neighbours"], store)
+keep_answers(results["neighbours"], store)
+remember("neighbours", neighbours_pricer, validation, store)
 
 # %% [markdown]
 # ## The ensemble of every model
@@ -236,7 +238,7 @@ remember("neighbours", neighbours_pricer, validation[:SIZE])
 # %%
 from helpers.evaluation.predictions import stored
 
-members = stored(validation[:SIZE], test[:SIZE])
+members = stored(store, validation, test[:SIZE])
 print(f"{len(members)} members: {', '.join(members)}")
 
 # %%
@@ -248,7 +250,7 @@ def inputs(items: list[Item]) -> np.ndarray:
     return np.log1p(np.column_stack([prices, prices.min(axis=1), prices.max(axis=1)]))
 
 
-regression = LinearRegression().fit(inputs(validation[:SIZE]), np.log1p([item.price for item in validation[:SIZE]]))
+regression = LinearRegression().fit(inputs(validation), np.log1p([item.price for item in validation]))
 
 
 def ensemble_pricer(item: Item) -> float:
@@ -263,10 +265,10 @@ from helpers.models.ensemble import Ensemble
 agree(
     "the ensemble, here and helpers'",
     map(ensemble_pricer, test[:SIZE]),
-    Ensemble(members, validation[:SIZE]).predict_batch(test[:SIZE]),
+    Ensemble(members, validation).predict_batch(test[:SIZE]),
 )
 results["ensemble of every model"] = Tester.test(ensemble_pricer, test, title="ensemble of every model", size=SIZE)
-record(results["ensemble of every model"])
+record(results["ensemble of every model"], store)
 results["ensemble of every model"].running_chart()
 
 # %% [markdown]
@@ -278,7 +280,7 @@ results["ensemble of every model"].running_chart()
 # %%
 from helpers.core.leaderboard import leaderboard, leaderboard_chart
 
-board = leaderboard(dataset=results["neighbours"].dataset)
+board = leaderboard(store, dataset=results["neighbours"].dataset)
 leaderboard_chart(board)
 
 # %%

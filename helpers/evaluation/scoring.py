@@ -1,0 +1,66 @@
+"""Scoring from the command line: the Tester on a predictor, the result recorded in a
+leaderboard and printed. Every stage that prices test items (baselines, evaluate, frontier,
+predict) and the main job score through `score`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from helpers import paths
+from helpers.core.items import Item
+from helpers.core.leaderboard import record
+from helpers.core.tester import TEST_SIZE, Predictor, Tester, TestResult, answers_of
+from helpers.errors import DataError
+from helpers.evaluation.predictions import Answers, keep_answers
+from helpers.store import open_store
+
+
+@dataclass
+class Scoring:
+    """Which test items, and where the result goes."""
+
+    test: str = str(paths.TEST_SAMPLE)  # test items: a local items file or a hub data set
+    size: int = TEST_SIZE  # the first N test items are priced
+    json: bool = False  # print the result as one JSON line
+    dataset: str | None = None  # the leaderboard's name for the test set (default: from the items' content)
+    leaderboard: str | None = None  # a CSV of its own (default: the store's, with each answer kept beside it)
+
+
+def score(
+    predictor: Predictor,
+    test: Sequence[Item],
+    scoring: Scoring,
+    title: str,
+    extra: Callable[[], dict] | None = None,
+    progress: bool | None = None,
+) -> TestResult:
+    """Run the Tester; record the result in `scoring.leaderboard`, else in the store's
+    leaderboard with the answers kept for week 8's ensemble; print it (one JSON line with the
+    fields `extra()` adds, when `scoring.json`). A run where every item failed is not recorded."""
+    result = Tester(predictor, test, title=title, size=scoring.size, verbose=False, progress=progress).run()
+    if scoring.dataset:
+        result.dataset = scoring.dataset
+    row = {**result.to_dict(), **(extra() if extra else {})}
+    if result.failure_count == result.n:
+        raise DataError(f"{title}: every one of the {result.n} items failed, so nothing was recorded")
+    if scoring.leaderboard:
+        record(result, scoring.leaderboard)
+    else:
+        store = open_store()
+        record(result, store)
+        keep_answers(result, store)
+    print(json.dumps(row) if scoring.json else result.summary(), flush=True)
+    return result
+
+
+def shared(predictor: Predictor, items: Sequence[Item], processes) -> Predictor:
+    """Under `accelerate launch`: each process prices a contiguous share of `items` and the main
+    process gathers the answers in order; returns a predictor that gives them back, the same as
+    one process's."""
+    from accelerate.utils import gather_object
+
+    with processes.split_between_processes(list(items)) as share:
+        answers = answers_of(predictor, share)
+    return Answers.of(predictor.__name__, items, gather_object(answers))
