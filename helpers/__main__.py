@@ -1,8 +1,8 @@
 """python -m helpers <stage> [--flags]: every stage of the project from the command line.
 
 Each stage turns its flags into its config and calls one library function; `main` runs the
-offline end-to-end job on the bundled sample (the README's first command).
-`python -m helpers <stage> --help` lists a stage's flags, what each does, and its default.
+offline end-to-end job on the bundled sample (the README's first command). `--help` after a
+stage lists its flags, what each does, and its default.
 
 A mistake in the input (a missing file, a gated model, a bad flag) is a `PricerError`: one line
 on stderr and exit status 2. Anything else is a bug and keeps its traceback.
@@ -19,7 +19,7 @@ from pathlib import Path
 from helpers import paths
 from helpers.config import add_arguments, from_arguments
 from helpers.core.items import ItemConfig
-from helpers.core.leaderboard import leaderboard, leaderboard_chart
+from helpers.core.leaderboard import leaderboard, leaderboard_chart, leaderboard_table
 from helpers.data.charts import save_all
 from helpers.data.curation import CurationConfig
 from helpers.data.hub_datasets import read_items
@@ -29,7 +29,7 @@ from helpers.errors import PricerError
 from helpers.evaluation.human import read_prices
 from helpers.evaluation.predictions import Answers
 from helpers.evaluation.scoring import Scoring, score, shared
-from helpers.files import refuse_overwrite
+from helpers.files import readable, refuse_overwrite
 from helpers.main_job import MainJob, run_main_job
 from helpers.models.baselines import BaselineConfig
 from helpers.models.classical import BASELINES, DEFAULT_BASELINES, fit_baselines
@@ -44,6 +44,7 @@ from helpers.notebook import fork
 from helpers.offline import smollm2, tiny
 from helpers.offline.tiny import TinyConfig
 from helpers.presets import BASE_MODEL, COURSE_2024, PRESETS, preset
+from helpers.secrets import redact
 from helpers.store import open_store
 
 # The valid values of fields that several configs share, each from its one owner.
@@ -227,12 +228,13 @@ def run_predict(args: argparse.Namespace) -> None:
 
 def run_leaderboard(args: argparse.Namespace) -> None:
     stage = from_arguments(LeaderboardStage, args)
-    frame = leaderboard(stage.path or open_store(), stage.dataset)
+    frame = leaderboard(readable(stage.path, "leaderboard CSV") if stage.path else open_store(), stage.dataset)
     if frame.empty:
         print(f"no results yet in {stage.path or 'the leaderboard'}")
         return
-    print(frame.drop(columns=["when"]).round(2).to_string(index=False))
-    print(f"chart: {leaderboard_chart(frame, stage.chart)}")
+    print(leaderboard_table(frame))
+    leaderboard_chart(frame, stage.chart)
+    print(f"chart: {stage.chart}")
 
 
 def run_fork(args: argparse.Namespace) -> None:
@@ -246,23 +248,6 @@ def run_main(args: argparse.Namespace) -> None:
     run_main_job(from_arguments(MainJob, args))
 
 
-def preset_defaults(name: str | None) -> dict[str, dict]:
-    """For `--preset NAME`: the flags' defaults it sets, per stage; flags given still win."""
-    if not name:
-        return {}
-    chosen = preset(name)
-    return {
-        "train": {"base_model": chosen.base_model, "train": chosen.prompts_dataset or chosen.dataset, "preset": name},
-        "predict": {
-            "base_model": chosen.base_model,
-            "adapter": chosen.adapter,
-            "revision": chosen.revision,
-            "test": chosen.dataset,
-            "preset": name,
-        },
-    }
-
-
 STAGES = {  # name: (what it does, its function, the configs its flags fill)
     "tiny": ("build the tiny offline tokenizer and model", run_tiny, (TinyConfig,)),
     "offline-model": ("write the real offline model (SmolLM2-135M) as a folder", run_offline_model, ()),
@@ -272,31 +257,19 @@ STAGES = {  # name: (what it does, its function, the configs its flags fill)
     "baselines": ("train and test every classical baseline", run_baselines, (BaselinesStage, BaselineConfig)),
     "evaluate": ("score a CSV of predicted prices with the Tester", run_evaluate, (EvaluateStage,)),
     "frontier": ("score a chat model behind an OpenAI-compatible API", run_frontier, (FrontierStage, FrontierConfig)),
-    "summarise": (
-        "rewrite items as the 2025 edition's summaries with a chat model",
-        run_summarise,
-        (SummariseStage, FrontierConfig, SummaryConfig),
-    ),
-    "finetune-openai": (
-        "fine-tune a model through the OpenAI API and follow the job",
-        run_finetune_openai,
-        (FineTuneStage, FineTuneConfig),
-    ),
+    "summarise": ("summarise items with a chat model", run_summarise, (SummariseStage, FrontierConfig, SummaryConfig)),
+    "finetune-openai": ("fine-tune through the OpenAI API", run_finetune_openai, (FineTuneStage, FineTuneConfig)),
     "train": ("QLoRA fine-tuning of the base model on price prompts", run_train, (TrainConfig,)),
-    "predict": (
-        "price test items with a base model or adapter through the Tester",
-        run_predict,
-        (PredictStage, InferenceConfig),
-    ),
+    "predict": ("price test items with a model or adapter", run_predict, (PredictStage, InferenceConfig)),
     "leaderboard": ("print the results leaderboard, and chart it", run_leaderboard, (LeaderboardStage,)),
     "fork": ("point every notebook's Colab badge and set-up cell at your fork", run_fork, ()),
     "main": ("the offline end-to-end job on the bundled sample", run_main, (MainJob,)),
 }
 
 
-def parser(preset: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def parser(preset_name: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The command line, and each stage's own parser (to show its usage on a mistyped flag)."""
-    defaults = preset_defaults(preset)
+    defaults = preset(preset_name).flag_defaults() if preset_name else {}
     top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
     subparsers = top.add_subparsers(dest="stage", required=True)
     stages = {}
@@ -314,14 +287,14 @@ def parser(preset: str | None = None) -> tuple[argparse.ArgumentParser, dict[str
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        preset = argv[argv.index("--preset") + 1] if "--preset" in argv[:-1] else None
-        top, stages = parser(preset)
+        chosen = argv[argv.index("--preset") + 1] if "--preset" in argv[:-1] else None
+        top, stages = parser(chosen)
         args, unknown = top.parse_known_args(argv)
         if unknown:
             stages[args.stage].error(f"unrecognized arguments: {' '.join(unknown)}")
         args.run(args)
     except PricerError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {redact(str(error))}", file=sys.stderr)  # a key inside a URL stays hidden
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

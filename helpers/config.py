@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any, TypeVar
 
+from helpers.errors import ConfigError
+
 T = TypeVar("T")
 
 
@@ -90,10 +92,33 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, choices: Mapping[s
             )
 
 
+# A number on the command line is a size, count, limit or rate: never negative, save the -1 that
+# some fields take for "all" or "every CPU", and zero only where zero means something.
+MINUS_ONE = {"max_steps": "whole epochs", "forest_jobs": "one process per CPU"}
+ZERO = {"validation_size", "workers", "max_retries", "seed", "lora_dropout", "nn_dropout", "weight_decay"}
+ZERO |= {"warmup_ratio", "keep_all_from", "validation_share", "max_grad_norm", "poll_seconds", "w2v_workers"}
+
+
+def checked(name: str, value: Any) -> None:
+    """One line naming the flag when `value` is no size, count or rate for it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    flag = f"--{name.replace('_', '-')} {value}"
+    if name in MINUS_ONE and value == -1:
+        return
+    if value < 0 or (value == 0 and name not in ZERO):
+        least = "0 or more" if name in ZERO else "above 0"
+        sentinel = f", or -1 for {MINUS_ONE[name]}" if name in MINUS_ONE else ""
+        raise ConfigError(f"{flag}: must be {least}{sentinel}")
+
+
 def from_arguments(cls: type[T], namespace: argparse.Namespace, **extra: Any) -> T:
-    """Build `cls` from the parsed flags that belong to it, plus any `extra` fields."""
+    """Build `cls` from the parsed flags that belong to it, plus any `extra` fields; a number
+    that is no size, count or rate is refused before any work."""
     names = {field.name for field in dataclasses.fields(cls)}
     values = {k: v for k, v in vars(namespace).items() if k in names}
+    for name, value in values.items():
+        checked(name, value)
     values.update(extra)
     return cls(**values)
 

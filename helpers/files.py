@@ -9,6 +9,8 @@ names it.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import shutil
 import tempfile
@@ -67,6 +69,21 @@ def read_text(path: str | Path, what: str = "file") -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise DataError(f"{path} is not UTF-8 text (byte {error.start}): save it as UTF-8") from None
+
+
+def read_csv(path: str | Path, what: str = "CSV file") -> tuple[list[str], list[dict[str, str]]]:
+    """The header and rows of a CSV file as a person's spreadsheet may have saved it: a UTF-8 BOM
+    dropped, `;` read as the delimiter when the header uses it. A field too long for the csv
+    module is one line naming the file and line."""
+    text = read_text(path, what).removeprefix("\ufeff")
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise DataError(f"{path}, line {reader.line_num + 1}: {error}") from None  # the line it stopped in
+    return list(reader.fieldnames or []), rows
 
 
 def refuse_overwrite(path: str | Path, overwrite: bool, flag: str = "--overwrite") -> None:

@@ -43,6 +43,7 @@ class MainJob:
 
     workdir: str = field(default_factory=lambda: str(paths.results()))  # every output goes here, afresh each run
     workers: int = 0  # processes that parse raw records (0: one per CPU)
+    models: list[str] | None = None  # the classical baselines trained (default: every one but neighbours)
     forest_trees: int = 100  # random forest: trees
     boosted_trees: int | None = None  # gradient-boosted trees: rounds (default: BaselineConfig's)
     nn_epochs: int | None = None  # neural net: the most epochs (default: BaselineConfig's)
@@ -99,7 +100,7 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
             print(path)
 
     def baselines() -> None:
-        config = BaselineConfig(forest_trees=job.forest_trees)
+        config = BaselineConfig(models=job.models, forest_trees=job.forest_trees)
         config.boosted_trees = job.boosted_trees or config.boosted_trees
         config.nn_epochs = job.nn_epochs or config.nn_epochs
         for name, predictor in fit_baselines(read_items(str(paths.TRAIN_SAMPLE)), config).items():

@@ -28,6 +28,14 @@ class Preset:
     lite_prompts_dataset: str | None = None
     validation: bool = False  # whether its data sets have a validation split (the ensemble's weights need one)
 
+    def flag_defaults(self) -> dict[str, dict]:
+        """For `--preset NAME`: the defaults it gives the train and predict stages' flags; flags given win."""
+        common = {"base_model": self.base_model, "preset": self.name}
+        return {
+            "train": {**common, "train": self.prompts_dataset or self.dataset},
+            "predict": {**common, "adapter": self.adapter, "revision": self.revision, "test": self.dataset},
+        }
+
 
 COURSE_2024 = Preset(
     name="course-2024",
@@ -55,7 +63,7 @@ BASE_MODEL = COURSE_2024.base_model
 
 
 def preset(name: str) -> Preset:
-
+    """The preset of that name; an unknown name is one line listing the known ones."""
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
     return PRESETS[name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from helpers import paths
 
@@ -35,3 +36,17 @@ def _colab_secret(name: str) -> str | None:
 def describe(name: str) -> str:
     """Whether a secret is set, for display: never its value."""
     return f"{name}: {'set' if get_secret(name) else 'not set'}"
+
+
+# A credential inside a URL: the password of `user:password@host`, or a query parameter whose
+# name says it holds one (`?api-key=...`, `&token=...`, `&sig=...`).
+_USERINFO = re.compile(r"(?<=://)([^/\s:@]+):([^/\s@]+)@")
+_QUERY_SECRET = re.compile(
+    r"([?&](?:api[-_]?key|key|token|access[-_]?token|secret|password|pass|sig|signature|auth)=)[^&#\s]+", re.I
+)
+
+
+def redact(text: str) -> str:
+    """`text` with the credentials of every URL in it replaced by `***`: a key passed inside
+    `--base-url` never reaches a message, a log or a file."""
+    return _QUERY_SECRET.sub(r"\1***", _USERINFO.sub(r"\1:***@", text))

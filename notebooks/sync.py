@@ -127,6 +127,7 @@ def sync(script: Path, write: bool) -> list[str]:
         raise SystemExit(f"{twin} holds edits that {script.name} lacks: run `jupytext --sync {script}` first")
     changed = in_step(notebook, badge_url(script))
     text = formatted(jupytext.writes(notebook, fmt="py:percent"), script)
+    text = same_version(text, script.read_text(encoding="utf-8"))
     notebook = jupytext.reads(text, fmt="py:percent")  # as formatted: the twin keeps its blank lines
     if text != script.read_text(encoding="utf-8"):
         changed = changed or ["the percent script's layout"]
@@ -138,6 +139,15 @@ def sync(script: Path, write: bool) -> list[str]:
         script.write_text(text, encoding="utf-8")
         twin.write_text(twin_text, encoding="utf-8")
     return changed
+
+
+VERSION = re.compile(r"^# +jupytext_version: .*$", re.M)
+
+
+def same_version(text: str, recorded: str) -> str:
+    """Keep the jupytext version the script records: a newer jupytext writes the same cells."""
+    found = VERSION.search(recorded)
+    return VERSION.sub(lambda _: found.group(0), text, count=1) if found else text
 
 
 def formatted(text: str, script: Path) -> str:

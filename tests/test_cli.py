@@ -249,7 +249,9 @@ def test_frontier_with_a_bad_key_is_one_line_without_the_key(tmp_path):
 def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_model_dir):
     (tmp_path / "smollm2-135m").symlink_to(real_model_dir)  # written once a test session: the job reuses it
     env = {k: v for k, v in ENV.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    quick = ["--forest-trees", "5", "--boosted-trees", "50", "--nn-epochs", "2"]  # the plumbing is under test here
+    # the plumbing is under test here: two baselines, few items
+    quick = ["--models", "constant", "tfidf_ridge", "--qlora-test-size", "5"]
+    quick += ["--offline-model-size", "3"]
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), *quick],
         capture_output=True,
@@ -345,10 +347,13 @@ from helpers.models.inference import InferenceConfig, load_for_inference, next_t
 from helpers.data.item_files import load_items
 from helpers import paths
 
-base, adapter, revision = sys.argv[1], sys.argv[2], sys.argv[3] or None
-model, tokenizer = load_for_inference(InferenceConfig(base_model=base, adapter=adapter, revision=revision))
-prompts = [item.test_prompt() for item in load_items(paths.TEST_SAMPLE)[0][:2]]
-print(json.dumps(next_token_logits(model, tokenizer, prompts)[:, :50].tolist()))
+base, prompts = sys.argv[1], [item.test_prompt() for item in load_items(paths.TEST_SAMPLE)[0][:2]]
+found = []
+for adapter, revision in zip(sys.argv[2::2], sys.argv[3::2]):
+    config = InferenceConfig(base_model=base, adapter=adapter, revision=revision or None)
+    model, tokenizer = load_for_inference(config)
+    found.append(next_token_logits(model, tokenizer, prompts)[:, :50].tolist())
+print(json.dumps(found))
 """
 
 
@@ -364,21 +369,17 @@ def test_an_adapter_revision_loads_from_the_hub_cache(trained_adapter, tmp_path)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(late)
     env = {**ENV, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
-
-    def logits(adapter: str, revision: str = "") -> list:
-        run = subprocess.run(
-            [sys.executable, "-c", LOGITS, str(work / "tiny"), adapter, revision],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
-        return json.loads(run.stdout)
-
-    local_early, local_late = logits(str(work / "adapter" / "checkpoint-15")), logits(str(work / "adapter"))
+    # one process loads all four: the local folders, then the hub's two revisions (refs/main last)
+    pairs = [str(work / "adapter" / "checkpoint-15"), "", str(work / "adapter"), ""]
+    pairs += ["learner/pricer-run", early, "learner/pricer-run", ""]
+    run = subprocess.run(
+        [sys.executable, "-c", LOGITS, str(work / "tiny"), *pairs], capture_output=True, text=True, env=env
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    local_early, local_late, hub_early, hub_main = json.loads(run.stdout)
     assert local_early != local_late  # the two revisions really differ
-    assert logits("learner/pricer-run", early) == local_early
-    assert logits("learner/pricer-run") == local_late  # refs/main
+    assert hub_early == local_early
+    assert hub_main == local_late
 
 
 def test_predict_with_a_missing_model_is_one_line(tmp_path):
@@ -403,6 +404,26 @@ def test_the_users_mistake_is_one_line_and_exit_status_2(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit:
         cli_module.main(["leaderboard"])
     assert exit.value.code == 2 and capsys.readouterr().err == "error: no such file: prices.csv\n"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["frontier", "--size", "-5"], "--size -5: must be above 0"),  # once 495 paid calls
+        (["evaluate", "--predictions", "p.csv", "--size", "0"], "--size 0: must be above 0"),
+        (["split", "--train-size", "-100"], "--train-size -100: must be above 0"),
+        (["curate", "--input", "x.jsonl", "--limit", "-1"], "--limit -1: must be above 0"),
+        (["train", "--max-steps", "0"], "--max-steps 0: must be above 0, or -1 for whole epochs"),
+        (["predict", "--batch-size", "-1"], "--batch-size -1: must be above 0"),
+        (["baselines", "--validation-share", "-0.1"], "--validation-share -0.1: must be 0 or more"),
+    ],
+)
+def test_a_size_count_or_limit_out_of_range_is_one_line_before_any_work(argv, message, capsys):
+    from helpers import __main__ as cli_module
+
+    with pytest.raises(SystemExit) as exit:
+        cli_module.main([*argv])
+    assert exit.value.code == 2 and capsys.readouterr().err == f"error: {message}\n"  # no file was even read
 
 
 def test_a_bug_keeps_its_traceback(monkeypatch):

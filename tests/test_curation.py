@@ -109,3 +109,27 @@ def test_balancing_from_an_index_keeps_the_same_items_in_the_same_order(tmp_path
     chosen_train, chosen_test = split(balance_index(index.prices, index.categories, config), config)
     copied = load_items(copy_rows(path, [index.offsets[i] for i in chosen_train], tmp_path / "train.jsonl"))[0]
     assert copied == train and [items[i] for i in chosen_test] == test
+
+
+def test_split_refuses_one_file_for_two_outputs_and_writes_nothing(tmp_path, bundled_train):
+    from helpers.data.pipeline import split_file
+    from helpers.errors import ConfigError
+
+    source = save_items(bundled_train[:200], tmp_path / "items.jsonl")
+    outs = {"train": str(tmp_path / "same.jsonl"), "test": str(tmp_path / "." / "same.jsonl")}
+    with pytest.raises(ConfigError, match="name the same file"):
+        split_file(str(source), outs, CurationConfig(train_size=100, test_size=50))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["items.jsonl"]
+
+
+def test_split_can_write_its_training_items_over_its_input(tmp_path, bundled_train):
+    from helpers.data.pipeline import split_file
+
+    source = save_items(bundled_train[:200], tmp_path / "items.jsonl")
+    lines = set(source.read_text().splitlines())
+    outs = {"train": str(source), "test": str(tmp_path / "test.jsonl")}
+    counts = split_file(str(source), outs, CurationConfig(train_size=100, test_size=50), overwrite=True)
+    train, test = source.read_text().splitlines(), (tmp_path / "test.jsonl").read_text().splitlines()
+    assert (counts["train"], counts["test"], len(train), len(test)) == (100, 50, 100, 50)
+    assert set(train) <= lines and set(test) <= lines and not set(train) & set(test)  # every row whole
+    assert len(load_items(tmp_path / "test.jsonl")[0]) == 50

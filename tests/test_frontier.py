@@ -157,6 +157,19 @@ def test_a_server_failing_again_and_again_stops_the_run_in_one_line(server, tmp_
     assert str(error.value).endswith("kept in " + str(tmp_path / "cache.sqlite") + ": run again to carry on")
 
 
+def test_reaching_max_failures_cancels_the_requests_in_flight(server, tmp_path, items):
+    import time
+
+    from helpers.models.frontier import FrontierUnavailable
+
+    server.script.extend([Fault(status=500)] + [Fault(delay=10) for _ in range(3)])  # one fails, three hang
+    pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, max_failures=1, concurrency=4))
+    start = time.monotonic()
+    with pytest.raises(FrontierUnavailable, match="^1 request in a row failed"):
+        Tester(pricer, items[:4], verbose=False).run()
+    assert time.monotonic() - start < 8  # the three hanging requests were not waited for
+
+
 def test_a_failed_item_is_not_asked_again_in_the_same_run(server, tmp_path, items):
     server.script.append(Fault(status=500))
     pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, concurrency=1))

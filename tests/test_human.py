@@ -68,3 +68,16 @@ def test_numbers_that_are_no_price_are_counted_failures_not_misread(tmp_path, ca
     assert capsys.readouterr().out == (
         f"{path}: 3 prices are not usable, scored as failures (price_negative 1, price_exponent 1, price_too_large 1)\n"
     )
+
+
+def test_a_spreadsheets_decimal_commas_are_read_as_decimals_never_as_whole_dollars(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('\ufeffindex;price\n0;84,95\n1;1.299,99\n2;"1,299"\n3;12\n', encoding="utf-8")
+    assert read_prices(path, expected=4) == [84.95, 1299.99, 1299.0, 12.0]
+
+
+def test_a_field_longer_than_the_csv_module_takes_is_one_line_naming_the_line(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("index,price\n0,12\n1," + "x" * 200_000 + "\n")
+    with pytest.raises(DataError, match=r"p.csv, line 3: field larger than field limit"):
+        read_prices(path, expected=2)

@@ -65,6 +65,18 @@ def test_a_copied_cell_out_of_step_with_its_helper_is_found_and_rewritten(tmp_pa
     assert cells(jupytext.read(script)) == cells(nbformat.read(twin, as_version=4))
 
 
+def test_a_script_written_by_another_jupytext_release_is_in_step(tmp_path):
+    sync = load_sync()
+    (tmp_path / "week6").mkdir()
+    script, twin = tmp_path / "week6" / "day1_explore.py", tmp_path / "week6" / "day1_explore.ipynb"
+    shutil.copy(ROOT / "notebooks" / "week6" / "day1_explore.ipynb", twin)
+    text = (ROOT / "notebooks" / "week6" / "day1_explore.py").read_text()
+    older = sync.VERSION.sub("#       jupytext_version: 1.16.0", text, count=1)
+    assert older != text
+    script.write_text(older)
+    assert sync.sync(script, write=False) == []
+
+
 def test_every_copied_cell_names_functions_that_exist(tmp_path):
     sync = load_sync()
     copies = [

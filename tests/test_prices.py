@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.core.prices import Price, extract_price, parse_raw_price, read_reply
+from helpers.core.prices import Price, decimal_point, extract_price, parse_raw_price, read_cell, read_reply
 
 PREFIX = "Price is $"
 
@@ -122,3 +122,21 @@ def test_a_hyphen_inside_a_word_is_no_minus_sign():
 )
 def test_raw_prices_that_are_no_price_say_why(value, reason):
     assert parse_raw_price(value) == Price(None, reason)
+
+
+@pytest.mark.parametrize(
+    "cell, number",
+    [("84,95", "84.95"), ("1.299,99", "1299.99"), ("0,333333", "0.333333"), ("-0,5", "-0.5"), ("$84,95", "$84.95")],
+)
+def test_a_decimal_comma_becomes_a_decimal_point(cell, number):
+    assert decimal_point(cell) == number
+
+
+@pytest.mark.parametrize("cell", ["1,299", "1,299.99", "84.95", "12", "1,234,567"])
+def test_thousands_separators_and_decimal_points_stay_as_they_are(cell):
+    assert decimal_point(cell) == cell
+
+
+def test_a_price_cell_with_a_decimal_comma_is_never_read_as_whole_dollars():
+    assert read_cell("84,95").price == 84.95
+    assert read_cell("1,299").price == 1299.0

@@ -60,3 +60,27 @@ def test_the_wandb_key_is_in_no_output_and_no_file_of_an_offline_run(tmp_path, t
     assert list((tmp_path / "wandb").glob("offline-run-*"))
     assert SECRET not in run.stdout + run.stderr
     assert SECRET.encode() not in everything_written(tmp_path)
+
+
+def test_credentials_inside_a_url_are_redacted():
+    from helpers.secrets import redact
+
+    text = f"at https://learner:{SECRET}@host.example/v1 and http://host/v1?x=1&api-key={SECRET}#part"
+    assert redact(text) == "at https://learner:***@host.example/v1 and http://host/v1?x=1&api-key=***#part"
+    assert redact("https://api.openai.com/v1?model=gpt-4o") == "https://api.openai.com/v1?model=gpt-4o"
+
+
+def test_a_key_inside_the_base_url_is_in_no_error_line_and_no_file(tmp_path):
+    url = f"http://learner:{SECRET}@127.0.0.1:9/v1?api-key={SECRET}"  # nothing listens on port 9
+    env = {**os.environ, "OPENAI_API_KEY": "sk-other", "PRICER_RESULTS": str(tmp_path)}
+    flags = ["--size", "3", "--max-retries", "0", "--max-failures", "1", "--timeout", "5"]
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "frontier", "--base-url", url, *flags],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert run.returncode == 2
+    assert "failed at http://learner:***@127.0.0.1:9/v1?api-key=***" in run.stderr
+    assert SECRET not in run.stdout + run.stderr
+    assert SECRET.encode() not in everything_written(tmp_path)

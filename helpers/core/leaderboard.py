@@ -8,14 +8,15 @@ turns and the file is replaced whole, so no row is lost and no reader sees half 
 from __future__ import annotations
 
 import csv
-import io
 import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from helpers.core.prices import decimal_point
 from helpers.core.tester import TestResult
-from helpers.files import atomic_open, read_text, save_figure
+from helpers.errors import DataError
+from helpers.files import atomic_open, read_csv, save_figure
 from helpers.store import Store
 
 LEADERBOARD = "leaderboard.csv"  # its key in the store
@@ -36,14 +37,33 @@ LEADERBOARD_FIELDS = [
 
 
 NUMBERS = ("n", "average_error", "rmsle", "hit_rate", "failures", "error_ci_low", "error_ci_high")
+OPTIONAL = ("mse", "r2")  # rows from before these columns leave them empty
 
 
-def _usable_row(row: dict[str, Any]) -> bool:
-    """A row whose figures are all finite numbers (an older version could write inf or nan)."""
+def _figure(cell: Any) -> float:
+    """A figure as the Tester wrote it, or as a spreadsheet re-saved it (a decimal comma)."""
+    value = float(decimal_point(str(cell)))
+    if not math.isfinite(value):
+        raise ValueError(cell)
+    return value
+
+
+def _text(cell: Any) -> str:
+    return "" if cell is None else str(cell).strip()
+
+
+def _parsed(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The row with its figures as numbers, or None when pricer cannot read it (a renamed column,
+    a mistyped figure, an infinite one an older version wrote): such rows stay in the file."""
+    if None in row or not _text(row.get("model")) or not _text(row.get("dataset")):
+        return None
     try:
-        return all(math.isfinite(float(row[name])) for name in NUMBERS)
+        figures = {name: _figure(row[name]) for name in NUMBERS}
+        optional = {name: _figure(row[name]) if _text(row.get(name)) else "" for name in OPTIONAL}
     except (KeyError, TypeError, ValueError):
-        return False
+        return None
+    figures["n"], figures["failures"] = int(figures["n"]), int(figures["failures"])
+    return {**row, **figures, **optional}
 
 
 def record(result: TestResult, where: Store | str | Path) -> None:
@@ -51,7 +71,7 @@ def record(result: TestResult, where: Store | str | Path) -> None:
     notebook and the command line share, or a CSV file of its own. Only that: the model's answers
     are kept by `helpers.evaluation.predictions.keep_answers`, when asked for."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    if not _usable_row(row):
+    if _parsed(row) is None:
         raise RuntimeError(f"{result.title}: a figure is not a finite number: {row}")  # the Tester never makes one
     if not isinstance(where, Store):
         _record(row, Path(where))
@@ -63,29 +83,51 @@ def record(result: TestResult, where: Store | str | Path) -> None:
 def _record(row: dict[str, Any], path: Path) -> None:
     """Several processes may record at once (two notebooks, a notebook and the command line):
     a lock file makes them take turns, and the file is replaced whole, so no row is lost and no
-    reader sees half a file."""
+    reader sees half a file. Rows it cannot read are written back as they were."""
     from filelock import FileLock
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.lock", timeout=120):
+        fields, usable, unread = _read(path)
         key = (row["model"], row["dataset"])
-        rows = [r for r in read_leaderboard(path) if (r["model"], r["dataset"]) != key] + [row]
+        rows = [r for r in usable if (r["model"], r["dataset"]) != key] + [row] + unread
+        extra = [name for name in fields if name not in LEADERBOARD_FIELDS]
         with atomic_open(path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS, extrasaction="ignore")
+            writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS + extra, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
 
 
+def _read(path: Path) -> tuple[list[str], list[dict[str, Any]], list[dict[str, str]]]:
+    """The header, the rows pricer reads, and the rows it cannot (kept as they are). A file that
+    is no leaderboard, or a row with more cells than the header, is one line: nothing is written
+    over it."""
+    if not path.exists():
+        return [], [], []
+    fields, rows = read_csv(path, "leaderboard CSV")
+    if rows and not {"model", "dataset"} <= set(fields):
+        raise DataError(f"{path} is not a leaderboard (no model and dataset columns): choose another path")
+    usable, unread = [], []
+    for line, row in enumerate(rows, 2):
+        if None in row:
+            raise DataError(f"{path}, line {line}: more cells than the header has: mend or remove that row")
+        parsed = _parsed(row)
+        (usable if parsed else unread).append(parsed or row)
+    return fields, usable, unread
+
+
 def read_leaderboard(path: str | Path | None) -> list[dict[str, Any]]:
-    """The rows of the leaderboard at `path` (none when there is no file). Rows without finite
-    figures are left out, and said so."""
-    if path is None or not Path(path).exists():
+    """The rows of the leaderboard at `path` that pricer can read (none when there is no file),
+    their figures as numbers; the others are counted, said so, and stay in the file."""
+    if path is None:
         return []
-    path = Path(path)
-    rows = list(csv.DictReader(io.StringIO(read_text(path, "leaderboard CSV"), newline="")))
-    usable = [row for row in rows if _usable_row(row)]
-    if len(usable) < len(rows):
-        print(f"{path}: left out {len(rows) - len(usable)} rows whose figures are not finite numbers", flush=True)
+    _, usable, unread = _read(Path(path))
+    if unread:
+        print(
+            f"{path}: left out {len(unread)} rows it cannot read (a figure that is no number, or a column "
+            "renamed); they stay in the file",
+            flush=True,
+        )
     return usable
 
 
@@ -105,21 +147,45 @@ def leaderboard(source: Store | str | Path, dataset: str | None = None):
     return frame.sort_values("average_error").reset_index(drop=True)
 
 
-def leaderboard_chart(frame, path: str | Path | None = None):
-    """Every model on the leaderboard as a bar of its average error with its 95% interval,
-    best first and highlighted."""
+def leaderboard_table(frame, width: int = 120) -> str:
+    """The leaderboard as a terminal shows it whole: figures to two decimals, the longest model
+    names cut (…) so that a line fits in `width` columns."""
+    header = ("model", "test set", "n", "error $", "95% interval $", "rmsle", "hits %", "failures")
+    rows = [
+        (str(r.model), str(r.dataset), f"{r.n}", f"{r.average_error:,.2f}")
+        + (f"{r.error_ci_low:,.2f}-{r.error_ci_high:,.2f}", f"{r.rmsle:.2f}", f"{r.hit_rate:.2f}", f"{r.failures}")
+        for r in frame.itertuples()
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    widths[0] = max(12, widths[0] - max(0, sum(widths) + 2 * (len(widths) - 1) - width))
+
+    def line(row: tuple[str, ...]) -> str:
+        name = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "…"
+        return "  ".join(
+            [name.ljust(widths[0]), row[1].ljust(widths[1])]
+            + [cell.rjust(size) for cell, size in zip(row[2:], widths[2:])]
+        )
+
+    return "\n".join(line(row) for row in (header, *rows))
+
+
+def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
+    """The `top` models on the leaderboard as bars of their average error with its 95% interval,
+    best first and highlighted: a leaderboard of thousands of rows charts in a second."""
     from matplotlib.figure import Figure
 
-    frame = frame.sort_values("average_error").reset_index(drop=True)
-    figure = Figure(figsize=(10, max(3, 0.45 * len(frame) + 1)))
+    shown = frame.sort_values("average_error").head(top).reset_index(drop=True)
+    figure = Figure(figsize=(10, max(3, 0.45 * len(shown) + 1)))
     axes = figure.subplots()
-    errors = frame["average_error"].to_numpy()
-    spans = [errors - frame["error_ci_low"].to_numpy(), frame["error_ci_high"].to_numpy() - errors]
-    colours = ["seagreen" if i == 0 else "lightsteelblue" for i in range(len(frame))]
-    bars = axes.barh(frame["model"], errors, xerr=spans, color=colours, capsize=3)
+    errors = shown["average_error"].to_numpy()
+    spans = [errors - shown["error_ci_low"].to_numpy(), shown["error_ci_high"].to_numpy() - errors]
+    colours = ["seagreen" if i == 0 else "lightsteelblue" for i in range(len(shown))]
+    bars = axes.barh(shown["model"], errors, xerr=spans, color=colours, capsize=3)
     axes.bar_label(bars, labels=[f"${e:,.2f}" for e in errors], padding=4)
     axes.invert_yaxis()
     axes.set_xlabel("average error ($), with its 95% interval")
-    keys = sorted(set(frame["dataset"]))
-    axes.set_title(f"Leaderboard ({', '.join(keys)}): best {frame['model'][0]}" if len(frame) else "Leaderboard")
+    keys = ", ".join(sorted(set(shown["dataset"])))
+    best = f": the best {len(shown)} of {len(frame)}" if len(frame) > len(shown) else ""
+    title = f"Leaderboard ({keys}){best}, first {shown['model'][0]}" if len(shown) else "Leaderboard"
+    axes.set_title(title, parse_math=False)
     return save_figure(figure, path)

@@ -22,6 +22,9 @@ _NUMBER = re.compile(
 _MISSING = {"", "none", "null", "nan", "n/a", "na", "-", "—"}
 _RANGE = re.compile(r"\d\s*(?:-|–|—|to)\s*\$?\s*\d")
 _PLAIN = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
+# A decimal comma, as a spreadsheet in much of Europe writes a number: "84,95", "1.299,99",
+# "0,33333" (never three digits after one comma alone: "1,299" is a thousand and more).
+_DECIMAL_COMMA = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,(?:\d{1,2}|\d{4,}))")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,21 @@ def read_reply(reply: str | None, prefix: str | None = None) -> Price:
     if len(digits.split(".")[0]) > len(str(int(MAX_PRICE))):
         return Price(None, "price_too_large")  # before float(): 300 digits would read as 1e299
     return _checked(float(digits))
+
+
+def decimal_point(cell: str) -> str:
+    """A number typed into a spreadsheet's cell with its decimal mark as a point: "84,95" and
+    "1.299,99" become "84.95" and "1299.99"; "1,299.99" and "1,299" (thousands) stay as they are."""
+    text = cell.strip()
+    if _DECIMAL_COMMA.fullmatch(text.removeprefix("$").strip()):
+        return text.replace(".", "").replace(",", ".")
+    return text
+
+
+def read_cell(cell: str) -> Price:
+    """A price typed into a spreadsheet's cell, never read as 84 when it says "84,95": its
+    decimal mark through `decimal_point`, then the rules of `read_reply`."""
+    return read_reply(decimal_point(cell))
 
 
 def extract_price(reply: str | None, prefix: str | None = None) -> float | None:

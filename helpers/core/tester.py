@@ -181,7 +181,7 @@ class TestResult:
         )
         axes.set_xlabel("items scored")
         axes.set_ylabel("average error ($)")
-        axes.set_title(f"{self.title}: average error ${self.average_error:,.2f} after {self.n} items")
+        axes.set_title(f"{self.title}: average error ${self.average_error:,.2f} after {self.n} items", parse_math=False)
         axes.legend()
         return save_figure(figure, path)
 
@@ -232,7 +232,7 @@ class TestResult:
         axes.set_ylabel("Model Estimate")
         axes.set_xlim(0, top)
         axes.set_ylim(0, top)
-        axes.set_title(self.headline)
+        axes.set_title(self.headline, parse_math=False)  # a $ is a dollar, not TeX
         return save_figure(figure, path)
 
     def to_dict(self) -> dict[str, Any]:

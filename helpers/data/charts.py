@@ -40,7 +40,7 @@ def price_histogram(items: list[Item], title: str = "Prices", path: str | Path |
     figure, axes = _figure()
     axes.hist(prices, rwidth=0.7, color="darkorange", bins=range(0, 1000, 10))
     mean = sum(prices) / len(prices)
-    axes.set_title(f"{title}: avg ${mean:,.2f}, highest ${max(prices):,.2f}, n={len(prices):,}")
+    axes.set_title(f"{title}: avg ${mean:,.2f}, highest ${max(prices):,.2f}, n={len(prices):,}", parse_math=False)
     axes.set_xlabel("Price ($)")
     axes.set_ylabel("Count")
     return save_figure(figure, path)

@@ -4,6 +4,7 @@ The command line's `curate` and `split` stages and the main job run these."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from helpers.data.hub_datasets import read_items
 from helpers.data.item_files import copy_rows, index_items, item_writer, save_items
 from helpers.data.raw import LoadConfig, SkipReport, stream_raw
 from helpers.errors import ConfigError, DataError
-from helpers.files import refuse_overwrite
+from helpers.files import atomic_path, refuse_overwrite
 
 
 def refuse_charts(folder: str | Path, overwrite: bool) -> None:
@@ -59,6 +60,10 @@ def split_file(items: str, outs: dict[str, str], config: CurationConfig, overwri
     counts at each step."""
     if not config.validation_size:
         outs = {name: out for name, out in outs.items() if name != "validation"}
+    if len({Path(out).resolve() for out in outs.values()}) < len(outs):
+        raise ConfigError(
+            f"two of split's outputs name the same file ({', '.join(map(str, outs.values()))}): give each its own"
+        )
     for out in outs.values():
         refuse_overwrite(out, overwrite)
     if Path(items).suffix == ".jsonl":
@@ -73,8 +78,9 @@ def split_file(items: str, outs: dict[str, str], config: CurationConfig, overwri
             prices, categories = [index.prices[i] for i in kept], [index.categories[i] for i in kept]
             pool = [kept[i] for i in balance_index(prices, categories, config)]
         parts = dict(zip(("train", "validation", "test"), split_with_validation(pool, config)))
-        for name, out in outs.items():
-            copy_rows(items, [index.offsets[i] for i in parts[name]], out)
+        with contextlib.ExitStack() as written:  # every output whole before any replaces a file: --items among them
+            for name, out in outs.items():
+                copy_rows(items, [index.offsets[i] for i in parts[name]], written.enter_context(atomic_path(out)))
         total = len(index.offsets)
     else:
         loaded = read_items(items)

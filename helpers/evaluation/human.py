@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.core.items import Item
-from helpers.core.prices import read_reply
+from helpers.core.prices import read_cell
 from helpers.errors import DataError
-from helpers.files import atomic_open, read_text
+from helpers.files import atomic_open, read_csv
 
 
 class PredictionsError(DataError):
@@ -30,25 +29,25 @@ def export_prompts(items: Sequence[Item], path: str | Path, size: int = 250) -> 
 
 
 def read_prices(path: str | Path, expected: int) -> list[float | None]:
-    """The `price` column, in order. An empty cell, or a number that is no price (negative, an
-    exponent, absurdly large), is a counted failure; a cell with no number at all, a missing
-    column or too few rows is an error naming the place."""
-    reader = csv.DictReader(io.StringIO(read_text(path, "CSV file"), newline=""))
-    if not reader.fieldnames or "price" not in reader.fieldnames:
+    """The `price` column, in order, as a spreadsheet may have saved it (decimal commas, `;`,
+    a BOM). An empty cell, or a number that is no price (negative, an exponent, absurdly
+    large), is a counted failure; a cell with no number at all, a missing column or too few
+    rows is an error naming the place."""
+    fields, rows = read_csv(path)
+    if "price" not in fields:
         raise PredictionsError(f"{path}: needs a 'price' column")
     prices: list[float | None] = []
     unusable = Counter()
-    for row in reader:
+    for line, row in enumerate(rows, 2):
         cell = (row.get("price") or "").strip()
-        read = read_reply(cell) if cell else None
+        read = read_cell(cell) if cell else None
         if read is not None and read.reason == "no_number":
-            raise PredictionsError(f"{path}, line {reader.line_num}: {cell!r} is not a price")
+            raise PredictionsError(f"{path}, line {line}: {cell!r} is not a price")
         if read is not None and read.reason:
             unusable[read.reason] += 1
         index = (row.get("index") or "").strip()
         if index and index != str(len(prices)):
-            place = f"{path}, line {reader.line_num}"
-            raise PredictionsError(f"{place}: index {index!r} out of order (expected {len(prices)})")
+            raise PredictionsError(f"{path}, line {line}: index {index!r} out of order (expected {len(prices)})")
         prices.append(read.price if read else None)
     if len(prices) < expected:
         raise PredictionsError(f"{path}: {len(prices)} rows, but {expected} test items are scored")
@@ -61,7 +60,7 @@ def read_prices(path: str | Path, expected: int) -> list[float | None]:
 def fill_prices(source: str | Path, target: str | Path, price: float) -> Path:
     """A copy of an exported prompts CSV with every price filled in: a stand-in for a person,
     so that a smoke run can go through the scoring cells."""
-    rows = list(csv.DictReader(io.StringIO(read_text(source, "CSV file"), newline="")))
+    _, rows = read_csv(source)
     target = Path(target)
     with atomic_open(target, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["index", "prompt", "price"])

@@ -23,6 +23,7 @@ from helpers.core.items import Item
 from helpers.errors import DataError, PricerError
 from helpers.files import atomic_open, read_text
 from helpers.models.frontier import FrontierAuthError, guarded, make_client, refusal
+from helpers.secrets import redact
 from helpers.store import Store
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -47,7 +48,7 @@ def refusal_explained(base_url: str, what: str) -> Iterator[None]:
         return
     except openai.PermissionDeniedError:
         problem: PricerError = FineTuningRefused(
-            f"{base_url} refused {what} for this key (403 permission denied): OpenAI closed self-serve "
+            f"{redact(base_url)} refused {what} for this key (403 permission denied): OpenAI closed self-serve "
             f"fine-tuning to new accounts in May 2026. Week 7 fine-tunes an open model instead: {WEEK_7}"
         )
     except openai.AuthenticationError as error:

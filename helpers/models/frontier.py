@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from helpers import paths
 from helpers.core.items import Item
 from helpers.errors import DataError, PricerError, SecretError
-from helpers.secrets import get_secret
+from helpers.secrets import get_secret, redact
 
 T = TypeVar("T")
 DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"]  # the course's frontier models
@@ -94,9 +94,9 @@ def refusal(error: Exception, base_url: str, what: str) -> str | None:
     import openai
 
     if isinstance(error, openai.AuthenticationError):
-        return f"authentication failed at {base_url} for {what}: check OPENAI_API_KEY"
+        return f"authentication failed at {redact(base_url)} for {what}: check OPENAI_API_KEY"
     if isinstance(error, openai.PermissionDeniedError):
-        return f"access to {what} denied at {base_url}: check the key's permissions"
+        return f"access to {what} denied at {redact(base_url)}: check the key's permissions"
     return None
 
 
@@ -264,15 +264,19 @@ class Chat:
                 raise self._stop
             # The client's timeouts and retries bound a request; this bounds it whatever happens.
             limit = self.config.timeout * (self.config.max_retries + 1) + 30
+            response = None
             try:
                 response = await asyncio.wait_for(client.chat.completions.create(**request), limit)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
                 self._stop = FrontierAuthError(refusal(error, self.base_url, self.config.model))
             except (openai.APIError, openai.APIConnectionError, TimeoutError) as error:
                 self._failed(label, key, error)
+            if response is None and self._stop is not None:
+                # outside the except block: no __context__ that could hold the key; the batch
+                # cancels the requests still in flight
+                raise self._stop
+            if response is None:
                 return None
-            if self._stop is not None:
-                raise self._stop  # outside the except block: no __context__ that could hold the key
         self._failures_in_a_row = 0
         text = response.choices[0].message.content if response.choices else None
         usage = response.usage
@@ -295,7 +299,8 @@ class Chat:
         _say(f"request failed for {label[:40]!r}: {type(error).__name__}")
         if self._failures_in_a_row >= self.config.max_failures and self._stop is None:
             self._stop = FrontierUnavailable(
-                f"{self._failures_in_a_row} requests in a row failed at {self.base_url} "
+                f"{self._failures_in_a_row} request{'s' if self._failures_in_a_row > 1 else ''} in a row failed at "
+                f"{redact(self.base_url)} "
                 f"(last: {type(error).__name__}): stopped; {self._resume_hint()}"
             )
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -81,6 +81,7 @@ config = BaselineConfig()  # the course's settings; the forest trains on a sampl
 if SMOKE:
     train = train[:1000]
     config.forest_trees = 10
+    config.nn_epochs = 6  # a pipeline check: the full 40 only matter on the real data
 
 # %%
 import random

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -74,7 +74,7 @@ DATA = None  # None: week 6 day 2's items from the store; "course-2025": the cou
 train, validation, test = (curated(split, store, DATA) for split in ("train", "validation", "test"))
 SIZE = scored_size()  # test items each model is scored on: 250, or 50 in smoke mode, on the CPU
 if SMOKE:
-    train = train[:400]  # a few hundred vectors are enough to see retrieval work
+    train = train[:250]  # a few hundred vectors are enough to see retrieval work
 
 # %% [markdown]
 # ## Every training item as a vector

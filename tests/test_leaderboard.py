@@ -1,0 +1,149 @@
+"""The leaderboard file never loses a row: what pricer cannot read stays in it as it was, and a
+spreadsheet's way of saving it (a BOM, `;`, decimal commas) is read."""
+
+import csv
+
+import pytest
+
+from helpers.core.items import Item
+from helpers.core.leaderboard import leaderboard, read_leaderboard, record
+from helpers.core.tester import Tester, dataset_key
+from helpers.errors import DataError
+
+ITEMS = [Item(title=f"thing {price}", price=price, category="Toys", text="thing") for price in (10.0, 50.0, 100.0)]
+
+
+def result(title: str, guess: float = 40.0):
+    return Tester(lambda item: guess, ITEMS, title=title, verbose=False).run()
+
+
+def rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_row_with_a_mistyped_figure_stays_in_the_file_when_another_is_recorded(tmp_path, capsys):
+    path = tmp_path / "leaderboard.csv"
+    record(result("first"), path)
+    text = path.read_text().replace(",3,", ",3x,", 1)  # someone edits n by hand, and slips
+    path.write_text(text)
+    mistyped = [row for row in rows(path) if row["model"] == "first"]
+    record(result("second"), path)
+    assert [row for row in rows(path) if row["model"] == "first"] == mistyped
+    assert [row["model"] for row in read_leaderboard(path)] == ["second"]
+    assert "left out 1 rows it cannot read" in capsys.readouterr().out
+
+
+def test_a_renamed_column_keeps_every_row_and_the_column(tmp_path):
+    path = tmp_path / "leaderboard.csv"
+    for title in ("a", "b", "c"):
+        record(result(title), path)
+    path.write_text(path.read_text().replace("average_error", "avg_error", 1))
+    record(result("d"), path)
+    written = rows(path)
+    assert sorted(row["model"] for row in written) == ["a", "b", "c", "d"]
+    assert all(row["avg_error"] for row in written if row["model"] != "d")
+    assert [row["model"] for row in read_leaderboard(path)] == ["d"]
+
+
+def test_a_spreadsheets_semicolons_decimal_commas_and_bom_are_read(tmp_path):
+    path = tmp_path / "leaderboard.csv"
+    record(result("kept"), path)
+    original = rows(path)[0]
+    header = list(original)
+    cells = [original[name].replace(".", ",") if name != "when" else original[name] for name in header]
+    path.write_text("\ufeff" + ";".join(header) + "\n" + ";".join(cells) + "\n", encoding="utf-8")
+    assert [(row["model"], row["average_error"]) for row in read_leaderboard(path)] == [
+        ("kept", pytest.approx(float(original["average_error"])))
+    ]
+    record(result("new", 20.0), path)
+    assert sorted(leaderboard(path)["model"]) == ["kept", "new"]
+
+
+def test_a_file_that_is_no_leaderboard_is_refused_and_left_byte_for_byte(tmp_path):
+    path = tmp_path / "predictions.csv"
+    path.write_text("index,price\n0,12.5\n1,80\n")
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="is not a leaderboard"):
+        record(result("model"), path)
+    assert path.read_bytes() == before
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused_and_left_byte_for_byte(tmp_path):
+    path = tmp_path / "leaderboard.csv"
+    record(result("first"), path)
+    with open(path, "a") as handle:
+        handle.write("pasted,twice,3,1,1,1,0,1,1,1,1,when,surplus\n")
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="line 3: more cells than the header"):
+        record(result("second"), path)
+    assert path.read_bytes() == before
+
+
+def test_the_same_model_on_one_test_set_is_replaced_not_added(tmp_path):
+    path = tmp_path / "leaderboard.csv"
+    record(result("model", 40.0), path)
+    record(result("model", 20.0), path)
+    assert [(row["model"], row["dataset"]) for row in read_leaderboard(path)] == [("model", dataset_key(ITEMS))]
+    assert read_leaderboard(path)[0]["average_error"] == pytest.approx(result("model", 20.0).average_error)
+
+
+def many_rows(path, count: int) -> None:
+    """A leaderboard of `count` models, as years of experiments might leave one."""
+    header = "model,dataset,n,average_error,rmsle,hit_rate,failures,error_ci_low,error_ci_high,mse,r2,when\n"
+    line = "{name},testset-x,250,{error},0.8,40.0,0,{low},{high},100.0,0.1,2026-01-01T00:00:00+00:00\n"
+    body = "".join(
+        line.format(
+            name=f"a model with a rather long and descriptive name: number {i}",
+            error=50 + i % 997,
+            low=40 + i % 997,
+            high=60 + i % 997,
+        )
+        for i in range(count)
+    )
+    path.write_text(header + body)
+
+
+def test_the_table_keeps_two_decimals_within_120_columns(tmp_path):
+    path = tmp_path / "leaderboard.csv"
+    many_rows(path, 5)
+    record(result("a short one", 12.3456), path)
+    from helpers.core.leaderboard import leaderboard_table
+
+    lines = leaderboard_table(leaderboard(path)).splitlines()
+    assert len(lines) == 7 and all(len(line) <= 120 for line in lines)
+    assert lines[1].startswith("a short one ") and f"{result('x', 12.3456).average_error:,.2f}" in lines[1]
+    assert "…" in lines[2]  # the long names are cut, never the figures
+
+
+def test_a_leaderboard_of_ten_thousand_rows_charts_its_best_thirty(tmp_path):
+    from helpers.core.leaderboard import leaderboard_chart
+
+    path = tmp_path / "leaderboard.csv"
+    many_rows(path, 10_000)
+    frame = leaderboard(path)
+    figure = leaderboard_chart(frame, tmp_path / "chart.png")
+    assert len(figure.axes[0].patches) == 30
+    assert "the best 30 of 10000" in figure.axes[0].get_title()
+    assert (tmp_path / "chart.png").stat().st_size > 1000
+
+
+def test_a_dollar_in_a_chart_title_is_a_dollar_not_mathtext(tmp_path):
+    from helpers.data.charts import price_histogram
+
+    figure = price_histogram(ITEMS, title="Before balancing")
+    title = figure.axes[0].title
+    assert "avg $53.33, highest $100.00" in title.get_text()
+    assert title._preprocess_math(title.get_text()) == (title.get_text(), False)  # drawn as it reads
+
+
+def test_the_leaderboard_command_names_a_missing_file_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "leaderboard", "--path", str(tmp_path / "nope.csv")],
+        capture_output=True,
+        text=True,
+    )
+    assert (run.returncode, run.stderr) == (2, f"error: no such file: {tmp_path / 'nope.csv'}\n")
