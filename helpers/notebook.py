@@ -37,6 +37,9 @@ CURATE = "week6/day2_curate.ipynb"
 TRAIN = "week7/day3_4_train.ipynb"
 
 
+SMOKE_RESULTS = paths.ROOT / "results" / "smoke"  # smoke runs' own results, store and leaderboard
+
+
 def smoke() -> bool:
     return os.environ.get("PRICER_SMOKE") == "1"
 
@@ -57,6 +60,8 @@ def setup(choice: str | None = None) -> tuple[bool, Store]:
         shell.set_custom_exc((PricerError,), _one_line)
     if smoke():
         choice = None  # a folder: PRICER_STORE if the tests set one, else the results folder
+        if not os.environ.get("PRICER_RESULTS") and not os.environ.get("PRICER_STORE"):
+            os.environ["PRICER_RESULTS"] = str(SMOKE_RESULTS)  # a pipeline check never touches real results
     if choice == "drive":
         from google.colab import drive  # type: ignore[import-not-found]
 

@@ -161,8 +161,11 @@ class HubStore(Store):
         return Path(folder) / key
 
     def put(self, local: str | Path, key: str) -> None:
+        with self._reaching():
+            self._put(Path(local), key)
+
+    def _put(self, local: Path, key: str) -> None:
         self._create()
-        local = Path(local)
         if local.is_dir():
             self.api.upload_folder(
                 repo_id=self.repo,
@@ -185,13 +188,29 @@ class HubStore(Store):
         from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
 
         try:
-            tree = self.api.list_repo_tree(self.repo, path_in_repo=key, repo_type="dataset")
-            return sorted(Path(entry.path).name for entry in tree)
+            with self._reaching():
+                tree = self.api.list_repo_tree(self.repo, path_in_repo=key, repo_type="dataset")
+                return sorted(Path(entry.path).name for entry in tree)
         except (EntryNotFoundError, RepositoryNotFoundError):
             return []
 
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """A hub out of reach (offline, no network, a refused token) is one line naming the store."""
+        from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+
+        try:
+            yield
+        except (EntryNotFoundError, RepositoryNotFoundError):
+            raise
+        except OSError as error:
+            reason = explain(error).split(": pass a local folder")[0]
+            offline = "a folder in PRICER_STORE works offline"
+            raise DataError(f"cannot reach the store {self.spec}: {reason}; {offline}") from None
+
     def delete(self, key: str) -> None:
-        self.api.delete_folder(key, repo_id=self.repo, repo_type="dataset", commit_message=f"pricer: remove {key}")
+        with self._reaching():
+            self.api.delete_folder(key, repo_id=self.repo, repo_type="dataset", commit_message=f"pricer: remove {key}")
 
     @contextlib.contextmanager
     def editing(self, key: str) -> Iterator[Path]:

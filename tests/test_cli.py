@@ -1,5 +1,8 @@
-"""The command line, run as a learner runs it: `python -m helpers ...` in a subprocess."""
+"""The command line, run as a learner runs it: `python -m helpers ...`, in a subprocess wherever a
+model loads or a process matters, else in the test process."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -14,8 +17,25 @@ from helpers.data.item_files import load_items
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
 
+# Stages that load no model run inside the test process (a new interpreter costs seconds); the
+# rest, and every test about processes, signals or the environment, start `python -m helpers`.
+IN_PROCESS = {"curate", "split", "evaluate", "charts"}
+
+
 def cli(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    run = subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, env=ENV)
+    """`python -m helpers ARGS`: what it printed and its exit status."""
+    if args[0] in IN_PROCESS or "--help" in args:
+        from helpers.__main__ import main
+
+        out, err, status = io.StringIO(), io.StringIO(), 0
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exit:
+                status = exit.code if isinstance(exit.code, int) else 1
+        run = subprocess.CompletedProcess(["python", "-m", "helpers", *args], status, out.getvalue(), err.getvalue())
+    else:
+        run = subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, env=ENV)
     if ok:
         assert run.returncode == 0, run.stderr[-2000:]
     return run
@@ -50,11 +70,12 @@ def test_an_unknown_category_is_one_line(tiny_dir):
 
 
 def test_baselines_print_one_json_line_per_model(tmp_path):
-    board = tmp_path / "board.csv"
+    board, train_file = tmp_path / "board.csv", tmp_path / "train.jsonl"
+    train_file.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:800]))  # the command
     run = cli(
         "baselines",
         "--train",
-        str(paths.TRAIN_SAMPLE),
+        str(train_file),
         "--test",
         str(paths.TEST_SAMPLE),
         "--json",
@@ -82,7 +103,7 @@ def test_baselines_print_one_json_line_per_model(tmp_path):
         "ensemble",
     ]
     assert {(row["n"], row["dataset"]) for row in rows} == {(100, "bundled-sample")}
-    train, test = load_items(paths.TRAIN_SAMPLE)[0], load_items(paths.TEST_SAMPLE)[0][:100]
+    train, test = load_items(train_file)[0], load_items(paths.TEST_SAMPLE)[0][:100]
     mean = sum(item.price for item in train) / len(train)
     errors = {row["model"]: row["average_error"] for row in rows}
     assert errors["constant"] == pytest.approx(sum(abs(mean - item.price) for item in test) / 100, abs=1e-4)

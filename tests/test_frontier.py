@@ -170,6 +170,14 @@ def test_reaching_max_failures_cancels_the_requests_in_flight(server, tmp_path, 
     assert time.monotonic() - start < 8  # the three hanging requests were not waited for
 
 
+def test_an_empty_reply_is_not_cached_so_the_next_run_asks_again(server, tmp_path, items):
+    server.script.append(Fault(reply=""))
+    first = Tester(FrontierPricer(config_for(server, tmp_path, concurrency=1)), items[:2], verbose=False).run()
+    again = Tester(FrontierPricer(config_for(server, tmp_path, concurrency=1)), items[:2], verbose=False).run()
+    assert first.failures == [True, False] and again.failures == [False, False]
+    assert len(server.chat_requests()) == 3  # the empty one asked again; the other from the cache
+
+
 def test_a_failed_item_is_not_asked_again_in_the_same_run(server, tmp_path, items):
     server.script.append(Fault(status=500))
     pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, concurrency=1))

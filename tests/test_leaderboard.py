@@ -137,13 +137,9 @@ def test_a_dollar_in_a_chart_title_is_a_dollar_not_mathtext(tmp_path):
     assert title._preprocess_math(title.get_text()) == (title.get_text(), False)  # drawn as it reads
 
 
-def test_the_leaderboard_command_names_a_missing_file_and_exits_2(tmp_path):
-    import subprocess
-    import sys
+def test_the_leaderboard_command_names_a_missing_file_and_exits_2(tmp_path, capsys):
+    from helpers.__main__ import main
 
-    run = subprocess.run(
-        [sys.executable, "-m", "helpers", "leaderboard", "--path", str(tmp_path / "nope.csv")],
-        capture_output=True,
-        text=True,
-    )
-    assert (run.returncode, run.stderr) == (2, f"error: no such file: {tmp_path / 'nope.csv'}\n")
+    with pytest.raises(SystemExit) as exit:
+        main(["leaderboard", "--path", str(tmp_path / "nope.csv")])
+    assert (exit.value.code, capsys.readouterr().err) == (2, f"error: no such file: {tmp_path / 'nope.csv'}\n")

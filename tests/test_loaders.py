@@ -183,6 +183,21 @@ def test_a_broken_parquet_file_is_one_line(tmp_path):
         load_items(path)
 
 
+def test_a_raw_file_that_is_no_parquet_is_one_line_whether_counted_or_read(tmp_path, item_config):
+    path = tmp_path / "meta_Toys.parquet"
+    path.write_bytes(b"this is not parquet at all")
+    for progress in (True, False):  # the progress bar counts the rows first
+        with pytest.raises(DataError, match="meta_Toys.parquet is not a readable parquet file"):
+            load_raw(path, LoadConfig(item=item_config, progress=progress, workers=1))
+
+
+def test_a_gz_file_that_is_not_gzip_is_one_line_not_an_empty_file(tmp_path, raw_record, item_config):
+    path = tmp_path / "meta_Toys.jsonl.gz"
+    path.write_text(json.dumps(raw_record) + "\n")  # plain text under a .gz name
+    with pytest.raises(DataError, match="meta_Toys.jsonl.gz is not gzip, though its name ends in .gz"):
+        load_raw(path, LoadConfig(item=item_config, progress=False, workers=1))
+
+
 @pytest.mark.parametrize(
     "price, reason",
     [(-5, "price_negative"), ("1e9", "price_not_a_number"), (1e308, "price_too_large"), (0, "price_out_of_range")],

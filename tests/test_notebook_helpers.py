@@ -59,3 +59,28 @@ def test_only_numbers_get_the_tolerance(capsys, mine, theirs):
 def test_a_config_missing_a_field_says_which(capsys):
     agree("settings", [{"r": 32, "dropout": None}], [{"r": 32}])
     assert said(capsys) == "differ: settings: 1 of 1 differ; the first, #1: dropout=None here, no dropout in helpers"
+
+
+def test_a_smoke_run_keeps_its_results_apart_from_the_real_ones(monkeypatch, tmp_path, capsys):
+    from helpers import notebook, paths
+
+    assert notebook.SMOKE_RESULTS == paths.ROOT / "results" / "smoke"
+    monkeypatch.setattr(notebook, "SMOKE_RESULTS", tmp_path / "smoke")
+    monkeypatch.setenv("PRICER_SMOKE", "1")
+    monkeypatch.setenv("PRICER_RESULTS", "")  # neither set by the learner: restored after the test
+    monkeypatch.setenv("PRICER_STORE", "")
+    _, store = notebook.setup()
+    assert paths.results("leaderboard.csv") == tmp_path / "smoke" / "leaderboard.csv"
+    assert f"Store: {tmp_path / 'smoke'}" in capsys.readouterr().out
+    store.write_text("x", "probe.txt")
+    assert (tmp_path / "smoke" / "probe.txt").read_text() == "x"
+
+
+def test_a_smoke_run_writes_where_the_environment_says(monkeypatch, tmp_path):
+    from helpers import notebook, paths
+
+    monkeypatch.setenv("PRICER_SMOKE", "1")
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "chosen"))
+    monkeypatch.setenv("PRICER_STORE", "")
+    notebook.setup()
+    assert paths.results() == tmp_path / "chosen"

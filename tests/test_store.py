@@ -190,3 +190,14 @@ def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(tiny_mod
     assert resumed["last_loss"] == pytest.approx(whole["last_loss"], abs=1e-5)
     assert (store / "runs" / "run" / "adapter" / "adapter_model.safetensors").exists()
     assert (store / "runs" / "latest").read_text() == "run"
+
+
+def test_a_hub_store_out_of_reach_is_one_line_naming_it():
+    from helpers.errors import DataError
+    from helpers.store import open_store
+
+    store = open_store("hf://someone")  # the tests run with HF_HUB_OFFLINE=1
+    with pytest.raises(DataError, match="^cannot reach the store hf://someone: .*unreachable; a folder in PRICER"):
+        store.get("leaderboard.csv")
+    with pytest.raises(DataError, match="^cannot reach the store hf://someone"):
+        store.write_text("x", "probe.txt")

@@ -262,3 +262,16 @@ def test_rows_without_finite_figures_are_left_out_when_read_and_kept_in_the_file
     record(Tester(guesser, ITEMS, title="next", verbose=False).run(), path)  # a new write keeps them
     assert "broken,testset-x,4,inf,0.5,50,0,1,2,2026-01-01" in path.read_text()
     assert sorted(leaderboard(path)["model"]) == ["good", "next"]
+
+
+def test_a_guess_above_the_ceiling_is_a_failure_whatever_produced_it():
+    result = Tester(lambda item: 44_444_444.0, ITEMS, verbose=False).run()
+    assert result.failures == [True] * 4 and result.failure_count == 4
+    assert result.average_error == pytest.approx(sum(item.price for item in ITEMS) / 4)  # each scored as $0
+
+
+def test_the_summary_shows_failures_beside_hits_and_how_they_are_scored():
+    answers = {100: 130.0, 50: None, 400: 2e7, 10: 10.0}
+    result = Tester(lambda item: answers[item.price], ITEMS, title="Half", verbose=False).run()
+    assert "Hits=50.0% Failures=2 (no usable price, each scored as a $0 guess)" in result.summary()
+    assert "Failures=0 (95% CI" in Tester(guesser, ITEMS, verbose=False).run().summary()

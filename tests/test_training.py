@@ -119,6 +119,20 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_model_dir, tmp_path
     assert trainer.state.global_step == 6
 
 
+def test_resuming_a_run_that_reached_max_steps_trains_no_further(tiny_model_dir, tmp_path, bundled_train, capsys):
+    config = tiny_config(tiny_model_dir, tmp_path, max_steps=4, save_steps=2)
+    finished = train(config, rows(bundled_train[:8]))
+    adapter = (tmp_path / "adapter_model.safetensors").read_bytes()
+    recorder = RecordSteps()
+    config.resume = True
+    again = train(config, rows(bundled_train[:8]), callbacks=[recorder])
+    assert recorder.steps == [] and again.state.global_step == 4
+    assert "already reached --max-steps 4: nothing more to train" in capsys.readouterr().out
+    losses = [[entry["loss"] for entry in run.state.log_history if "loss" in entry] for run in (finished, again)]
+    assert losses[0] == losses[1] and len(losses[0]) == 4
+    assert (tmp_path / "adapter_model.safetensors").read_bytes() == adapter
+
+
 def test_weights_and_biases_logs_offline(tiny_model_dir, tmp_path, bundled_train, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
@@ -247,3 +261,64 @@ def test_a_run_says_its_steps_and_how_long_they_will_take(tiny_model_dir, tmp_pa
     assert "9 steps in all, 4 rows a step" in out
     assert re.search(r"about \d+\.\d\d s a step: the remaining 2 steps take about \d+ s", out)
     assert trainer.state.global_step == 9
+
+
+HOLDS_THE_FOLDER = """
+import sys, time
+from helpers.models.training import one_run
+with one_run(sys.argv[1]):
+    print("training", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_run_into_the_same_folder_at_once_is_refused_in_one_line(tiny_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    output = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-c", HOLDS_THE_FOLDER, str(output)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline() == "training\n"
+        second = subprocess.run(
+            [sys.executable, "-m", "helpers", "train", "--base-model", str(tiny_model_dir), "--output", str(output)],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        first.kill()
+        first.wait()
+    assert second.returncode == 2
+    assert (
+        second.stderr
+        == f"error: another run is training into {output} now: let it finish, or choose another --output\n"
+    )
+    assert not output.exists()  # nothing of the second run was written
+
+
+def test_an_output_that_is_a_file_is_one_line_before_the_model_loads(tmp_path):
+    import subprocess
+    import sys
+
+    output = tmp_path / "notes.txt"
+    output.write_text("mine")
+    nowhere = tmp_path / "no-model"  # were the model loaded first, this would be the error
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "train", "--base-model", str(nowhere), "--output", str(output)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    refused = f"error: --output {output} is a file: training writes a folder there, so choose another path"
+    assert run.stderr.splitlines()[-1] == refused
+    assert output.read_text() == "mine"
+
+
+def test_a_training_file_with_no_usable_item_is_one_line_with_its_skip_report(tmp_path):
+    from helpers.errors import DataError
+    from helpers.models.training import training_rows
+
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"title": "no price, no text"}\n')
+    with pytest.raises(DataError, match=r"train.jsonl holds no usable item to train on \(.*read 1, kept 0, skipped 1"):
+        training_rows(str(path))

@@ -25,6 +25,7 @@ import numpy as np
 
 from helpers import paths
 from helpers.core.items import Item, item_key
+from helpers.core.prices import MAX_PRICE
 from helpers.errors import DataError
 from helpers.files import save_figure
 
@@ -96,14 +97,15 @@ def color_for(error: float, truth: float) -> str:
 
 
 def usable_guess(guess: Any) -> float | None:
-    """A finite, non-negative number, or None (a failure)."""
+    """A finite number from $0 to `MAX_PRICE` ($10 million, the ceiling replies have), or None:
+    a failure, whatever produced it ($44,444,444 from a model is no price)."""
     if guess is None or isinstance(guess, bool):
         return None
     try:
         value = float(guess)
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or value < 0 or value > MAX_PRICE:
         return None
     return value
 
@@ -253,8 +255,8 @@ class TestResult:
 
     def summary(self) -> str:
         low, high = self.error_interval()
-        extra = f", {self.failure_count} replies with no price" if self.failure_count else ""
-        return f"{self.headline} (95% CI ${low:,.2f}-${high:,.2f}, n={self.n}{extra})"
+        how = " (no usable price, each scored as a $0 guess)" if self.failure_count else ""
+        return f"{self.headline} Failures={self.failure_count}{how} (95% CI ${low:,.2f}-${high:,.2f}, n={self.n})"
 
 
 class Tester:
@@ -314,7 +316,7 @@ class Tester:
             sle = (math.log(truth + 1) - math.log(guess + 1)) ** 2
             color = color_for(error, truth)
             title = item.title if len(item.title) <= 40 else item.title[:40] + "..."
-            note = " (no price in reply)" if failed else ""
+            note = " (no usable price: scored as $0)" if failed else ""
             print(
                 f"{COLOR_MAP[color]}{i + 1}: Guess: ${guess:,.2f} Truth: ${truth:,.2f} "
                 f"Error: ${error:,.2f} SLE: {sle:,.2f} Item: {title}{note}{RESET}"

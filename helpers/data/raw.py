@@ -133,7 +133,12 @@ def _category_from_name(path: Path) -> str | None:
 
 
 def _open(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    if path.suffix != ".gz":
+        return open(path, "rb")
+    with open(path, "rb") as head:
+        if head.read(2) != b"\x1f\x8b":  # gzip's magic number: without it, nothing was compressed
+            raise DataError(f"{path} is not gzip, though its name ends in .gz: rename it, or compress it with gzip")
+    return gzip.open(path, "rb")
 
 
 class FileCut(bytes):
@@ -153,15 +158,19 @@ def iter_lines(path: Path, limit: int | None = None) -> Iterator[bytes]:
             yield FileCut()
 
 
-def _parquet_lines(path: Path) -> Iterator[bytes]:
+def _parquet_file(path: Path):
+    """The parquet file at `path`; a file that is no parquet is one line naming it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except pa.ArrowException as error:
         raise DataError(f"{path} is not a readable parquet file: {str(error).splitlines()[0]}") from None
-    for batch in parquet.iter_batches(batch_size=1000):
+
+
+def _parquet_lines(path: Path) -> Iterator[bytes]:
+    for batch in _parquet_file(path).iter_batches(batch_size=1000):
         for row in batch.to_pylist():
             yield json.dumps(row, default=str).encode()
 
@@ -228,9 +237,7 @@ def _chunks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
 
 def _count_lines(path: Path, limit: int | None) -> int | None:
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        rows = pq.ParquetFile(path).metadata.num_rows
+        rows = _parquet_file(path).metadata.num_rows
         return min(rows, limit) if limit else rows
     if path.suffix == ".gz":
         return limit

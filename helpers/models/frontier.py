@@ -282,7 +282,8 @@ class Chat:
         usage = response.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0
-        self.cache.put(key, {"reply": text, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
+        if text and text.strip():  # an empty or null reply is a hiccup, asked again by the next run
+            self.cache.put(key, {"reply": text, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
         self.stats.calls += 1
         self.stats.prompt_tokens += prompt_tokens
         self.stats.completion_tokens += completion_tokens

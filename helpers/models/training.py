@@ -14,7 +14,9 @@ run picks up from its last checkpoint with `resume=True`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +26,7 @@ from helpers import paths
 from helpers.core.prompts import PROMPT_2024, PromptFormat
 from helpers.data.hub_datasets import hub_training_rows
 from helpers.data.item_files import load_items
-from helpers.errors import ConfigError, SecretError
+from helpers.errors import ConfigError, DataError, SecretError
 from helpers.files import atomic_folder
 from helpers.models.checkpoints import (
     STEP,
@@ -136,6 +138,8 @@ def training_rows(source: str, prompt_format: PromptFormat = PROMPT_2024):
         items, report = load_items(source)
         if report.read != report.kept:
             print(report, flush=True)  # no row is dropped silently
+        if not items:
+            raise DataError(f"{source} holds no usable item to train on ({report})")
         return rows_from_items(items)
     return hub_training_rows(source, prompt_format)
 
@@ -380,13 +384,45 @@ def latest_run(project: str = "pricer") -> str | None:
     return str(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
 
 
+def resolve_output(config: TrainConfig) -> None:
+    """`--resume` without `--output` carries on the newest run of the project (if any)."""
+    if config.resume and config.output is None:
+        config.output = latest_run(config.project)  # None: nothing to resume, a fresh run
+
+
+@contextlib.contextmanager
+def one_run(output: str | Path) -> Iterator[None]:
+    """One training run per output folder at a time: a second run into the same folder is
+    refused in one line rather than mixing its checkpoints with the first's. Under `accelerate
+    launch` the main process of each machine holds it for the others."""
+    from filelock import FileLock, Timeout
+
+    if not distributed().is_local_main_process:
+        yield
+        return
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(output.parent / f".{output.name}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ConfigError(
+            f"another run is training into {output} now: let it finish, or choose another --output"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def starting_point(config: TrainConfig) -> str | None:
     """The checkpoint to resume from (None: a fresh run), after checking that the output
     folder may be used: a fresh run never mixes its checkpoints with an earlier run's."""
 
-    if config.resume and config.output is None:
-        config.output = latest_run(config.project)  # None: nothing to resume, a fresh run
+    resolve_output(config)
     output = config.output_dir
+    if Path(output).is_file():
+        raise ConfigError(f"--output {output} is a file: training writes a folder there, so choose another path")
     if not config.resume:
         if holds_a_run(output) and not config.overwrite:
             raise ConfigError(
@@ -415,12 +451,21 @@ def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
     `trainer` given, else `build_trainer`), training, then the adapter saved (`save_adapter`).
     Returns the trainer, with `resumed_from_step` set (None for a fresh run)."""
 
-    with distributed().main_process_first():  # under `accelerate launch`, one process clears or fetches
-        checkpoint = starting_point(config)
-    trainer = trainer or build_trainer(config, dataset, callbacks)
-    trainer.resumed_from_step = int(STEP.match(Path(checkpoint).name)[1]) if checkpoint else None
-    trainer.train(resume_from_checkpoint=checkpoint)
-    save_adapter(trainer, config)
+    resolve_output(config)
+    with one_run(config.output_dir):
+        with distributed().main_process_first():  # under `accelerate launch`, one process clears or fetches
+            checkpoint = starting_point(config)
+        trainer = trainer or build_trainer(config, dataset, callbacks)
+        trainer.resumed_from_step = int(STEP.match(Path(checkpoint).name)[1]) if checkpoint else None
+        if checkpoint and 0 < config.max_steps <= trainer.resumed_from_step:
+            from transformers import TrainerState
+
+            print(f"{checkpoint} already reached --max-steps {config.max_steps}: nothing more to train", flush=True)
+            trainer._load_from_checkpoint(checkpoint)  # its weights become the adapter, as when it finished
+            trainer.state = TrainerState.load_from_json(str(Path(checkpoint) / "trainer_state.json"))
+        else:
+            trainer.train(resume_from_checkpoint=checkpoint)
+        save_adapter(trainer, config)
     return trainer
 
 
