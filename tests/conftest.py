@@ -104,3 +104,25 @@ def real_model_dir(tmp_path_factory) -> Path:
     from helpers.offline.smollm2 import build
 
     return build(tmp_path_factory.mktemp("smollm2") / "model")
+
+
+@pytest.fixture(scope="session")
+def trained_adapter(tmp_path_factory) -> tuple[Path, dict]:
+    """`python -m helpers tiny`, then `train` with the pipeline check's flags as the main job runs
+    them, with a checkpoint half way (a random model needs its 30 steps before its replies hold
+    numbers): (a folder holding tiny/ and adapter/, train's summary). Trained once a session for
+    the command line's tests and the distributed ones."""
+    import subprocess
+    import sys
+
+    from helpers.config import as_flags
+    from helpers.models.training import TrainConfig
+
+    work = tmp_path_factory.mktemp("week7")
+    config = TrainConfig.pipeline_check(base_model=str(work / "tiny"), output=str(work / "adapter"), save_steps=15)
+    summary = None
+    for stage in (["tiny", "--output", str(work / "tiny")], ["train", *as_flags(config)]):
+        run = subprocess.run([sys.executable, "-m", "helpers", *stage], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        summary = run.stdout.strip().splitlines()[-1]
+    return work, json.loads(summary)

@@ -22,18 +22,23 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONU
 IN_PROCESS = {"curate", "split", "evaluate", "charts"}
 
 
+def here(*args: str) -> subprocess.CompletedProcess:
+    """`python -m helpers ARGS` run inside the test process: what it printed and its exit status."""
+    from helpers.__main__ import main
+
+    out, err, status = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exit:
+            status = exit.code if isinstance(exit.code, int) else 1
+    return subprocess.CompletedProcess(["python", "-m", "helpers", *args], status, out.getvalue(), err.getvalue())
+
+
 def cli(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
     """`python -m helpers ARGS`: what it printed and its exit status."""
     if args[0] in IN_PROCESS or "--help" in args:
-        from helpers.__main__ import main
-
-        out, err, status = io.StringIO(), io.StringIO(), 0
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(list(args))
-            except SystemExit as exit:
-                status = exit.code if isinstance(exit.code, int) else 1
-        run = subprocess.CompletedProcess(["python", "-m", "helpers", *args], status, out.getvalue(), err.getvalue())
+        run = here(*args)
     else:
         run = subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, env=ENV)
     if ok:
@@ -297,21 +302,6 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
     } <= models
 
 
-@pytest.fixture(scope="module")
-def trained_adapter(tmp_path_factory):
-    """`python -m helpers tiny`, then `train` with the pipeline check's flags, as the main job runs them."""
-    from helpers.config import as_flags
-    from helpers.models.training import TrainConfig
-
-    work = tmp_path_factory.mktemp("week7")
-    cli("tiny", "--output", str(work / "tiny"))
-    # The main job's pipeline check, with a checkpoint half way: a random model needs its 30 steps
-    # before its replies hold numbers.
-    config = TrainConfig.pipeline_check(base_model=str(work / "tiny"), output=str(work / "adapter"), save_steps=15)
-    run = cli("train", *as_flags(config))
-    return work, json.loads(run.stdout.strip().splitlines()[-1])
-
-
 def test_train_saves_an_adapter_and_reports_its_losses(trained_adapter):
     work, summary = trained_adapter
     assert summary["steps"] == 30 and summary["adapter"] == str(work / "adapter")
@@ -320,26 +310,11 @@ def test_train_saves_an_adapter_and_reports_its_losses(trained_adapter):
     assert (work / "adapter" / "checkpoint-15").is_dir()
 
 
-def predict(*args, env=None) -> dict:
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "helpers",
-            "predict",
-            "--test",
-            str(paths.TEST_SAMPLE),
-            "--size",
-            "6",
-            "--batch-size",
-            "3",
-            "--json",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env or ENV,
-    )
+def predict(*args) -> dict:
+    """`predict` on the first 6 test items, in this process (a new interpreter would load the same
+    model in seconds more): its one JSON line."""
+    flags = ["--test", str(paths.TEST_SAMPLE), "--size", "6", "--batch-size", "3", "--json", *args]
+    run = here("predict", *flags)
     assert run.returncode == 0, run.stderr[-2000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 

@@ -61,37 +61,20 @@ def test_the_processes_end_with_the_same_adapter(ranks):
     assert ranks[0]["adapter"] == ranks[1]["adapter"]
 
 
-def test_the_command_line_trains_and_predicts_across_processes(tiny_model_dir, tmp_path):
-    run = launch(
-        "-m",
-        "helpers",
-        "train",
-        "--base-model",
-        str(tiny_model_dir),
-        "--output",
-        str(tmp_path / "adapter"),
-        "--max-steps",
-        "30",
-        "--batch-size",
-        "2",
-        "--max-length",
-        "320",
-        "--learning-rate",
-        "1e-2",
-        "--no-wandb",
-        "--save-steps",
-        "1000",
-    )
+def test_the_command_line_trains_and_predicts_across_processes(trained_adapter, tmp_path):
+    work, _ = trained_adapter  # priced with the pipeline check's adapter: its replies hold numbers
+    train = ["train", "--base-model", str(work / "tiny"), "--output", str(tmp_path / "adapter")]
+    run = launch("-m", "helpers", *train, "--max-steps", "3", "--batch-size", "2", "--max-length", "320", "--no-wandb")
     lines = [line for line in run.stdout.splitlines() if line.startswith('{"')]
-    assert len(lines) == 1 and json.loads(lines[0])["steps"] == 30  # one summary, from the main process
+    assert len(lines) == 1 and json.loads(lines[0])["steps"] == 3  # one summary, from the main process
     predict = [
         "predict",
         "--test",
         str(paths.TEST_SAMPLE),
         "--base-model",
-        str(tiny_model_dir),
+        str(work / "tiny"),
         "--adapter",
-        str(tmp_path / "adapter"),
+        str(work / "adapter"),
         "--size",
         "9",
         "--batch-size",
@@ -104,5 +87,5 @@ def test_the_command_line_trains_and_predicts_across_processes(tiny_model_dir, t
         json.loads(line) for line in launch("-m", "helpers", *predict).stdout.splitlines() if line.startswith('{"')
     ]
     alone = subprocess.run([sys.executable, "-m", "helpers", *predict], capture_output=True, text=True, env=ENV)
-    assert alone.returncode == 0, alone.stderr[-3000:]
+    assert alone.returncode == 0, alone.stderr[-2000:]
     assert len(shared) == 1 and shared[0] == json.loads(alone.stdout.strip().splitlines()[-1])

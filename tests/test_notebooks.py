@@ -100,10 +100,10 @@ def test_notebook_is_committed_without_outputs(path):
     )
 
 
-# Every notebook runs in course order in the test below; these two also run alone, on a machine
-# whose store is empty: day 3 then falls back to the bundled sample, and week 7 day 5 trains a
-# tiny adapter of its own.
-ALONE = [path for path in NOTEBOOKS if path.stem in ("day3_baselines", "day5_inference")]
+# Every notebook runs in course order in the test below; week 7 day 5 also runs alone, on a
+# machine whose store is empty, where it trains a tiny adapter of its own. (Without a store the
+# others read the bundled sample: tests/test_store.py checks that fallback.)
+ALONE = [path for path in NOTEBOOKS if path.stem == "day5_inference"]
 
 
 @pytest.mark.parametrize("path", ALONE, ids=[path.name for path in ALONE])

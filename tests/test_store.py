@@ -151,18 +151,14 @@ def last_line(run: subprocess.CompletedProcess) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(tiny_model_dir, tmp_path):
+def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(tiny_model_dir, tmp_path, capsys):
     import shutil
 
+    from helpers.__main__ import main
+
     train = [sys.executable, "-m", "helpers", "train"]
-    whole = last_line(
-        subprocess.run(
-            [*train, *train_flags(tiny_model_dir, tmp_path / "a" / "run", tmp_path / "s1")],
-            capture_output=True,
-            text=True,
-            env=ENV,
-        )
-    )
+    main(["train", *train_flags(tiny_model_dir, tmp_path / "a" / "run", tmp_path / "s1")])  # uncut, for reference
+    whole = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (whole["steps"], whole["resumed_from_step"]) == (6, None)
 
     store = tmp_path / "store"
