@@ -16,7 +16,7 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.core.items import ItemConfig
-from helpers.core.leaderboard import leaderboard, leaderboard_chart
+from helpers.core.leaderboard import leaderboard, leaderboard_chart, leaderboard_table
 from helpers.core.tester import BUNDLED_SAMPLE, TEST_SIZE
 from helpers.data.charts import save_all
 from helpers.data.hub_datasets import read_items
@@ -71,7 +71,7 @@ def run_main_job(job: MainJob) -> None:
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
     print("\nLeaderboard (bundled sample; n: test items scored):", flush=True)
     frame = leaderboard(board, BUNDLED_SAMPLE)
-    print(frame.drop(columns=["when"]).round(2).to_string(index=False))
+    print(leaderboard_table(frame))
     chart = work / "charts" / "leaderboard.png"
     leaderboard_chart(frame, chart)
     print(f"chart: {chart}")
