@@ -45,9 +45,11 @@ def test_the_openai_key_is_in_no_output_and_no_file_even_with_debug_logging(tmp_
 def test_the_wandb_key_is_in_no_output_and_no_file_of_an_offline_run(tmp_path, tiny_model_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.update(WANDB_API_KEY=SECRET, WANDB_MODE="offline", WANDB_DIR=str(tmp_path), HOME=str(tmp_path))
+    rows = tmp_path / "train.jsonl"  # two steps need a few rows, not the whole sample
+    rows.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:40]))
     config = TrainConfig.pipeline_check(
         base_model=str(tiny_model_dir),
-        train=str(paths.TRAIN_SAMPLE),
+        train=str(rows),
         output=str(tmp_path / "run"),
         max_steps=2,
         wandb=True,

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -130,9 +131,12 @@ main(["train", *sys.argv[1:]])
 
 
 def train_flags(tiny_model_dir, output, store) -> list[str]:
+    rows = Path(store).parent / "train.jsonl"  # 6 steps of 2 need 12 rows: tokenizing 3,000 costs seconds
+    if not rows.exists():
+        rows.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:40]))
     config = TrainConfig.pipeline_check(
         base_model=str(tiny_model_dir),
-        train=str(paths.TRAIN_SAMPLE),
+        train=str(rows),
         output=str(output),
         max_steps=6,
         save_steps=2,

@@ -163,7 +163,9 @@ def test_wandb_without_a_key_or_mode_logs_offline_and_says_so(tiny_model_dir, tm
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.update(HOME=str(tmp_path), WANDB_DIR=str(tmp_path), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    flags = as_flags(tiny_config(tiny_model_dir, tmp_path / "run", max_steps=2, wandb=True))
+    rows = tmp_path / "train.jsonl"  # two steps need a few rows, not the whole sample
+    rows.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:40]))
+    flags = as_flags(tiny_config(tiny_model_dir, tmp_path / "run", max_steps=2, wandb=True, train=str(rows)))
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "train", *flags],
         capture_output=True,
