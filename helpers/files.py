@@ -71,19 +71,26 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise DataError(f"{path} is not UTF-8 text (byte {error.start}): save it as UTF-8") from None
 
 
-def read_csv(path: str | Path, what: str = "CSV file") -> tuple[list[str], list[dict[str, str]]]:
-    """The header and rows of a CSV file as a person's spreadsheet may have saved it: a UTF-8 BOM
-    dropped, `;` read as the delimiter when the header uses it. A field too long for the csv
-    module is one line naming the file and line."""
+def read_csv(path: str | Path, what: str = "CSV file") -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header, and each row with the line it starts on (a quoted cell may span lines), of a
+    CSV file as a person's spreadsheet may have saved it: a UTF-8 BOM dropped, `;` read as the
+    delimiter when the header uses it. A field too long for the csv module is one line naming
+    the file and line."""
     text = read_text(path, what).removeprefix("\ufeff")
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") > header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
     try:
-        rows = list(reader)
+        fields = list(reader.fieldnames or [])
+        while True:
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                return fields, rows
+            rows.append((start, row))
     except csv.Error as error:
         raise DataError(f"{path}, line {reader.line_num + 1}: {error}") from None  # the line it stopped in
-    return list(reader.fieldnames or []), rows
 
 
 def refuse_overwrite(path: str | Path, overwrite: bool, flag: str = "--overwrite") -> None:

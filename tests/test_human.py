@@ -81,3 +81,10 @@ def test_a_field_longer_than_the_csv_module_takes_is_one_line_naming_the_line(tm
     path.write_text("index,price\n0,12\n1," + "x" * 200_000 + "\n")
     with pytest.raises(DataError, match=r"p.csv, line 3: field larger than field limit"):
         read_prices(path, expected=2)
+
+
+def test_a_bad_row_is_named_by_its_line_in_the_file_although_prompts_span_lines(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('index,prompt,price\n0,"How much?\nTitle: a\nMore",12\n1,"Two\nlines",lots\n')
+    with pytest.raises(PredictionsError, match=r"p.csv, line 5: 'lots' is not a price"):
+        read_prices(path, expected=2)

@@ -108,7 +108,7 @@ def _read(path: Path) -> tuple[list[str], list[dict[str, Any]], list[dict[str, s
     if rows and not {"model", "dataset"} <= set(fields):
         raise DataError(f"{path} is not a leaderboard (no model and dataset columns): choose another path")
     usable, unread = [], []
-    for line, row in enumerate(rows, 2):
+    for line, row in rows:
         if None in row:
             raise DataError(f"{path}, line {line}: more cells than the header has: mend or remove that row")
         parsed = _parsed(row)

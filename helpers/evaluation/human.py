@@ -38,7 +38,7 @@ def read_prices(path: str | Path, expected: int) -> list[float | None]:
         raise PredictionsError(f"{path}: needs a 'price' column")
     prices: list[float | None] = []
     unusable = Counter()
-    for line, row in enumerate(rows, 2):
+    for line, row in rows:
         cell = (row.get("price") or "").strip()
         read = read_cell(cell) if cell else None
         if read is not None and read.reason == "no_number":
@@ -60,7 +60,7 @@ def read_prices(path: str | Path, expected: int) -> list[float | None]:
 def fill_prices(source: str | Path, target: str | Path, price: float) -> Path:
     """A copy of an exported prompts CSV with every price filled in: a stand-in for a person,
     so that a smoke run can go through the scoring cells."""
-    _, rows = read_csv(source)
+    rows = [row for _, row in read_csv(source)[1]]
     target = Path(target)
     with atomic_open(target, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["index", "prompt", "price"])
