@@ -126,3 +126,16 @@ def trained_adapter(tmp_path_factory) -> tuple[Path, dict]:
         assert run.returncode == 0, run.stderr[-2000:]
         summary = run.stdout.strip().splitlines()[-1]
     return work, json.loads(summary)
+
+
+@pytest.fixture
+def first_training_items(tmp_path):
+    """`write(n)`: a training file of the bundled sample's first n items, for a run that needs a
+    few (tokenizing all 2,973 costs seconds)."""
+
+    def write(n: int) -> Path:
+        path = tmp_path / f"train-first-{n}.jsonl"
+        path.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:n]))
+        return path
+
+    return write

@@ -74,9 +74,8 @@ def test_an_unknown_category_is_one_line(tiny_dir):
     assert len(run.stderr.strip().splitlines()) == 1 and "unknown category 'Spaceships'" in run.stderr
 
 
-def test_baselines_print_one_json_line_per_model(tmp_path):
-    board, train_file = tmp_path / "board.csv", tmp_path / "train.jsonl"
-    train_file.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:800]))  # the command
+def test_baselines_print_one_json_line_per_model(tmp_path, first_training_items):
+    board, train_file = tmp_path / "board.csv", first_training_items(800)  # the command is under test
     run = cli(
         "baselines",
         "--train",
@@ -245,11 +244,10 @@ def test_frontier_prints_one_json_line_and_uses_its_cache(tmp_path):
     assert two == {**one, "calls": 0, "cached": 20, "cost": 0.0}  # the same scores, all from the cache
 
 
-def test_frontier_with_rag_shows_each_item_its_most_similar_training_items(tmp_path):
+def test_frontier_with_rag_shows_each_item_its_most_similar_training_items(tmp_path, first_training_items):
     from helpers.offline.fake_openai import FakeOpenAI
 
-    train = tmp_path / "train.jsonl"
-    train.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:120]))
+    train = first_training_items(120)
     results = {"PRICER_RESULTS": str(tmp_path / "results")}  # where the vector store is built
     with FakeOpenAI() as server:
         run = frontier(server, tmp_path, "--rag", str(train), "--rag-k", "3", "--json", size="4", env=results)

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import paths
 from helpers.config import as_flags
 from helpers.models.training import TrainConfig
 from helpers.offline.fake_openai import FakeOpenAI
@@ -42,11 +41,10 @@ def test_the_openai_key_is_in_no_output_and_no_file_even_with_debug_logging(tmp_
     assert SECRET.encode() not in everything_written(tmp_path)
 
 
-def test_the_wandb_key_is_in_no_output_and_no_file_of_an_offline_run(tmp_path, tiny_model_dir):
+def test_the_wandb_key_is_in_no_output_and_no_file_of_an_offline_run(tmp_path, tiny_model_dir, first_training_items):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.update(WANDB_API_KEY=SECRET, WANDB_MODE="offline", WANDB_DIR=str(tmp_path), HOME=str(tmp_path))
-    rows = tmp_path / "train.jsonl"  # two steps need a few rows, not the whole sample
-    rows.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:40]))
+    rows = first_training_items(40)  # two steps need a few rows, not the whole sample
     config = TrainConfig.pipeline_check(
         base_model=str(tiny_model_dir),
         train=str(rows),

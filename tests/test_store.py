@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -130,10 +129,7 @@ main(["train", *sys.argv[1:]])
 """
 
 
-def train_flags(tiny_model_dir, output, store) -> list[str]:
-    rows = Path(store).parent / "train.jsonl"  # 6 steps of 2 need 12 rows: tokenizing 3,000 costs seconds
-    if not rows.exists():
-        rows.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:40]))
+def train_flags(tiny_model_dir, output, store, rows) -> list[str]:
     config = TrainConfig.pipeline_check(
         base_model=str(tiny_model_dir),
         train=str(rows),
@@ -155,20 +151,23 @@ def last_line(run: subprocess.CompletedProcess) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(tiny_model_dir, tmp_path, capsys):
+def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(
+    tiny_model_dir, tmp_path, capsys, first_training_items
+):
     import shutil
 
     from helpers.__main__ import main
 
+    rows = first_training_items(40)  # 6 steps of 2 need 12 rows
     train = [sys.executable, "-m", "helpers", "train"]
-    main(["train", *train_flags(tiny_model_dir, tmp_path / "a" / "run", tmp_path / "s1")])  # uncut, for reference
+    main(["train", *train_flags(tiny_model_dir, tmp_path / "a" / "run", tmp_path / "s1", rows)])  # uncut, for reference
     whole = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (whole["steps"], whole["resumed_from_step"]) == (6, None)
 
     store = tmp_path / "store"
     first_machine = tmp_path / "machine1" / "run"
     killed = subprocess.run(
-        [sys.executable, "-c", DIES_AFTER_STORING, *train_flags(tiny_model_dir, first_machine, store)],
+        [sys.executable, "-c", DIES_AFTER_STORING, *train_flags(tiny_model_dir, first_machine, store, rows)],
         capture_output=True,
         text=True,
         env=ENV,
@@ -179,7 +178,7 @@ def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(tiny_mod
 
     second_machine = tmp_path / "machine2" / "run"
     run = subprocess.run(
-        [*train, *train_flags(tiny_model_dir, second_machine, store), "--resume"],
+        [*train, *train_flags(tiny_model_dir, second_machine, store, rows), "--resume"],
         capture_output=True,
         text=True,
         env=ENV,

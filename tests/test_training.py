@@ -155,7 +155,7 @@ def test_rows_too_long_for_max_length_are_reported_and_all_too_long_refused(tiny
     assert 0 < some < 10 and f"{some} of 10 rows are longer than max_length=240" in capsys.readouterr().out
 
 
-def test_wandb_without_a_key_or_mode_logs_offline_and_says_so(tiny_model_dir, tmp_path):
+def test_wandb_without_a_key_or_mode_logs_offline_and_says_so(tiny_model_dir, tmp_path, first_training_items):
     import subprocess
     import sys
 
@@ -163,8 +163,7 @@ def test_wandb_without_a_key_or_mode_logs_offline_and_says_so(tiny_model_dir, tm
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.update(HOME=str(tmp_path), WANDB_DIR=str(tmp_path), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    rows = tmp_path / "train.jsonl"  # two steps need a few rows, not the whole sample
-    rows.write_text("".join(paths.TRAIN_SAMPLE.read_text().splitlines(keepends=True)[:40]))
+    rows = first_training_items(40)  # two steps need a few rows, not the whole sample
     flags = as_flags(tiny_config(tiny_model_dir, tmp_path / "run", max_steps=2, wandb=True, train=str(rows)))
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "train", *flags],
