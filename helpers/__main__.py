@@ -29,7 +29,7 @@ from helpers.errors import PricerError
 from helpers.evaluation.human import read_prices
 from helpers.evaluation.predictions import Answers
 from helpers.evaluation.scoring import Scoring, score, shared
-from helpers.files import readable, refuse_overwrite
+from helpers.files import cannot_write, readable, refuse_overwrite
 from helpers.main_job import MainJob, run_main_job
 from helpers.models.baselines import BaselineConfig
 from helpers.models.classical import BASELINES, DEFAULT_BASELINES, fit_baselines
@@ -169,9 +169,9 @@ def run_baselines(args: argparse.Namespace) -> None:
     stage, config = from_arguments(BaselinesStage, args), from_arguments(BaselineConfig, args)
     if stage.charts:
         refuse_overwrite(Path(stage.charts) / f"{(config.models or DEFAULT_BASELINES)[0]}.png", stage.overwrite)
-    test = read_items(stage.test)
-    for name, predictor in fit_baselines(read_items(stage.train), config).items():
-        result = score(predictor, test, stage, name, progress=True)
+    test, train = read_items(stage.test), read_items(stage.train)
+    for name, predictor in fit_baselines(train, config).items():
+        result = score(predictor, test, stage, name, progress=True, trained_on=train)
         if stage.charts:
             result.chart(Path(stage.charts) / f"{name}.png")
 
@@ -299,6 +299,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except OSError as error:  # a full or read-only disk is the machine's state, not a bug
+        line = cannot_write(error)
+        if line is None:
+            raise
+        print(f"error: {redact(line)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

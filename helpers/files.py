@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import os
 import shutil
@@ -39,6 +40,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with open(temporary, "rb+") as written:
             os.fsync(written.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        if error.filename in (None, str(temporary)) and error.errno in NO_ROOM | NOT_WRITABLE:
+            error.filename = str(path)  # a write to a full disk names no file: name the one it was for
+        raise
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -125,3 +130,19 @@ def save_figure(figure, path: str | Path | None):
         with atomic_path(path) as temporary:
             figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
     return figure
+
+
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # a full disk, a quota, a file size limit
+NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}  # a read-only disk or folder
+
+
+def cannot_write(error: OSError) -> str | None:
+    """The one line for a disk that cannot take a file (full, read-only, not ours), or None for
+    any other error. Every file is written atomically, so nothing is left half-written."""
+    where = f"cannot write {error.filename}" if error.filename else "cannot write"
+    elsewhere = "--output, PRICER_RESULTS or PRICER_STORE"
+    if error.errno in NO_ROOM:
+        return f"{where}: {error.strerror}; free some space, or write elsewhere ({elsewhere})"
+    if error.errno in NOT_WRITABLE:
+        return f"{where}: {error.strerror}; choose a folder you can write ({elsewhere})"
+    return None

@@ -103,8 +103,10 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
         config = BaselineConfig(models=job.models, forest_trees=job.forest_trees)
         config.boosted_trees = job.boosted_trees or config.boosted_trees
         config.nn_epochs = job.nn_epochs or config.nn_epochs
-        for name, predictor in fit_baselines(read_items(str(paths.TRAIN_SAMPLE)), config).items():
-            score(predictor, test, scoring, name, progress=True).chart(work / "baselines" / f"{name}.png")
+        train = read_items(str(paths.TRAIN_SAMPLE))
+        for name, predictor in fit_baselines(train, config).items():
+            result = score(predictor, test, scoring, name, progress=True, trained_on=train)
+            result.chart(work / "baselines" / f"{name}.png")
 
     if job.real_model:  # the course's settings, one epoch
         adapter = work / "pricer-llama"

@@ -23,12 +23,12 @@ from helpers.core.tester import TEST_SIZE
 from helpers.data.hub_datasets import load_hub_items
 from helpers.data.item_files import load_items, save_items
 from helpers.errors import ConfigError, PricerError
-from helpers.files import atomic_open
+from helpers.files import atomic_open, cannot_write
 from helpers.models.training import LATEST_RUN
 from helpers.offline.fake_openai import FakeOpenAI
 from helpers.offline.tiny import TinyConfig, build
 from helpers.presets import BASE_MODEL, preset
-from helpers.secrets import describe, get_secret
+from helpers.secrets import describe, get_secret, redact
 from helpers.store import Store, missing, open_store
 
 REPO = "pricer-course/pricer"  # GitHub owner/name that the badges and set-up cells point at
@@ -57,7 +57,7 @@ def setup(choice: str | None = None) -> tuple[bool, Store]:
     shell = _shell()
     if shell is not None:
         shell.run_line_magic("matplotlib", "inline")
-        shell.set_custom_exc((PricerError,), _one_line)
+        shell.set_custom_exc((PricerError, OSError), _one_line)
     if smoke():
         choice = None  # a folder: PRICER_STORE if the tests set one, else the results folder
         if not os.environ.get("PRICER_RESULTS") and not os.environ.get("PRICER_STORE"):
@@ -131,11 +131,25 @@ def _shell():
 
 
 def _one_line(shell, kind, error, traceback, tb_offset=None):
-    print(f"error: {error}")
+    """A user's mistake, or a disk that cannot take a file (a full or read-only Drive), in one
+    line; any other error is shown whole, as IPython would."""
+    line = str(error) if isinstance(error, PricerError) else cannot_write(error)
+    if line is None:
+        return shell.showtraceback((kind, error, traceback), tb_offset=tb_offset)
+    print(f"error: {redact(line)}")
 
 
 VALIDATION_SAMPLE = 250  # in smoke mode with an empty store: the bundled training items held out last
 SMOKE_SIZE = 50  # in smoke mode, the items slow models (run on the CPU) are scored on
+
+
+PIPELINE_CHECK = "pipeline check: tiny random model"  # what a smoke run's week 7 rows are
+
+
+def labelled(title: str) -> str:
+    """A model's title on the leaderboard; in smoke mode it says the tiny random model stood in,
+    so that no one takes its figures for a fine-tuned Llama's."""
+    return f"{title} ({PIPELINE_CHECK})" if smoke() else title
 
 
 def scored_size() -> int:

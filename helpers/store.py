@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from helpers import paths
 from helpers.errors import ConfigError, DataError
@@ -30,6 +33,9 @@ from helpers.hub import explain
 ENV = "PRICER_STORE"
 HUB_PREFIX = "hf"
 HUB_REPO = "pricer-store"
+EDIT_TRIES = 8  # a hub edit re-reads and tries again this often while other machines commit first
+CONFLICT = (409, 412)  # the hub's answers to a commit whose parent is no longer the newest
+T = TypeVar("T")
 
 
 class Store:
@@ -53,9 +59,11 @@ class Store:
     def delete(self, key: str) -> None:
         raise NotImplementedError
 
-    @contextlib.contextmanager
-    def editing(self, key: str) -> Iterator[Path]:
-        """A local path to read and rewrite the file at `key`; the store gets it afterwards."""
+    def edit(self, key: str, change: Callable[[Path], T]) -> T:
+        """Rewrite the file at `key`: `change` is given a local path, reads what is there (if
+        anything) and replaces it; the store then keeps the new file. On the hub `change` may run
+        more than once: when another machine commits first, it runs again on that machine's file,
+        so no machine's edit is lost."""
         raise NotImplementedError
 
     def read_text(self, key: str) -> str | None:
@@ -114,11 +122,10 @@ class FolderStore(Store):
         else:
             path.unlink(missing_ok=True)
 
-    @contextlib.contextmanager
-    def editing(self, key: str) -> Iterator[Path]:
+    def edit(self, key: str, change: Callable[[Path], T]) -> T:
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
-        yield path
+        return change(path)  # writers on one machine take turns by `change`'s own file lock
 
 
 class HubStore(Store):
@@ -212,16 +219,47 @@ class HubStore(Store):
         with self._reaching():
             self.api.delete_folder(key, repo_id=self.repo, repo_type="dataset", commit_message=f"pricer: remove {key}")
 
-    @contextlib.contextmanager
-    def editing(self, key: str) -> Iterator[Path]:
-        local = paths.results("store-cache", key)
-        local.parent.mkdir(parents=True, exist_ok=True)
-        found = self.get(key)
-        if found:
-            shutil.copyfile(found, local)
-        yield local
-        if local.exists():
-            self.put(local, key)
+    def edit(self, key: str, change: Callable[[Path], T]) -> T:
+        """Optimistic concurrency, the hub's way: read the file at the newest commit, change it,
+        and commit with that commit as the parent. When another machine committed in between,
+        the hub refuses (409/412) and the edit starts again from the file as they left it."""
+        from huggingface_hub.errors import HfHubHTTPError
+
+        with self._reaching():
+            self._create()
+            for attempt in range(EDIT_TRIES):
+                head = self.api.repo_info(self.repo, repo_type="dataset").sha
+                with tempfile.TemporaryDirectory() as folder:
+                    local = Path(folder) / Path(key).name
+                    self._download(key, head, local)
+                    outcome = change(local)
+                    if not local.exists():
+                        return outcome
+                    try:
+                        self.api.upload_file(
+                            repo_id=self.repo,
+                            repo_type="dataset",
+                            path_or_fileobj=str(local),
+                            path_in_repo=key,
+                            commit_message=f"pricer: {key}",
+                            parent_commit=head,
+                        )
+                        return outcome
+                    except HfHubHTTPError as error:
+                        if error.response is None or error.response.status_code not in CONFLICT:
+                            raise
+                time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))  # apart, so two retries do not meet again
+        raise DataError(f"{key} in the store {self.spec}: other machines committed first {EDIT_TRIES} times; run again")
+
+    def _download(self, key: str, revision: str, local: Path) -> None:
+        """The file at `key` as it was at `revision`, copied to `local`; nothing when there is none."""
+        from huggingface_hub.errors import EntryNotFoundError
+
+        try:
+            found = self.api.hf_hub_download(self.repo, key, repo_type="dataset", revision=revision)
+        except EntryNotFoundError:
+            return
+        shutil.copyfile(found, local)
 
 
 def open_store(spec: str | None = None) -> Store:
@@ -232,7 +270,10 @@ def open_store(spec: str | None = None) -> Store:
         return HubStore(spec.removeprefix(HUB_PREFIX).removeprefix("://") or None)
     if spec.startswith(("hf:", "hub:")):
         raise ConfigError(f"{ENV}={spec!r}: write hf://NAMESPACE, or hf for your own namespace")
-    return FolderStore(spec or paths.results())
+    root = Path(spec or paths.results()).expanduser()
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"the store {root} is a file, not a folder: set {ENV} to a folder (or move the file)")
+    return FolderStore(root)
 
 
 def missing(store: Store, key: str, notebook: str, fallback: str) -> DataError:

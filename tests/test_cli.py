@@ -12,6 +12,7 @@ import pytest
 
 from helpers import paths
 from helpers.core.leaderboard import read_leaderboard
+from helpers.core.tester import training_key
 from helpers.data.item_files import load_items
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
@@ -106,8 +107,10 @@ def test_baselines_print_one_json_line_per_model(tmp_path, first_training_items)
         "neural_net",
         "ensemble",
     ]
-    assert {(row["n"], row["dataset"]) for row in rows} == {(100, "bundled-sample")}
     train, test = load_items(train_file)[0], load_items(paths.TEST_SAMPLE)[0][:100]
+    assert {(row["n"], row["trained_on"], row["dataset"]) for row in rows} == {
+        (100, training_key(train), "bundled-sample")
+    }
     mean = sum(item.price for item in train) / len(train)
     errors = {row["model"]: row["average_error"] for row in rows}
     assert errors["constant"] == pytest.approx(sum(abs(mean - item.price) for item in test) / 100, abs=1e-4)
@@ -132,6 +135,44 @@ def test_split_balances_and_splits(tmp_path):
     counts = {"items": 2973, "duplicates": 0, "balanced": 2973, "train": 100, "test": 50, "unused": 2823}
     assert json.loads(run.stdout) == counts
     assert len((tmp_path / "te.jsonl").read_text().splitlines()) == 50
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_file_half_written(tmp_path):
+    """A real limit on file size (as a full disk, the write fails part way): the outputs are
+    neither there nor half-written, and the reason is one line."""
+    import resource
+    import signal
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails (EFBIG) rather than killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    outs = ["--train-out", str(tmp_path / "tr.jsonl"), "--test-out", str(tmp_path / "te.jsonl")]
+    flags = ["--items", str(paths.TRAIN_SAMPLE), "--train-size", "1000", "--test-size", "50", *outs]
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "split", *flags],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        preexec_fn=small_disk,
+    )
+    assert run.returncode == 2
+    assert run.stderr == (
+        f"error: cannot write {tmp_path / 'tr.jsonl'}: File too large; free some space, or write elsewhere "
+        "(--output, PRICER_RESULTS or PRICER_STORE)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder all the same")
+def test_a_read_only_output_folder_is_one_line(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    outs = ["--train-out", str(folder / "tr.jsonl"), "--test-out", str(folder / "te.jsonl")]
+    run = here("split", "--items", str(paths.TRAIN_SAMPLE), "--train-size", "100", "--test-size", "50", *outs)
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"error: cannot write {folder}") and "choose a folder you can write" in run.stderr
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
@@ -306,6 +347,7 @@ def test_train_saves_an_adapter_and_reports_its_losses(trained_adapter):
     assert summary["first_loss"] > 0 and summary["last_loss"] > 0
     assert (work / "adapter" / "adapter_model.safetensors").exists()
     assert (work / "adapter" / "checkpoint-15").is_dir()
+    assert (work / "adapter" / "trained_on.txt").read_text() == "bundled-train"  # what it learnt from
 
 
 def predict(*args) -> dict:
@@ -332,6 +374,7 @@ def test_predict_prints_what_the_tester_measures_in_one_json_line(trained_adapte
         )
         expected = Tester(predictor, test, title=f"adapter {predictor.__name__}", size=6, verbose=False).run()
         assert row == pytest.approx(expected.to_dict(), abs=0.01)
+        assert row["trained_on"] == "bundled-train"  # the adapter says what it learnt from
     assert len(open(board).read().splitlines()) == 3
 
 
@@ -385,6 +428,42 @@ def test_predict_with_a_missing_model_is_one_line(tmp_path):
     )
     assert run.returncode == 2
     assert run.stderr == f"error: cannot load tokenizer '{tmp_path / 'nothing'}': no such folder\n"
+
+
+@pytest.mark.parametrize(
+    "cut, why",
+    [
+        ("adapter_model.safetensors", "adapter_model.safetensors is cut short or corrupt"),
+        ("adapter_config.json", "adapter_config.json is cut short"),
+    ],
+)
+def test_predict_with_an_adapter_file_cut_short_is_one_line(trained_adapter, tmp_path, cut, why):
+    import shutil
+
+    work, _ = trained_adapter
+    adapter = tmp_path / "adapter"  # a copy to Drive that stopped half way
+    shutil.copytree(work / "adapter", adapter, ignore=shutil.ignore_patterns("checkpoint-*"))
+    whole = (adapter / cut).read_bytes()
+    (adapter / cut).write_bytes(whole[: len(whole) // 2])
+    run = here("predict", "--base-model", str(work / "tiny"), "--adapter", str(adapter), "--size", "2")
+    assert run.returncode == 2
+    assert run.stderr == f"error: cannot load adapter '{adapter}': {why}; copy it again, or train it again\n"
+
+
+@pytest.mark.parametrize("damage", ["cut short", "another program's JSON"])
+def test_a_tokenizer_json_cut_short_or_foreign_is_one_line(tiny_dir, tmp_path, damage):
+    import shutil
+
+    folder = tmp_path / "tokenizer"
+    shutil.copytree(tiny_dir, folder)
+    tokenizer = folder / "tokenizer.json"
+    whole = tokenizer.read_text()
+    tokenizer.write_text(whole[: len(whole) // 2] if damage == "cut short" else '{"version": "1.0", "vocab": [1, 2]}')
+    run = here("predict", "--base-model", str(folder), "--size", "2")
+    assert run.returncode == 2 and run.stderr.count("\n") == 1
+    assert run.stderr.startswith(
+        f"error: cannot load tokenizer '{folder}': tokenizer.json is cut short or is no tokenizer"
+    )
 
 
 def test_the_users_mistake_is_one_line_and_exit_status_2(monkeypatch, capsys):

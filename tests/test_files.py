@@ -1,5 +1,6 @@
 """Writes that a kill cannot cut short, and reads that name the file they cannot do."""
 
+import errno
 import json
 import os
 import signal
@@ -82,3 +83,25 @@ def test_an_existing_output_is_kept_unless_overwrite_is_given(tmp_path):
     with pytest.raises(ConfigError, match="out.jsonl exists: pass --overwrite to replace it"):
         refuse_overwrite(path, overwrite=False)
     refuse_overwrite(path, overwrite=True)
+
+
+@pytest.mark.parametrize(
+    "number, advice",
+    [
+        (errno.ENOSPC, "free some space"),
+        (errno.EROFS, "choose a folder you can write"),
+        (errno.EACCES, "choose a folder"),
+    ],
+)
+def test_a_disk_that_cannot_take_a_file_is_one_line_naming_it(number, advice):
+    from helpers.files import cannot_write
+
+    line = cannot_write(OSError(number, os.strerror(number), "/content/drive/MyDrive/pricer/leaderboard.csv"))
+    assert line.startswith(f"cannot write /content/drive/MyDrive/pricer/leaderboard.csv: {os.strerror(number)}; ")
+    assert advice in line
+
+
+def test_other_os_errors_stay_bugs_with_their_traceback():
+    from helpers.files import cannot_write
+
+    assert cannot_write(OSError(errno.EBADF, os.strerror(errno.EBADF))) is None

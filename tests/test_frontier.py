@@ -178,6 +178,25 @@ def test_an_empty_reply_is_not_cached_so_the_next_run_asks_again(server, tmp_pat
     assert len(server.chat_requests()) == 3  # the empty one asked again; the other from the cache
 
 
+@pytest.mark.parametrize(
+    "body, content_type, why",
+    [
+        (b'{"id": "chatcmpl-1", "choices": [{"ind', "application/json", "a 200 reply whose JSON is cut short"),
+        (b"<html><body>502 Bad Gateway</body></html>", "text/html", "a 200 reply that is no chat completion"),
+    ],
+)
+def test_a_200_reply_that_is_no_chat_completion_is_a_counted_failure(
+    server, tmp_path, items, capsys, body, content_type, why
+):
+    from helpers.offline.fake_openai import Fault
+
+    server.script.append(Fault(body=body, content_type=content_type))
+    pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, concurrency=1))
+    result = Tester(pricer, items[:3], verbose=False).run()
+    assert result.failures == [True, False, False] and pricer.stats.errors == 1
+    assert why in capsys.readouterr().err
+
+
 def test_a_failed_item_is_not_asked_again_in_the_same_run(server, tmp_path, items):
     server.script.append(Fault(status=500))
     pricer = FrontierPricer(config_for(server, tmp_path, max_retries=0, concurrency=1))
@@ -197,6 +216,22 @@ def test_a_corrupt_cache_is_one_line_that_says_what_to_do(server, tmp_path, item
         FrontierPricer(config_for(server, tmp_path))
     assert str(error.value) == (
         f"the response cache {cache} cannot be used (file is not a database): "
+        f"move it aside (mv {cache} {cache}.bad) or run with --no-cache"
+    )
+
+
+def test_a_cache_with_another_table_layout_is_one_line(server, tmp_path):
+    import sqlite3
+
+    from helpers.errors import DataError
+
+    cache = tmp_path / "cache.sqlite"
+    with sqlite3.connect(cache) as db:  # another program's (or an older pricer's) database
+        db.execute("CREATE TABLE replies (prompt TEXT, answer TEXT, created REAL)")
+    with pytest.raises(DataError) as error:
+        FrontierPricer(config_for(server, tmp_path))
+    assert str(error.value) == (
+        f"the response cache {cache} cannot be used (its replies table has the columns prompt, answer, created): "
         f"move it aside (mv {cache} {cache}.bad) or run with --no-cache"
     )
 

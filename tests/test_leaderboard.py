@@ -13,8 +13,8 @@ from helpers.errors import DataError
 ITEMS = [Item(title=f"thing {price}", price=price, category="Toys", text="thing") for price in (10.0, 50.0, 100.0)]
 
 
-def result(title: str, guess: float = 40.0):
-    return Tester(lambda item: guess, ITEMS, title=title, verbose=False).run()
+def result(title: str, guess: float = 40.0, trained_on: str = ""):
+    return Tester(lambda item: guess, ITEMS, title=title, verbose=False, trained_on=trained_on).run()
 
 
 def rows(path) -> list[dict[str, str]]:
@@ -73,7 +73,7 @@ def test_a_row_with_more_cells_than_the_header_is_refused_and_left_byte_for_byte
     path = tmp_path / "leaderboard.csv"
     record(result("first"), path)
     with open(path, "a") as handle:
-        handle.write("pasted,twice,3,1,1,1,0,1,1,1,1,when,surplus\n")
+        handle.write("pasted,,twice,3,1,1,1,0,1,1,1,1,when,surplus\n")
     before = path.read_bytes()
     with pytest.raises(DataError, match="line 3: more cells than the header"):
         record(result("second"), path)
@@ -86,6 +86,28 @@ def test_the_same_model_on_one_test_set_is_replaced_not_added(tmp_path):
     record(result("model", 20.0), path)
     assert [(row["model"], row["dataset"]) for row in read_leaderboard(path)] == [("model", dataset_key(ITEMS))]
     assert read_leaderboard(path)[0]["average_error"] == pytest.approx(result("model", 20.0).average_error)
+
+
+def test_one_model_trained_on_two_sets_keeps_a_row_for_each(tmp_path):
+    path = tmp_path / "leaderboard.csv"
+    record(result("tfidf_ridge", 40.0, "trainset-aaaa"), path)
+    record(result("tfidf_ridge", 30.0, "trainset-bbbb"), path)
+    record(result("tfidf_ridge", 20.0, "trainset-aaaa"), path)  # replaces its own row only
+    found = {row["trained_on"]: row["average_error"] for row in read_leaderboard(path)}
+    expected = {"trainset-aaaa": result("x", 20.0).average_error, "trainset-bbbb": result("x", 30.0).average_error}
+    assert found == pytest.approx(expected, abs=1e-3)
+
+
+def test_rows_from_before_the_training_column_read_as_trained_on_nothing_known(tmp_path):
+    path = tmp_path / "leaderboard.csv"
+    many_rows(path, 2)
+    record(result("new", 20.0, "bundled-train"), path)
+    assert [row["trained_on"] for row in rows(path)] == ["", "", "bundled-train"]
+    from helpers.core.leaderboard import leaderboard_table
+
+    lines = leaderboard_table(leaderboard(path)).splitlines()
+    assert lines[0].split()[:4] == ["model", "trained", "on", "test"]
+    assert " bundled-train " in lines[1] and " - " in lines[2]
 
 
 def many_rows(path, count: int) -> None:

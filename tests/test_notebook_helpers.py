@@ -84,3 +84,27 @@ def test_a_smoke_run_writes_where_the_environment_says(monkeypatch, tmp_path):
     monkeypatch.setenv("PRICER_STORE", "")
     notebook.setup()
     assert paths.results() == tmp_path / "chosen"
+
+
+def test_in_a_notebook_a_full_disk_is_one_line_and_a_bug_keeps_its_traceback(capsys, monkeypatch, tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from helpers import notebook
+
+    class Shell(InteractiveShell):  # a kernel's shell, without a screen to draw charts on
+        def enable_gui(self, gui=None) -> None:
+            pass
+
+    shell = Shell()
+    monkeypatch.setattr(notebook, "_shell", lambda: shell)
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path))
+    notebook.setup()
+    capsys.readouterr()
+    shell.run_cell("raise OSError(28, 'No space left on device', '/content/drive/MyDrive/pricer/leaderboard.csv')")
+    assert capsys.readouterr().out == (
+        "error: cannot write /content/drive/MyDrive/pricer/leaderboard.csv: No space left on device; "
+        "free some space, or write elsewhere (--output, PRICER_RESULTS or PRICER_STORE)\n"
+    )
+    shell.run_cell("raise OSError(9, 'Bad file descriptor')")  # not the user's: the whole traceback
+    shown = capsys.readouterr()
+    assert "Traceback" in shown.out + shown.err and "Bad file descriptor" in shown.out + shown.err

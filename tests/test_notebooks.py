@@ -14,6 +14,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from helpers.notebook import PIPELINE_CHECK
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(ROOT.glob("notebooks/week*/*.ipynb"))
 IDS = [path.name for path in NOTEBOOKS]
@@ -194,9 +196,14 @@ AGREEMENTS = {
 }
 
 
+# week 7's rows in smoke mode say that the tiny random model stood in
+WEEK7 = ("base model_predict", "fine-tuned model_predict", "fine-tuned improved_model_predict")
+TINY = {name: f"{name} ({PIPELINE_CHECK})" for name in WEEK7}
+
+
 def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(course):
     from helpers.core.leaderboard import read_leaderboard
-    from helpers.core.tester import dataset_key
+    from helpers.core.tester import dataset_key, training_key
     from helpers.data.item_files import load_items
 
     store, printed = course
@@ -207,17 +214,19 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(co
         f"adapter: {store / 'runs' / 'pricer-run-1' / 'adapter'} (run pricer-run-1, from the store)"
         in (printed["week7/day5_inference"])
     )
-    rows = {(row["model"], row["dataset"]) for row in read_leaderboard(store / "leaderboard.csv")}
+    board = read_leaderboard(store / "leaderboard.csv")
+    rows = {(row["model"], row["dataset"]) for row in board}
+    learnt = {row["model"]: row["trained_on"] for row in board}
     for model in (
         "tfidf_ridge",
         "human",
         "gpt-4o-mini",
         "gpt-4o",
         "fine-tuned gpt-4o-mini",
-        "base model_predict",
-        "fine-tuned model_predict",
-        "fine-tuned improved_model_predict",
-        "fine-tuned improved_model_predict, every test item",
+        TINY["base model_predict"],
+        TINY["fine-tuned model_predict"],
+        TINY["fine-tuned improved_model_predict"],
+        f"{TINY['fine-tuned improved_model_predict']}, every test item",
         "boosted_trees",
         "neural_net",
         "ensemble",
@@ -226,9 +235,16 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(co
         "ensemble of every model",
     ):
         assert (model, test_set) in rows, model
+    # each row names what its model learnt from: the store's training items, none, or the adapter's rows
+    trained = training_key(load_items(store / "train.jsonl")[0])
+    assert learnt["tfidf_ridge"] == learnt["boosted_trees"] == trained
+    assert learnt["gpt-4o"] == learnt["human"] == learnt[TINY["base model_predict"]] == ""
+    assert learnt[TINY["fine-tuned improved_model_predict"]].startswith("trainset-")
+    assert learnt["fine-tuned gpt-4o-mini"].startswith("trainset-") and learnt["fine-tuned gpt-4o-mini"] != trained
     # week 8's ensemble took in the models of every week that priced the validation items too
     members = next(line for line in printed["week8/day2_rag_ensemble"].splitlines() if " members: " in line)
-    for model in ("tfidf_ridge", "gpt-4o", "fine-tuned gpt-4o-mini", "fine-tuned improved_model_predict", "neighbours"):
+    tuned = TINY["fine-tuned improved_model_predict"]
+    for model in ("tfidf_ridge", "gpt-4o", "fine-tuned gpt-4o-mini", tuned, "neighbours"):
         assert model in members.split(": ", 1)[1].split(", "), model
 
 
@@ -257,13 +273,14 @@ def test_what_the_notebook_defines_is_what_it_scores(course, tmp_path):
     printed = run_notebook(ROOT / "notebooks" / "week7" / "day5_inference.py", tmp_path / "edited", copy, script)
 
     def figure(leaderboard: Path) -> float:
-        rows = [r for r in read_leaderboard(leaderboard) if r["model"] == "fine-tuned improved_model_predict"]
+        rows = [r for r in read_leaderboard(leaderboard) if r["model"] == TINY["fine-tuned improved_model_predict"]]
         return float(rows[0]["average_error"])
 
     before, after = figure(store / "leaderboard.csv"), figure(copy / "leaderboard.csv")
     assert after != before
-    test = [line for line in printed.splitlines() if line.startswith("fine-tuned improved_model_predict Error=$")]
-    assert test[0].startswith(f"fine-tuned improved_model_predict Error=${after:,.2f}")
+    tuned = TINY["fine-tuned improved_model_predict"]
+    test = [line for line in printed.splitlines() if line.startswith(f"{tuned} Error=$")]
+    assert test[0].startswith(f"{tuned} Error=${after:,.2f}")
     assert "differ: improved_model_predict, here and batched: 10 of 10 differ" in printed
     assert "agree: model_predict, here and batched" in printed  # the other one is untouched
 

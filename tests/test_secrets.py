@@ -11,7 +11,7 @@ from helpers.models.training import TrainConfig
 from helpers.offline.fake_openai import FakeOpenAI
 from helpers.secrets import describe, get_secret
 
-SECRET = "sk-never-print-me-0123456789abcdefABCDEF"
+SECRET = "sk-never-print-me-0123456789abcdefABCDEF0123456789"
 
 
 def everything_written(folder: Path) -> bytes:

@@ -1,5 +1,6 @@
 """The store: what outlives one machine. Folder stores are tested for real; a hub store is the
-same interface over a private data set repo, which needs the network this project lacks."""
+same interface over a private data set repo, tested against a stand-in for the hub's HTTP API
+on loopback (tests/hub_standin.py), since this project has no network."""
 
 import json
 import os
@@ -46,6 +47,14 @@ def test_the_store_is_named_by_pricer_store_else_it_is_the_results_folder(tmp_pa
     assert isinstance(hub, HubStore) and hub.repo == "learner/pricer-store"
     with pytest.raises(ConfigError, match="write hf://NAMESPACE, or hf for your own namespace"):
         open_store("hf:learner")
+
+
+def test_a_store_path_that_is_a_file_is_one_line(tmp_path):
+    taken = tmp_path / "pricer"
+    taken.write_text("a file where the store should be")
+    with pytest.raises(ConfigError, match=f"^the store {taken} is a file, not a folder: set PRICER_STORE to a folder"):
+        open_store(str(taken))
+    assert taken.read_text() == "a file where the store should be"
 
 
 def test_the_leaderboard_lives_in_the_store(tmp_path):
@@ -200,3 +209,45 @@ def test_a_hub_store_out_of_reach_is_one_line_naming_it():
         store.get("leaderboard.csv")
     with pytest.raises(DataError, match="^cannot reach the store hf://someone"):
         store.write_text("x", "probe.txt")
+
+
+RECORD_ROW = """
+import sys
+from helpers.core.items import Item
+from helpers.core.leaderboard import record
+from helpers.core.tester import Tester
+from helpers.store import open_store
+
+items = [Item(title="t", price=10.0, category="c", text="t")]
+record(Tester(lambda item: float(sys.argv[1]), items, title=sys.argv[2], verbose=False).run(), open_store())
+"""
+
+
+def test_two_machines_recording_to_one_hub_store_at_once_keep_both_rows(tmp_path):
+    """Two writers (separate processes, as two Colab machines) read the leaderboard at the same
+    commit; the stand-in hub refuses the second commit, as the hub does, and that writer reads
+    the first one's file and commits again: both rows are kept."""
+    import csv
+    import io
+
+    from hub_standin import HubStandIn
+
+    with HubStandIn(writers=2) as hub:
+        env = {**ENV, "HF_HUB_OFFLINE": "0", "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_standin"}
+        env |= {"PRICER_STORE": "hf://learner", "HF_HUB_DISABLE_XET": "1"}
+        writers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RECORD_ROW, guess, f"machine {i}"],
+                env={**env, "HF_HOME": str(tmp_path / f"hf{i}"), "PRICER_RESULTS": str(tmp_path / f"r{i}")},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i, guess in ((1, "11"), (2, "12"))
+        ]
+        for writer in writers:
+            _, errors = writer.communicate(timeout=120)
+            assert writer.returncode == 0, errors[-2000:]
+        rows = list(csv.DictReader(io.StringIO(hub.files()["leaderboard.csv"].decode())))
+        assert sorted(row["model"] for row in rows) == ["machine 1", "machine 2"]
+        assert hub.conflicts >= 1  # the second commit was refused and made again on the first one's file

@@ -2,10 +2,11 @@ import math
 
 import pytest
 
+from helpers import paths
 from helpers.core.items import Item
 from helpers.core.leaderboard import leaderboard, read_leaderboard, record
-from helpers.core.tester import Tester, color_for, dataset_key
-from helpers.errors import DataError
+from helpers.core.tester import Tester, color_for, dataset_key, rows_key, training_key
+from helpers.errors import ConfigError, DataError
 
 
 def make(price: float, category: str = "Toys") -> Item:
@@ -138,6 +139,34 @@ def test_the_test_set_key_comes_from_its_content_not_its_source(bundled_test, tm
     assert dataset_key(subset).startswith("testset-") and dataset_key(subset) != dataset_key(bundled_test[:19])
 
 
+def test_the_training_key_comes_from_the_rows_and_names_the_bundled_sample(first_training_items):
+    from helpers.data.item_files import load_items
+    from helpers.models.training import rows_from_items
+
+    bundled = load_items(paths.TRAIN_SAMPLE)[0]
+    assert training_key(bundled) == "bundled-train"
+    some = load_items(first_training_items(30))[0]
+    rows = rows_from_items(some)  # the rows a QLoRA run learns from share the items' key
+    assert training_key(some) == rows_key(rows["prompt"], rows["completion"]) != training_key(some[:29])
+    assert training_key(some).startswith("trainset-")
+
+
+def test_the_tester_takes_the_training_key_from_the_items_or_the_predictor():
+    def learnt(item):
+        return 40.0
+
+    learnt.trained_on = "trainset-0123456789"
+    assert Tester(learnt, ITEMS, verbose=False).run().trained_on == "trainset-0123456789"
+    assert Tester(guesser, ITEMS, verbose=False, trained_on=ITEMS[:2]).run().trained_on == training_key(ITEMS[:2])
+    assert Tester(guesser, ITEMS, verbose=False).run().trained_on == ""  # it learnt nothing that it says
+
+
+@pytest.mark.parametrize("size", [0, -5, 2.5, True, "250"])
+def test_a_size_that_is_no_count_of_items_is_one_line(size):
+    with pytest.raises(ConfigError, match="the Tester's size is how many items it scores"):
+        Tester(guesser, ITEMS, size=size)
+
+
 def test_an_empty_test_set_is_refused():
     with pytest.raises(DataError, match="at least one item"):
         Tester(guesser, [])
@@ -148,6 +177,7 @@ def test_result_dict_holds_the_metrics():
     low, high = result.error_interval()
     assert result.to_dict() == {
         "model": "m",
+        "trained_on": "",
         "dataset": dataset_key(ITEMS),
         "n": 4,
         "average_error": 75.0,

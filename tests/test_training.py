@@ -192,6 +192,25 @@ def test_wandb_online_without_a_key_stops_before_any_work(tiny_model_dir, tmp_pa
         train(tiny_config(tiny_model_dir, tmp_path / "run", wandb=True, train="/nonexistent/never/read.jsonl"))
 
 
+@pytest.mark.parametrize(
+    "key, why",
+    [
+        ("d41d8cd98f", "API key must have 40+ characters, has 10"),  # cut short when pasted
+        ("d41d8cd98f00b204e9800998ecf8427ed41d8cd98f\n", "it starts or ends with a space or a newline"),
+    ],
+)
+def test_a_malformed_wandb_key_stops_before_any_work_without_showing_it(
+    tiny_model_dir, tmp_path, monkeypatch, key, why
+):
+    from helpers.errors import SecretError
+
+    monkeypatch.setenv("WANDB_API_KEY", key)
+    with pytest.raises(SecretError) as error:
+        train(tiny_config(tiny_model_dir, tmp_path / "run", wandb=True, train="/nonexistent/never/read.jsonl"))
+    assert str(error.value) == f"WANDB_API_KEY is malformed: {why}; copy it again, or train with --no-wandb"
+    assert key.strip() not in str(error.value)
+
+
 def pretend_gpu(monkeypatch, name: str, capability: tuple[int, int]) -> Hardware:
     """The CUDA queries answer as on that card (bf16 'support' says True, as on a real T4)."""
     import torch

@@ -1,4 +1,4 @@
-"""The leaderboard: one row per model and test set, every week's results in one CSV file.
+"""The leaderboard: one row per model, training set and test set, every week's results in one CSV file.
 
 Notebooks on separate machines and the command line record into the same file (in the store,
 which is the results folder unless PRICER_STORE names another): a lock makes writers take
@@ -22,6 +22,7 @@ from helpers.store import Store
 LEADERBOARD = "leaderboard.csv"  # its key in the store
 LEADERBOARD_FIELDS = [
     "model",
+    "trained_on",
     "dataset",
     "n",
     "average_error",
@@ -63,11 +64,12 @@ def _parsed(row: dict[str, Any]) -> dict[str, Any] | None:
     except (KeyError, TypeError, ValueError):
         return None
     figures["n"], figures["failures"] = int(figures["n"]), int(figures["failures"])
-    return {**row, **figures, **optional}
+    trained_on = _text(row.get("trained_on"))  # empty: a model that learnt nothing here, or a row from before
+    return {**row, **figures, **optional, "trained_on": trained_on}
 
 
 def record(result: TestResult, where: Store | str | Path) -> None:
-    """Add or replace the row for (model, data set) in a leaderboard: the store's, which every
+    """Add or replace the row for (model, training set, test set) in a leaderboard: the store's, which every
     notebook and the command line share, or a CSV file of its own. Only that: the model's answers
     are kept by `helpers.evaluation.predictions.keep_answers`, when asked for."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -76,8 +78,7 @@ def record(result: TestResult, where: Store | str | Path) -> None:
     if not isinstance(where, Store):
         _record(row, Path(where))
         return
-    with where.editing(LEADERBOARD) as local:
-        _record(row, local)
+    where.edit(LEADERBOARD, lambda local: _record(row, local))
 
 
 def _record(row: dict[str, Any], path: Path) -> None:
@@ -89,13 +90,17 @@ def _record(row: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.lock", timeout=120):
         fields, usable, unread = _read(path)
-        key = (row["model"], row["dataset"])
-        rows = [r for r in usable if (r["model"], r["dataset"]) != key] + [row] + unread
+        key = _key(row)
+        rows = [r for r in usable if _key(r) != key] + [row] + unread
         extra = [name for name in fields if name not in LEADERBOARD_FIELDS]
         with atomic_open(path, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=LEADERBOARD_FIELDS + extra, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["model"], row["trained_on"], row["dataset"]
 
 
 def _read(path: Path) -> tuple[list[str], list[dict[str, Any]], list[dict[str, str]]]:
@@ -150,9 +155,9 @@ def leaderboard(source: Store | str | Path, dataset: str | None = None):
 def leaderboard_table(frame, width: int = 120) -> str:
     """The leaderboard as a terminal shows it whole: figures to two decimals, the longest model
     names cut (…) so that a line fits in `width` columns."""
-    header = ("model", "test set", "n", "error $", "95% interval $", "rmsle", "hits %", "failures")
+    header = ("model", "trained on", "test set", "n", "error $", "95% interval $", "rmsle", "hits %", "failures")
     rows = [
-        (str(r.model), str(r.dataset), f"{r.n}", f"{r.average_error:,.2f}")
+        (str(r.model), str(r.trained_on or "-"), str(r.dataset), f"{r.n}", f"{r.average_error:,.2f}")
         + (f"{r.error_ci_low:,.2f}-{r.error_ci_high:,.2f}", f"{r.rmsle:.2f}", f"{r.hit_rate:.2f}", f"{r.failures}")
         for r in frame.itertuples()
     ]
@@ -162,8 +167,8 @@ def leaderboard_table(frame, width: int = 120) -> str:
     def line(row: tuple[str, ...]) -> str:
         name = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "…"
         return "  ".join(
-            [name.ljust(widths[0]), row[1].ljust(widths[1])]
-            + [cell.rjust(size) for cell, size in zip(row[2:], widths[2:])]
+            [name.ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2])]
+            + [cell.rjust(size) for cell, size in zip(row[3:], widths[3:])]
         )
 
     return "\n".join(line(row) for row in (header, *rows))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,7 +27,7 @@ import numpy as np
 from helpers import paths
 from helpers.core.items import Item, item_key
 from helpers.core.prices import MAX_PRICE
-from helpers.errors import DataError
+from helpers.errors import ConfigError, DataError
 from helpers.files import save_figure
 
 GREEN = "\033[92m"
@@ -36,7 +37,8 @@ RESET = "\033[0m"
 COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
 TEST_SIZE = 250  # the course scores the first 250 test items
 DEFAULT_BATCH = 32  # items per predict_batch call, for a batched predictor that names no size
-BUNDLED_SAMPLE = "bundled-sample"
+BUNDLED_SAMPLE = "bundled-sample"  # the bundled test sample's leaderboard key
+BUNDLED_TRAIN = "bundled-train"  # the bundled training sample's
 
 
 class Predictor(Protocol):
@@ -75,10 +77,25 @@ def _digest(items: Sequence[Item]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _rows_digest(prompts: Sequence[str], completions: Sequence[str]) -> str:
+    text = json.dumps([list(prompts), list(completions)], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sample(path: Path) -> list[Item]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [Item.from_dict(json.loads(line)) for line in lines if line.strip()]
+
+
 @lru_cache(maxsize=1)
 def _bundled_digest() -> str:
-    lines = paths.TEST_SAMPLE.read_text(encoding="utf-8").splitlines()
-    return _digest([Item.from_dict(json.loads(line)) for line in lines if line.strip()])
+    return _digest(_sample(paths.TEST_SAMPLE))
+
+
+@lru_cache(maxsize=1)
+def _bundled_train_digest() -> str:
+    items = _sample(paths.TRAIN_SAMPLE)
+    return _rows_digest([item.test_prompt() for item in items], [item.completion for item in items])
 
 
 def dataset_key(items: Sequence[Item]) -> str:
@@ -86,6 +103,19 @@ def dataset_key(items: Sequence[Item]) -> str:
     whether they were read from a file, from the hub, in a notebook or on the command line."""
     digest = _digest(items)
     return BUNDLED_SAMPLE if digest == _bundled_digest() else f"testset-{digest[:10]}"
+
+
+def rows_key(prompts: Sequence[str], completions: Sequence[str]) -> str:
+    """The leaderboard key of what a model learnt from, from the training rows themselves: one
+    model name trained on two sets gives two leaderboard rows, never one that replaces the other."""
+    digest = _rows_digest(prompts, completions)
+    return BUNDLED_TRAIN if digest == _bundled_train_digest() else f"trainset-{digest[:10]}"
+
+
+def training_key(items: Sequence[Item]) -> str:
+    """`rows_key` of the rows these items make: the key a baseline, a RAG store or a QLoRA run
+    trained on the same items shares."""
+    return rows_key([item.test_prompt() for item in items], [item.completion for item in items])
 
 
 def color_for(error: float, truth: float) -> str:
@@ -118,6 +148,7 @@ class TestResult:
 
     title: str
     dataset: str = ""  # the test set's leaderboard key
+    trained_on: str = ""  # the training set's (`training_key`); empty for a model that learnt nothing here
     truths: list[float] = field(default_factory=list)
     guesses: list[float] = field(default_factory=list)
     failures: list[bool] = field(default_factory=list)
@@ -241,6 +272,7 @@ class TestResult:
         low, high = self.error_interval()
         return {
             "model": self.title,
+            "trained_on": self.trained_on,
             "dataset": self.dataset,
             "n": self.n,
             "average_error": round(self.average_error, 4),
@@ -262,7 +294,9 @@ class TestResult:
 class Tester:
     """Run a predictor over the first `size` items and score it: `Tester.test(fn, items)`.
 
-    A predictor is any callable `item -> price`. One that does better in bulk (a GPU batch,
+    A predictor is any callable `item -> price`. `trained_on` names what it learnt from (the
+    training items, or their key), so that one model trained twice keeps two leaderboard rows;
+    a predictor with a `trained_on` attribute says so itself. One that does better in bulk (a GPU batch,
     concurrent API calls) also offers `predict_batch(items) -> list[price | None]` and, if it
     likes, a `batch_size`; the Tester then asks for a batch at a time, with a progress bar.
     Either way the answers are scored in item order, so the two forms give the same result.
@@ -278,17 +312,23 @@ class Tester:
         size: int = TEST_SIZE,
         verbose: bool = True,
         progress: bool | None = None,
+        trained_on: str | Sequence[Item] | None = None,
     ):
         if not data:
             raise DataError("the Tester needs at least one item")
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ConfigError(f"the Tester's size is how many items it scores: a whole number from 1, not {size!r}")
         self.predictor = predictor
         self.data = data
         self.title = title or getattr(predictor, "__name__", "model").replace("_", " ").title()
-        self.size = min(size, len(data))
+        self.size = min(int(size), len(data))
         self.verbose = verbose
         batched = hasattr(predictor, "predict_batch")
         self.progress = batched if progress is None else progress  # None: a bar for batched predictors
-        self.result = TestResult(self.title, dataset=dataset_key(data))
+        if trained_on is None:  # a predictor may say what it learnt from
+            trained_on = getattr(predictor, "trained_on", "")
+        trained_on = trained_on if isinstance(trained_on, str) else training_key(trained_on)
+        self.result = TestResult(self.title, dataset=dataset_key(data), trained_on=trained_on)
 
     def batches(self) -> Iterator[tuple[int, list[float | None]]]:
         """(index of the first item, the predictor's answers) for each batch, in order."""

@@ -64,13 +64,14 @@ def _save(store: Store, model: str, keys: Sequence[str], answers: Sequence[float
     """Merge `model`'s answers for these item keys into its file in the store."""
     from filelock import FileLock
 
-    with store.editing(_file_key(model)) as local:
-        local.parent.mkdir(parents=True, exist_ok=True)
+    def merge(local: Path) -> None:
         with FileLock(f"{local}.lock", timeout=120):
             known = _read(local).answers if local.exists() else {}
             known.update(zip(keys, answers))
             with atomic_open(local, "w") as handle:
                 json.dump({"model": model, "answers": known}, handle)
+
+    store.edit(_file_key(model), merge)
 
 
 def _read(path: Path) -> Answers:

@@ -25,6 +25,7 @@ class Scoring:
     size: int = TEST_SIZE  # the first N test items are priced
     json: bool = False  # print the result as one JSON line
     dataset: str | None = None  # the leaderboard's name for the test set (default: from the items' content)
+    trained_on: str | None = None  # the leaderboard's name for the training set (default: the model's own)
     leaderboard: str | None = None  # a CSV of its own (default: the store's, with each answer kept beside it)
 
 
@@ -35,11 +36,16 @@ def score(
     title: str,
     extra: Callable[[], dict] | None = None,
     progress: bool | None = None,
+    trained_on: Sequence[Item] | None = None,
 ) -> TestResult:
     """Run the Tester; record the result in `scoring.leaderboard`, else in the store's
     leaderboard with the answers kept for week 8's ensemble; print it (one JSON line with the
-    fields `extra()` adds, when `scoring.json`). A run where every item failed is not recorded."""
-    result = Tester(predictor, test, title=title, size=scoring.size, verbose=False, progress=progress).run()
+    fields `extra()` adds, when `scoring.json`). A run where every item failed is not recorded.
+    `trained_on`: the items the model learnt from, when it cannot say so itself."""
+    learnt = scoring.trained_on if scoring.trained_on is not None else trained_on
+    result = Tester(
+        predictor, test, title=title, size=scoring.size, verbose=False, progress=progress, trained_on=learnt
+    ).run()
     if scoring.dataset:
         result.dataset = scoring.dataset
     row = {**result.to_dict(), **(extra() if extra else {})}

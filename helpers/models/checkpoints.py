@@ -17,6 +17,7 @@ from pathlib import Path
 from helpers.errors import ConfigError
 
 STEP = re.compile(r"^checkpoint-(\d+)$")
+TRAINED_ON = "trained_on.txt"  # beside an adapter: the leaderboard key of the rows it learnt from
 NEEDED = ("trainer_state.json", "adapter_config.json", "adapter_model.safetensors", "optimizer.pt", "scheduler.pt")
 
 
@@ -36,18 +37,13 @@ def why_broken(checkpoint: Path) -> str | None:
         return f"no {', '.join(missing)}"
     try:
         state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
-        json.loads((checkpoint / "adapter_config.json").read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return "a JSON file is cut short"
     if not isinstance(state, dict) or "global_step" not in state:
         return "trainer_state.json holds no step"
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(checkpoint / "adapter_model.safetensors"), framework="pt") as weights:
-            weights.keys()
-    except (SafetensorError, OSError):
-        return "adapter_model.safetensors is cut short or corrupt"
+    broken = adapter_broken(checkpoint)
+    if broken:
+        return broken
     for name in ("optimizer.pt", "scheduler.pt"):  # torch saves zip archives: check every member
         try:
             with zipfile.ZipFile(checkpoint / name) as archive:
@@ -55,6 +51,31 @@ def why_broken(checkpoint: Path) -> str | None:
                     return f"{name} is corrupt"
         except zipfile.BadZipFile:
             return f"{name} is cut short"
+    return None
+
+
+def adapter_broken(folder: Path) -> str | None:
+    """None for an adapter whose two files are whole, else what is wrong: a copy cut short (a
+    full disk, a Drive sync stopped half way) would otherwise be a traceback from peft."""
+    settings = folder / "adapter_config.json"
+    if not settings.is_file():
+        return "no adapter_config.json"
+    try:
+        config = json.loads(settings.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "adapter_config.json is cut short"
+    if not isinstance(config, dict):
+        return "adapter_config.json is no adapter's settings"
+    weights = folder / "adapter_model.safetensors"
+    if not weights.is_file():
+        return None if (folder / "adapter_model.bin").is_file() else "no adapter_model.safetensors"
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(weights), framework="pt") as opened:
+            opened.keys()
+    except (SafetensorError, OSError):
+        return "adapter_model.safetensors is cut short or corrupt"
     return None
 
 
@@ -155,3 +176,13 @@ def store_callback(store, output: str | Path, say=print):
             say(f"{name} is in the store {store}")
 
     return StoreCheckpoints()
+
+
+def adapter_trained_on(adapter: str | Path | None) -> str:
+    """The training set's key that `save_adapter` wrote beside an adapter: empty for the base
+    model, a hub adapter, or one saved before the key was kept."""
+    path = Path(adapter) / TRAINED_ON if adapter else None
+    try:
+        return path.read_text(encoding="utf-8").strip() if path and path.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return ""

@@ -152,6 +152,9 @@ class ResponseCache:
                 self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
                 self.db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT)")
                 self.db.commit()
+                columns = [row[1] for row in self.db.execute("PRAGMA table_info(replies)")]
+                if columns != ["key", "value"]:  # another program's database, or another layout
+                    raise sqlite3.DatabaseError(f"its replies table has the columns {', '.join(columns)}")
             except sqlite3.DatabaseError as error:  # not a database, locked for good, unreadable
                 raise DataError(
                     f"the response cache {path} cannot be used ({error}): move it aside (mv {path} {path}.bad) "
@@ -269,8 +272,11 @@ class Chat:
                 response = await asyncio.wait_for(client.chat.completions.create(**request), limit)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
                 self._stop = FrontierAuthError(refusal(error, self.base_url, self.config.model))
-            except (openai.APIError, openai.APIConnectionError, TimeoutError) as error:
-                self._failed(label, key, error)
+            except (openai.APIError, openai.APIConnectionError, TimeoutError, ValueError) as error:
+                self._failed(label, key, error)  # ValueError: a 200 reply whose JSON is cut short
+            if response is not None and not hasattr(response, "choices"):
+                response = None  # a 200 page that is no chat completion: a proxy's or a portal's HTML
+                self._failed(label, key, ValueError("a 200 reply that is no chat completion (an HTML page?)"))
             if response is None and self._stop is not None:
                 # outside the except block: no __context__ that could hold the key; the batch
                 # cancels the requests still in flight
@@ -297,7 +303,12 @@ class Chat:
         self.stats.errors += 1
         self.replies[key] = None
         self._failures_in_a_row += 1
-        _say(f"request failed for {label[:40]!r}: {type(error).__name__}")
+        why = type(error).__name__  # never the message: a server's error may echo the key
+        if isinstance(error, json.JSONDecodeError):
+            why = "a 200 reply whose JSON is cut short"
+        elif type(error) is ValueError:
+            why = str(error)  # pricer's own words
+        _say(f"request failed for {label[:40]!r}: {why}")
         if self._failures_in_a_row >= self.config.max_failures and self._stop is None:
             self._stop = FrontierUnavailable(
                 f"{self._failures_in_a_row} request{'s' if self._failures_in_a_row > 1 else ''} in a row failed at "
@@ -364,6 +375,7 @@ class FrontierPricer(Chat):
         super().__init__(config)
         self.messages = messages or Item.messages
         self.__name__ = name or self.config.model
+        self.trained_on = ""  # the leaderboard's training key: none, unless retrieval shows it items
 
     def price(self, item: Item, reply: str | None) -> float | None:
         price = item.prompt_format.price_in(reply)

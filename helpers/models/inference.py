@@ -15,10 +15,12 @@ import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from helpers.core.items import Item
 from helpers.errors import ModelAccessError
 from helpers.hub import check_folder, explain, looks_local
+from helpers.models.checkpoints import adapter_broken, adapter_trained_on
 from helpers.models.loading import load_base
 from helpers.models.number_search import NumberTokens, search_numbers
 from helpers.presets import BASE_MODEL
@@ -62,6 +64,9 @@ def check_adapter(adapter: str, revision: str | None) -> None:
 
     if looks_local(adapter):
         check_folder(adapter, ("adapter_config.json",), "adapter", ModelAccessError)
+        broken = adapter_broken(Path(adapter)) if Path(adapter).is_dir() else None
+        if broken:
+            raise ModelAccessError(f"cannot load adapter {adapter!r}: {broken}; copy it again, or train it again")
         return
     where = f"{adapter!r} at {revision or 'main'}"
     try:
@@ -118,6 +123,7 @@ class ModelPredictor:
         self.improved = improved
         self.batch_size = max(1, config.batch_size)
         self.__name__ = "improved_model_predict" if improved else "model_predict"
+        self.trained_on = adapter_trained_on(config.adapter)  # what the adapter learnt from, for the leaderboard
 
     def __call__(self, item: Item) -> float | None:
         return self.predict_batch([item])[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from helpers.errors import ConfigError, ModelAccessError
 from helpers.hub import TOKENIZER_FILES, check_folder, explain
@@ -97,6 +98,7 @@ def load_tokenizer(name: str, revision: str | None = None, padding_side: str = "
     from transformers import AutoTokenizer
 
     check_folder(name, TOKENIZER_FILES, "tokenizer", ModelAccessError)
+    _check_tokenizer_file(name)
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, revision=revision)
     except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
@@ -105,6 +107,22 @@ def load_tokenizer(name: str, revision: str | None = None, padding_side: str = "
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = padding_side
     return tokenizer
+
+
+def _check_tokenizer_file(name: str) -> None:
+    """A local tokenizer.json cut short (a copy stopped half way) or written by something else
+    is one line naming it, not a JSON or a KeyError traceback from deep inside transformers."""
+    path = Path(name) / "tokenizer.json"
+    if not path.is_file():
+        return
+    from tokenizers import Tokenizer
+
+    try:
+        Tokenizer.from_file(str(path))
+    except Exception as error:  # the tokenizers library raises a bare Exception for a file it cannot read
+        why = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
+        problem = f"{path.name} is cut short or is no tokenizer ({why})"
+        raise ModelAccessError(f"cannot load tokenizer {name!r}: {problem}; copy the folder again") from None
 
 
 def load_model(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None):

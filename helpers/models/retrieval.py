@@ -26,6 +26,7 @@ import numpy as np
 
 from helpers import paths
 from helpers.core.items import Item
+from helpers.core.tester import training_key
 from helpers.errors import ConfigError
 from helpers.files import atomic_open, atomic_path
 from helpers.hub import explain
@@ -201,4 +202,6 @@ def rag_pricer(
     """Week 8's RAG pricer: the chat model shown the `k` items of `priced` most similar to each
     item it prices, embedded once into a vector store."""
     vectors = VectorStore.for_items(priced, embedder=Embedder(embedding_model))
-    return FrontierPricer(config, rag_messages(vectors, k), f"{config.model} with {k} similar items")
+    pricer = FrontierPricer(config, rag_messages(vectors, k), f"{config.model} with {k} similar items")
+    pricer.trained_on = training_key(priced)  # what it is shown is what it learnt from
+    return pricer

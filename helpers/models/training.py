@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING
 
 from helpers import paths
 from helpers.core.prompts import PROMPT_2024, PromptFormat
+from helpers.core.tester import rows_key
 from helpers.data.hub_datasets import hub_training_rows
 from helpers.data.item_files import load_items
 from helpers.errors import ConfigError, DataError, SecretError
 from helpers.files import atomic_folder
 from helpers.models.checkpoints import (
     STEP,
+    TRAINED_ON,
     check_compatible,
     checkpoints,
     clear_run,
@@ -345,6 +347,7 @@ def wandb_mode(project: str) -> None:
     os.environ.setdefault("WANDB_PROJECT", project)
     key = get_secret("WANDB_API_KEY")
     if key:
+        check_wandb_key(key)
         os.environ.setdefault("WANDB_API_KEY", key)
         return
     mode = os.environ.get("WANDB_MODE", "").lower()
@@ -358,6 +361,20 @@ def wandb_mode(project: str) -> None:
             "(upload later with `wandb sync`; --no-wandb turns it off)",
             flush=True,
         )
+
+
+def check_wandb_key(key: str) -> None:
+    """A key pasted with a space or a newline, or cut short, is one line before the model loads,
+    saying what is wrong with it by wandb's own rules, never the key itself."""
+    problem = "it starts or ends with a space or a newline" if key != key.strip() else None
+    if problem is None:
+        try:
+            from wandb.sdk.lib.wbauth.validation import check_api_key
+        except ImportError:  # another wandb release: its own check applies when the run starts
+            return
+        problem = check_api_key(key)
+    if problem:
+        raise SecretError(f"WANDB_API_KEY is malformed: {problem.rstrip('.')}; copy it again, or train with --no-wandb")
 
 
 def _wandb_login_saved() -> bool:
@@ -475,6 +492,8 @@ def save_adapter(trainer, config: TrainConfig) -> Path:
 
     with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:
         trainer.save_model(str(folder))
+        learnt = trained_on(trainer.train_dataset, getattr(trainer.processing_class, "eos_token", None))
+        (folder / TRAINED_ON).write_text(learnt, encoding="utf-8")
         if config.store and trainer.state.is_world_process_zero:
             store, key = open_store(config.store), store_key(config.output_dir)
             store.put(folder, f"{key}/adapter")
@@ -483,6 +502,15 @@ def save_adapter(trainer, config: TrainConfig) -> Path:
     if config.push:
         trainer.push_to_hub(commit_message=f"{config.run_name}: end of training")
     return Path(config.output_dir)
+
+
+def trained_on(dataset, eos_token: str | None = None) -> str:
+    """The leaderboard key of the rows a trainer learnt from (after any sample), for the adapter:
+    the same as the items' (`training_key`), once the end-of-text token trl adds is taken off."""
+    if dataset is None or not {"prompt", "completion"} <= set(dataset.column_names):
+        return ""
+    completions = [text.removesuffix(eos_token) if eos_token else text for text in dataset["completion"]]
+    return rows_key(dataset["prompt"], completions)
 
 
 def run_summary(trainer, config: TrainConfig) -> dict:

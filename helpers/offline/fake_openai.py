@@ -18,6 +18,7 @@ sets the reply text. Every request is recorded in `server.requests`.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import zlib
@@ -40,6 +41,8 @@ class Fault:
     status: int | None = None  # an HTTP error status
     delay: float = 0.0  # seconds to wait before answering
     reply: str | None = None  # reply text
+    body: bytes | None = None  # a raw 200 body instead (a page cut short, a proxy's HTML page)
+    content_type: str = "application/json"  # the raw body's type
 
 
 def default_reply(messages: list[dict[str, Any]]) -> str:
@@ -99,7 +102,7 @@ class FakeOpenAI:
             def do_POST(self):
                 server._dispatch(self, "POST")
 
-        self.httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        self.httpd = _Quiet((self.host, self.port), Handler)
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
@@ -135,11 +138,11 @@ class FakeOpenAI:
             status, payload, headers = 500, _error(f"fake server error: {error}", "server_error"), {}
         self._send(handler, status, payload, headers)
 
-    def _send(self, handler, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _send(self, handler, status: int, payload: dict | bytes, headers: dict[str, str] | None = None) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", **(headers or {})}
         try:
             handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 handler.send_header(name, value)
@@ -167,6 +170,8 @@ class FakeOpenAI:
             time.sleep(fault.delay)
         if fault.status:
             return fault.status, _error(f"scripted status {fault.status}", "scripted"), {"retry-after-ms": "10"}
+        if fault.body is not None:
+            return 200, fault.body, {"Content-Type": fault.content_type}
         reply = fault.reply if fault.reply is not None else default_reply(request["messages"])
         prompt_tokens = sum(len(m["content"]) for m in request["messages"]) // 4
         completion_tokens = max(1, len(reply) // 4)
@@ -290,6 +295,13 @@ class FakeOpenAI:
 
     def _public(self, job_id: str) -> dict[str, Any]:
         return {k: v for k, v in self.jobs[job_id].items() if not k.startswith("_")}
+
+
+class _Quiet(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up (after a reply it could not read) is no server error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

@@ -101,7 +101,7 @@ predictors, results = {}, {}
 def score(name: str, predictor: Predictor) -> None:
     """Through the Tester, onto the leaderboard, its answers kept; then the validation items, for week 8."""
     predictors[name] = predictor
-    results[name] = Tester.test(predictor, test, title=name)
+    results[name] = Tester.test(predictor, test, title=name, trained_on=train)  # one row per training set
     record(results[name], store)
     keep_answers(results[name], store)
     remember(name, predictor, validation, store)

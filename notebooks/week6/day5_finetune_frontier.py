@@ -197,7 +197,7 @@ from helpers.models.frontier import FrontierConfig, FrontierPricer
 if state.status != "succeeded":
     raise RuntimeError(f"job {state.job_id} ended {state.status}")
 tuned = FrontierPricer(FrontierConfig(model=state.fine_tuned_model, base_url=BASE_URL, api_key=API_KEY))
-result = Tester.test(tuned, test, title="fine-tuned gpt-4o-mini")
+result = Tester.test(tuned, test, title="fine-tuned gpt-4o-mini", trained_on=fine_tune_train)
 print(tuned.stats)
 record(result, store)
 keep_answers(result, store)

@@ -230,13 +230,17 @@ print(
 from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
 from helpers.evaluation.predictions import keep_answers
+from helpers.models.checkpoints import adapter_trained_on
+from helpers.notebook import labelled
 
-plain = Tester.test(model_predict, test, title="fine-tuned model_predict", size=SIZE)
+LEARNT = adapter_trained_on(ADAPTER_PATH)  # the key of the rows it trained on, kept beside the adapter
+PLAIN, IMPROVED = labelled("fine-tuned model_predict"), labelled("fine-tuned improved_model_predict")
+plain = Tester.test(model_predict, test, title=PLAIN, size=SIZE, trained_on=LEARNT)
 record(plain, store)
 keep_answers(plain, store)
 
 # %%
-improved = Tester.test(improved_model_predict, test, title="fine-tuned improved_model_predict", size=SIZE)
+improved = Tester.test(improved_model_predict, test, title=IMPROVED, size=SIZE, trained_on=LEARNT)
 record(improved, store)
 keep_answers(improved, store)
 
@@ -246,7 +250,7 @@ keep_answers(improved, store)
 # %%
 from helpers.evaluation.predictions import remember
 
-remember("fine-tuned improved_model_predict", improved_model_predict, validation, store)
+remember(IMPROVED, improved_model_predict, validation, store)
 
 # %% [markdown]
 # ## Faster: the same two, batched
@@ -276,7 +280,7 @@ agree(
 
 # %%
 every = Tester.test(
-    batched.improved_model_predict, test, title="fine-tuned improved_model_predict, every test item", size=len(test)
+    batched.improved_model_predict, test, title=f"{IMPROVED}, every test item", size=len(test), trained_on=LEARNT
 )
 record(every, store)
 print(improved.summary())

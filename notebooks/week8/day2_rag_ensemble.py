@@ -190,7 +190,7 @@ from helpers.notebook import openai_endpoint
 BASE_URL, API_KEY = openai_endpoint()  # in smoke mode a loopback server stands in for the model
 config = FrontierConfig(model="gpt-4o-mini", base_url=BASE_URL, api_key=API_KEY)
 rag = FrontierPricer(config, rag_messages_for, name="gpt-4o-mini with 5 similar items")
-results = {rag.__name__: Tester.test(rag, test, title=rag.__name__, size=SIZE)}
+results = {rag.__name__: Tester.test(rag, test, title=rag.__name__, size=SIZE, trained_on=train)}  # shown them
 print(rag.stats)
 record(results[rag.__name__], store)
 keep_answers(results[rag.__name__], store)
@@ -220,7 +220,7 @@ from helpers.models.retrieval import fit_neighbours
 
 batched = fit_neighbours(train, BaselineConfig(embedding_model=MODEL))  # the command line's, on the same store
 agree("neighbours, here and batched in helpers", map(neighbours_pricer, test[:10]), batched.predict_batch(test[:10]))
-results["neighbours"] = Tester.test(neighbours_pricer, test, title="neighbours", size=SIZE)
+results["neighbours"] = Tester.test(neighbours_pricer, test, title="neighbours", size=SIZE, trained_on=train)
 record(results["neighbours"], store)
 keep_answers(results["neighbours"], store)
 remember("neighbours", neighbours_pricer, validation, store)
@@ -267,7 +267,13 @@ agree(
     map(ensemble_pricer, test[:SIZE]),
     Ensemble(members, validation).predict_batch(test[:SIZE]),
 )
-results["ensemble of every model"] = Tester.test(ensemble_pricer, test, title="ensemble of every model", size=SIZE)
+results["ensemble of every model"] = Tester.test(
+    ensemble_pricer,
+    test,
+    title="ensemble of every model",
+    size=SIZE,
+    trained_on=validation,  # its weights' items
+)
 record(results["ensemble of every model"], store)
 results["ensemble of every model"].running_chart()
 
