@@ -150,6 +150,20 @@ def test_a_leaderboard_of_ten_thousand_rows_charts_its_best_thirty(tmp_path):
     assert (tmp_path / "chart.png").stat().st_size > 1000
 
 
+def test_one_model_trained_twice_gets_a_bar_for_each_that_says_which(tmp_path):
+    from helpers.core.leaderboard import leaderboard_chart
+
+    path = tmp_path / "leaderboard.csv"
+    record(result("tfidf_ridge", 40.0, "trainset-aaaa"), path)
+    record(result("tfidf_ridge", 30.0, "trainset-bbbb"), path)
+    record(result("constant", 200.0), path)
+    axes = leaderboard_chart(leaderboard(path)).axes[0]
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    key = dataset_key(ITEMS)
+    assert labels == [f"tfidf_ridge (trainset-aaaa → {key})", f"tfidf_ridge (trainset-bbbb → {key})", "constant"]
+    assert len(axes.patches) == 3
+
+
 def test_a_dollar_in_a_chart_title_is_a_dollar_not_mathtext(tmp_path):
     from helpers.data.charts import price_histogram
 

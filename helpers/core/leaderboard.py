@@ -185,7 +185,8 @@ def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
     errors = shown["average_error"].to_numpy()
     spans = [errors - shown["error_ci_low"].to_numpy(), shown["error_ci_high"].to_numpy() - errors]
     colours = ["seagreen" if i == 0 else "lightsteelblue" for i in range(len(shown))]
-    bars = axes.barh(shown["model"], errors, xerr=spans, color=colours, capsize=3)
+    bars = axes.barh(range(len(shown)), errors, xerr=spans, color=colours, capsize=3)
+    axes.set_yticks(range(len(shown)), _labels(shown))
     axes.bar_label(bars, labels=[f"${e:,.2f}" for e in errors], padding=4)
     axes.invert_yaxis()
     axes.set_xlabel("average error ($), with its 95% interval")
@@ -194,3 +195,12 @@ def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
     title = f"Leaderboard ({keys}){best}, first {shown['model'][0]}" if len(shown) else "Leaderboard"
     axes.set_title(title, parse_math=False)
     return save_figure(figure, path)
+
+
+def _labels(shown) -> list[str]:
+    """Each bar's model; a model shown twice (two training sets, two test sets) says which."""
+    repeated = shown["model"].duplicated(keep=False)
+    return [
+        f"{row.model} ({row.trained_on or '-'} → {row.dataset})" if twice else str(row.model)
+        for row, twice in zip(shown.itertuples(), repeated)
+    ]

@@ -69,4 +69,6 @@ def shared(predictor: Predictor, items: Sequence[Item], processes) -> Predictor:
 
     with processes.split_between_processes(list(items)) as share:
         answers = answers_of(predictor, share)
-    return Answers.of(predictor.__name__, items, gather_object(answers))
+    gathered = Answers.of(predictor.__name__, items, gather_object(answers))
+    gathered.trained_on = getattr(predictor, "trained_on", "")  # what the model learnt from, for the leaderboard
+    return gathered

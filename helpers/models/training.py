@@ -243,6 +243,7 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
         callbacks=[*(callbacks or []), *run_callbacks(config)],
     )
     keep_adapter_precision(trainer.model, hardware)
+    trainer.trained_on = rows_key(dataset["prompt"], dataset["completion"])  # before trl drops any row
     return trainer
 
 
@@ -492,7 +493,8 @@ def save_adapter(trainer, config: TrainConfig) -> Path:
 
     with atomic_folder(config.output_dir, last=("adapter_config.json",)) as folder:
         trainer.save_model(str(folder))
-        learnt = trained_on(trainer.train_dataset, getattr(trainer.processing_class, "eos_token", None))
+        learnt = getattr(trainer, "trained_on", None)  # the rows handed to the trainer, when built here
+        learnt = learnt or trained_on(trainer.train_dataset, getattr(trainer.processing_class, "eos_token", None))
         (folder / TRAINED_ON).write_text(learnt, encoding="utf-8")
         if config.store and trainer.state.is_world_process_zero:
             store, key = open_store(config.store), store_key(config.output_dir)
@@ -505,8 +507,9 @@ def save_adapter(trainer, config: TrainConfig) -> Path:
 
 
 def trained_on(dataset, eos_token: str | None = None) -> str:
-    """The leaderboard key of the rows a trainer learnt from (after any sample), for the adapter:
-    the same as the items' (`training_key`), once the end-of-text token trl adds is taken off."""
+    """The leaderboard key of the rows a trainer kept (after any sample), for the adapter: the
+    same as the items' (`training_key`), once the end-of-text token trl adds is taken off, unless
+    trl dropped a row whose price the length limit cut off."""
     if dataset is None or not {"prompt", "completion"} <= set(dataset.column_names):
         return ""
     completions = [text.removesuffix(eos_token) if eos_token else text for text in dataset["completion"]]
