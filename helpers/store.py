@@ -183,13 +183,18 @@ class HubStore(Store):
                 commit_message=f"pricer: {key}",
             )
         else:
-            self.api.upload_file(
-                repo_id=self.repo,
-                repo_type="dataset",
-                path_or_fileobj=str(local),
-                path_in_repo=key,
-                commit_message=f"pricer: {key}",
-            )
+            self._upload_file(local, key)
+
+    def _upload_file(self, local: Path, key: str, parent: str | None = None) -> None:
+        """One file in one commit; with `parent`, only if that is still the newest commit."""
+        self.api.upload_file(
+            repo_id=self.repo,
+            repo_type="dataset",
+            path_or_fileobj=str(local),
+            path_in_repo=key,
+            commit_message=f"pricer: {key}",
+            parent_commit=parent,
+        )
 
     def names(self, key: str) -> list[str]:
         from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
@@ -236,14 +241,7 @@ class HubStore(Store):
                     if not local.exists():
                         return outcome
                     try:
-                        self.api.upload_file(
-                            repo_id=self.repo,
-                            repo_type="dataset",
-                            path_or_fileobj=str(local),
-                            path_in_repo=key,
-                            commit_message=f"pricer: {key}",
-                            parent_commit=head,
-                        )
+                        self._upload_file(local, key, parent=head)
                         return outcome
                     except HfHubHTTPError as error:
                         if error.response is None or error.response.status_code not in CONFLICT:

@@ -1,28 +1,39 @@
-"""Run by tests/test_distributed.py under `accelerate launch --cpu --num_processes 2`: QLoRA on
-the tiny model, data parallel; each process writes down the rows it trained on and its adapter."""
+"""Run by tests/test_distributed.py under `accelerate launch`, two processes on the CPU: the
+command line's `train` (QLoRA on the tiny model, data parallel), with each process writing down
+the rows it trained on and its adapter. Arguments: the report folder, then `train`'s flags."""
 
 import hashlib
 import json
 import sys
 from pathlib import Path
 
+import helpers.models.training as training
+from helpers.__main__ import main
 from helpers.models.loading import distributed
-from helpers.models.training import TrainConfig, build_trainer, train
 
-model, output, report = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-config = TrainConfig.pipeline_check(base_model=model, output=output, max_steps=3, batch_size=2, logging_steps=1)
-trainer = build_trainer(config)
+report, flags = Path(sys.argv[1]), sys.argv[2:]
 seen: list[str] = []
-collate = trainer.data_collator
+built = []
+build_trainer = training.build_trainer
 
 
-def recording(rows):
-    seen.extend(hashlib.sha1(str(row["input_ids"]).encode()).hexdigest() for row in rows)
-    return collate(rows)
+def recording_trainer(*args, **kwargs):
+    """The trainer `train` builds, its collator noting each row it is handed."""
+    trainer = build_trainer(*args, **kwargs)
+    collate = trainer.data_collator
+
+    def recording(rows):
+        seen.extend(hashlib.sha1(str(row["input_ids"]).encode()).hexdigest() for row in rows)
+        return collate(rows)
+
+    trainer.data_collator = recording
+    built.append(trainer)
+    return trainer
 
 
-trainer.data_collator = recording
-train(config, trainer=trainer)
+training.build_trainer = recording_trainer
+main(["train", *flags])
+[trainer] = built
 weights = b"".join(p.detach().float().numpy().tobytes() for p in trainer.model.parameters() if p.requires_grad)
 rank = distributed().process_index
 (report / f"rank{rank}.json").write_text(
