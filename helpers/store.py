@@ -216,6 +216,12 @@ class HubStore(Store):
         except (EntryNotFoundError, RepositoryNotFoundError):
             raise
         except OSError as error:
+            status = getattr(getattr(error, "response", None), "status_code", None)
+            if status in (401, 403):  # reached, and refused: a read-only token, or another's namespace
+                raise DataError(
+                    f"the store {self.spec} refused this token ({status}): set HF_TOKEN to a token with write "
+                    "access to that namespace"
+                ) from None
             reason = explain(error).split(": pass a local folder")[0]
             offline = "a folder in PRICER_STORE works offline"
             raise DataError(f"cannot reach the store {self.spec}: {reason}; {offline}") from None

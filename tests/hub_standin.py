@@ -4,6 +4,7 @@ file, refused (412) when the commit's parent is no longer the newest, as the hub
 
 `HubStandIn(writers=2)` holds every commit until that many writers have read the file, so that
 they all start from the same commit and all but one must retry: the race made certain.
+`HubStandIn(read_only=True)` refuses every commit (403), as the hub refuses a read-only token.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ REPO = r"(?P<repo>[^/]+/[^/]+)"
 
 
 class HubStandIn:
-    def __init__(self, writers: int = 1):
+    def __init__(self, writers: int = 1, read_only: bool = False):
         self.writers = writers
+        self.read_only = read_only  # commits refused (403), as for a token that may only read
         self.lock = threading.Lock()
         self.commits: dict[str, dict[str, bytes]] = {"0" * 40: {}}
         self.head = "0" * 40
@@ -88,6 +90,8 @@ class HubStandIn:
                     modes = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]
                     return self.reply(200, {"files": modes})
                 commit = re.fullmatch(rf"/api/datasets/{REPO}/commit/[^/]+", path)
+                if commit and hub.read_only:
+                    return self.reply(403, {"error": "You don't have the rights to create a commit"})
                 if commit:
                     lines = [json.loads(line) for line in self.body().splitlines() if line.strip()]
                     parent = next(line["value"] for line in lines if line["key"] == "header").get("parentCommit")

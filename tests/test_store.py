@@ -251,3 +251,22 @@ def test_two_machines_recording_to_one_hub_store_at_once_keep_both_rows(tmp_path
         rows = list(csv.DictReader(io.StringIO(hub.files()["leaderboard.csv"].decode())))
         assert sorted(row["model"] for row in rows) == ["machine 1", "machine 2"]
         assert hub.conflicts >= 1  # the second commit was refused and made again on the first one's file
+
+
+def test_a_hub_store_that_refuses_the_token_is_one_line_saying_so(tmp_path):
+    from hub_standin import HubStandIn
+
+    with HubStandIn(read_only=True) as hub:
+        env = {
+            **ENV,
+            "HF_HUB_OFFLINE": "0",
+            "HF_ENDPOINT": hub.url,
+            "HF_TOKEN": "hf_readonly",
+            "HF_HOME": str(tmp_path),
+        }
+        env |= {"PRICER_STORE": "hf://learner", "PRICER_RESULTS": str(tmp_path / "results"), "HF_HUB_DISABLE_XET": "1"}
+        run = subprocess.run(
+            [sys.executable, "-c", RECORD_ROW, "11", "machine 1"], capture_output=True, text=True, env=env
+        )
+    assert run.returncode == 1 and "DataError: the store hf://learner refused this token (403)" in run.stderr
+    assert hub.files() == {}
