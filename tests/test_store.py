@@ -223,6 +223,15 @@ record(Tester(lambda item: float(sys.argv[1]), items, title=sys.argv[2], verbose
 """
 
 
+def hub_machine(hub, folder) -> dict[str, str]:
+    """The environment of a machine of its own (hub cache, results) whose store is on `hub`."""
+    return {
+        **ENV,
+        **{"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_standin", "HF_HUB_DISABLE_XET": "1"},
+        **{"PRICER_STORE": "hf://learner", "HF_HOME": str(folder / "hf"), "PRICER_RESULTS": str(folder / "results")},
+    }
+
+
 def test_two_machines_recording_to_one_hub_store_at_once_keep_both_rows(tmp_path):
     """Two writers (separate processes, as two Colab machines) read the leaderboard at the same
     commit; the stand-in hub refuses the second commit, as the hub does, and that writer reads
@@ -233,12 +242,10 @@ def test_two_machines_recording_to_one_hub_store_at_once_keep_both_rows(tmp_path
     from hub_standin import HubStandIn
 
     with HubStandIn(writers=2) as hub:
-        env = {**ENV, "HF_HUB_OFFLINE": "0", "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_standin"}
-        env |= {"PRICER_STORE": "hf://learner", "HF_HUB_DISABLE_XET": "1"}
         writers = [
             subprocess.Popen(
                 [sys.executable, "-c", RECORD_ROW, guess, f"machine {i}"],
-                env={**env, "HF_HOME": str(tmp_path / f"hf{i}"), "PRICER_RESULTS": str(tmp_path / f"r{i}")},
+                env=hub_machine(hub, tmp_path / f"machine{i}"),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -257,16 +264,11 @@ def test_a_hub_store_that_refuses_the_token_is_one_line_saying_so(tmp_path):
     from hub_standin import HubStandIn
 
     with HubStandIn(read_only=True) as hub:
-        env = {
-            **ENV,
-            "HF_HUB_OFFLINE": "0",
-            "HF_ENDPOINT": hub.url,
-            "HF_TOKEN": "hf_readonly",
-            "HF_HOME": str(tmp_path),
-        }
-        env |= {"PRICER_STORE": "hf://learner", "PRICER_RESULTS": str(tmp_path / "results"), "HF_HUB_DISABLE_XET": "1"}
         run = subprocess.run(
-            [sys.executable, "-c", RECORD_ROW, "11", "machine 1"], capture_output=True, text=True, env=env
+            [sys.executable, "-c", RECORD_ROW, "11", "machine 1"],
+            capture_output=True,
+            text=True,
+            env=hub_machine(hub, tmp_path),
         )
     assert run.returncode == 1 and "DataError: the store hf://learner refused this token (403)" in run.stderr
     assert hub.files() == {}

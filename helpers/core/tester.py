@@ -82,6 +82,11 @@ def _rows_digest(prompts: Sequence[str], completions: Sequence[str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _item_rows(items: Sequence[Item]) -> tuple[list[str], list[str]]:
+    """The (prompts, completions) a model trained on these items learns from."""
+    return [item.test_prompt() for item in items], [item.completion for item in items]
+
+
 def _sample(path: Path) -> list[Item]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [Item.from_dict(json.loads(line)) for line in lines if line.strip()]
@@ -94,8 +99,7 @@ def _bundled_digest() -> str:
 
 @lru_cache(maxsize=1)
 def _bundled_train_digest() -> str:
-    items = _sample(paths.TRAIN_SAMPLE)
-    return _rows_digest([item.test_prompt() for item in items], [item.completion for item in items])
+    return _rows_digest(*_item_rows(_sample(paths.TRAIN_SAMPLE)))
 
 
 def dataset_key(items: Sequence[Item]) -> str:
@@ -115,7 +119,7 @@ def rows_key(prompts: Sequence[str], completions: Sequence[str]) -> str:
 def training_key(items: Sequence[Item]) -> str:
     """`rows_key` of the rows these items make: the key a baseline, a RAG store or a QLoRA run
     trained on the same items shares."""
-    return rows_key([item.test_prompt() for item in items], [item.completion for item in items])
+    return rows_key(*_item_rows(items))
 
 
 def color_for(error: float, truth: float) -> str:

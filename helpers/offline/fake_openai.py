@@ -144,7 +144,7 @@ class FakeOpenAI:
         try:
             handler.send_response(status)
             handler.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
+            for name, value in headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(data)
