@@ -46,9 +46,19 @@ from helpers.offline.tiny import TinyConfig
 from helpers.presets import BASE_MODEL, COURSE_2024, PRESETS, preset
 from helpers.secrets import redact
 from helpers.store import open_store
+from helpers.week8.app import AppConfig, run_app
+from helpers.week8.framework import DealsConfig, hunt_once
+from helpers.week8.service import ENGINES, ServeConfig, serve
 
 # The valid values of fields that several configs share, each from its one owner.
-CHOICES = {"quantization": QUANTIZATIONS, "preset": PRESETS, "models": BASELINES, "ensemble_members": BASELINES}
+CHOICES = {
+    "quantization": QUANTIZATIONS,
+    "preset": PRESETS,
+    "models": BASELINES,
+    "ensemble_members": BASELINES,
+    "classical": BASELINES,
+    "engine": ENGINES,
+}
 
 
 def _results(*parts: str):
@@ -244,6 +254,23 @@ def run_fork(args: argparse.Namespace) -> None:
     print(f"{len(changed)} files now point at {args.repo}: commit and push them to your fork")
 
 
+def run_serve(args: argparse.Namespace) -> None:
+    config = from_arguments(ServeConfig, args)
+    if config.preset:
+        chosen = preset(config.preset)
+        config.base_model, config.adapter, config.revision = chosen.base_model, chosen.adapter, chosen.revision
+    serve(config)
+
+
+def run_deals(args: argparse.Namespace) -> None:
+    for row in hunt_once(from_arguments(DealsConfig, args), open_store()):
+        print(json.dumps(row), flush=True)
+
+
+def run_app_stage(args: argparse.Namespace) -> None:
+    run_app(from_arguments(DealsConfig, args), from_arguments(AppConfig, args), open_store())
+
+
 def run_main(args: argparse.Namespace) -> None:
     run_main_job(from_arguments(MainJob, args))
 
@@ -261,6 +288,9 @@ STAGES = {  # name: (what it does, its function, the configs its flags fill)
     "finetune-openai": ("fine-tune through the OpenAI API", run_finetune_openai, (FineTuneStage, FineTuneConfig)),
     "train": ("QLoRA fine-tuning of the base model on price prompts", run_train, (TrainConfig,)),
     "predict": ("price test items with a model or adapter", run_predict, (PredictStage, InferenceConfig)),
+    "serve": ("serve the fine-tuned pricer behind an OpenAI-compatible endpoint", run_serve, (ServeConfig,)),
+    "deals": ("hunt for deals once: scan, price, plan, notify", run_deals, (DealsConfig,)),
+    "app": ("The Price is Right: the deal-hunting agents in a web app", run_app_stage, (DealsConfig, AppConfig)),
     "leaderboard": ("print the results leaderboard, and chart it", run_leaderboard, (LeaderboardStage,)),
     "fork": ("point every notebook's Colab badge and set-up cell at your fork", run_fork, ()),
     "main": ("the offline end-to-end job on the bundled sample", run_main, (MainJob,)),

@@ -97,6 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, choices: Mapping[s
 MINUS_ONE = {"max_steps": "whole epochs", "forest_jobs": "one process per CPU"}
 ZERO = {"validation_size", "workers", "max_retries", "seed", "lora_dropout", "nn_dropout", "weight_decay"}
 ZERO |= {"warmup_ratio", "keep_all_from", "validation_share", "max_grad_norm", "poll_seconds", "w2v_workers"}
+ZERO |= {"port", "delay", "threshold"}
 
 
 def checked(name: str, value: Any) -> None:

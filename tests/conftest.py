@@ -139,3 +139,62 @@ def first_training_items(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def lines():
+    """What week 8's agents log, line by line, without the colours."""
+    import logging
+    import re
+
+    from helpers.week8.agent import LOGGER
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(re.sub(r"\033\[[0-9;]*m", "", record.getMessage()))
+
+    handler = Keep()
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
+    yield seen
+    LOGGER.removeHandler(handler)
+
+
+@pytest.fixture(scope="session")
+def smol_adapter(real_model_dir, tmp_path_factory) -> Path:
+    """A LoRA adapter for SmolLM2, its update matrices random rather than trained (seconds, not
+    a minute of training): enough to change the model's answers, which is what serving must keep."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(real_model_dir)
+    lora = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    adapted = get_peft_model(model, lora)
+    with torch.no_grad():
+        for name, weight in adapted.named_parameters():
+            if "lora_B" in name:
+                weight.mul_(0.05)  # a nudge: the model still writes prices, not always the same ones
+    folder = tmp_path_factory.mktemp("smol_adapter") / "adapter"
+    adapted.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def smol_service(real_model_dir, smol_adapter, tmp_path_factory):
+    """SmolLM2 with the adapter above, served by `transformers serve` on loopback for the session."""
+    from helpers.week8.service import ServeConfig, Service
+
+    results = tmp_path_factory.mktemp("served")
+    old = os.environ.get("PRICER_RESULTS")
+    os.environ["PRICER_RESULTS"] = str(results)  # the folder of links goes here
+    config = ServeConfig(base_model=str(real_model_dir), adapter=str(smol_adapter), port=0, device="cpu")
+    try:
+        service = Service(config, log=results / "engine.log").start()
+    finally:
+        os.environ.pop("PRICER_RESULTS") if old is None else os.environ.__setitem__("PRICER_RESULTS", old)
+    yield service
+    service.stop()

@@ -316,12 +316,12 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
     env = {k: v for k, v in ENV.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     # the plumbing is under test here: two baselines, few items
     quick = ["--models", "constant", "tfidf_ridge", "--qlora-test-size", "5"]
-    quick += ["--offline-model-size", "3"]
+    quick += ["--offline-model-size", "3", "--deals-vectors", "60", "--deals-validation", "20"]
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), *quick],
         capture_output=True,
         text=True,
-        env=env,
+        env={**env, "PRICER_STORE": str(tmp_path / "store"), "PRICER_RESULTS": str(tmp_path)},
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr[-2000:]
@@ -339,6 +339,15 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
         "tiny-qlora-pipeline-check model_predict",
         "smollm2-135m base (not fine-tuned) improved_model_predict",
     } <= models
+    # week 8, offline: the adapter served, checked against the model in process, and one hunt for deals
+    assert "the service and model_predict in process agree on 5 of 5 test items" in run.stdout
+    rows = [json.loads(line) for line in run.stdout.splitlines() if line.startswith('{"description"')]
+    assert rows and all(row["discount"] == round(row["estimate"] - row["price"], 2) for row in rows)
+    assert all("deals simulated from the bundled sample" in " ".join(row["stand_ins"]) for row in rows)
+    raised = [row for row in rows if row["raised"]]
+    assert len(raised) == 1  # the simulated deals hold a bargain, and the notification went to the log
+    remembered = [json.loads(line) for line in (tmp_path / "store" / "deals" / "memory.jsonl").read_text().splitlines()]
+    assert [row["url"] for row in raised] == [entry["deal"]["url"] for entry in remembered]
 
 
 def test_train_saves_an_adapter_and_reports_its_losses(trained_adapter):

@@ -246,6 +246,14 @@ class Chat:
         config = self.config
         return {"model": config.model, "messages": messages, "max_tokens": self.max_tokens, "seed": config.seed}
 
+    def send(self, client, request: dict[str, Any]):
+        """The request, sent: a chat completion. A text completion overrides this and `text_of`."""
+        return client.chat.completions.create(**request)
+
+    @staticmethod
+    def text_of(response) -> str | None:
+        return response.choices[0].message.content
+
     def key(self, request: dict[str, Any]) -> str:
         text = json.dumps({"endpoint": self.base_url, **request}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -269,7 +277,7 @@ class Chat:
             limit = self.config.timeout * (self.config.max_retries + 1) + 30
             response = None
             try:
-                response = await asyncio.wait_for(client.chat.completions.create(**request), limit)
+                response = await asyncio.wait_for(self.send(client, request), limit)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
                 self._stop = FrontierAuthError(refusal(error, self.base_url, self.config.model))
             except (openai.APIError, openai.APIConnectionError, TimeoutError, ValueError) as error:
@@ -284,7 +292,7 @@ class Chat:
             if response is None:
                 return None
         self._failures_in_a_row = 0
-        text = response.choices[0].message.content if response.choices else None
+        text = self.text_of(response) if response.choices else None
         usage = response.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from helpers.errors import ConfigError
 from helpers.files import atomic_open, atomic_path
 from helpers.hub import explain
 from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.store import Store
 
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # the course's week 8 model
 
@@ -162,6 +164,23 @@ class VectorStore:
              for s, p in zip(row_scores, row_positions) if p >= 0]
             for row_scores, row_positions in zip(scores, positions)
         ]  # fmt: skip
+
+
+def stored_vectors(items: list[Item], store: Store, embedder: Embedder | None = None) -> VectorStore:
+    """The vector store of `items`, kept in `store` (`vectors/<digest>`) so that embedding them is
+    paid once: copied from there when another machine built it, else built here and put there."""
+    name = _digest(items)[:12]
+    local, key = paths.results("vectors", name), f"vectors/{name}"
+    manifest = f"{key}/manifest.json"
+    if not (local / "manifest.json").exists() and store.get(manifest) is not None:
+        found = store.get(key)
+        if found.resolve() != local.resolve():
+            shutil.copytree(found, local, dirs_exist_ok=True)
+    vectors = VectorStore.for_items(items, local, embedder)
+    kept = store.get(manifest)
+    if kept is None or kept.read_text(encoding="utf-8") != (local / "manifest.json").read_text(encoding="utf-8"):
+        store.put(local, key)
+    return vectors
 
 
 def rag_messages(store: VectorStore, k: int = 5) -> Callable[[Item], list[dict[str, str]]]:

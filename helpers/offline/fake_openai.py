@@ -1,9 +1,18 @@
 """A small OpenAI-compatible HTTP server on loopback, for the tests and the notebooks' smoke mode.
 
 It speaks just enough of the API for this project, over real HTTP, so the real `openai` client
-runs unchanged against it: chat completions, file upload, and fine-tuning jobs (create,
-retrieve, list, events). Its replies are not a model: a chat answer is a deterministic number
-derived from the prompt, unless a test scripts what comes next.
+runs unchanged against it: chat completions (with structured outputs and tool calls), file
+upload, and fine-tuning jobs (create, retrieve, list, events). Its replies are not a model:
+- a chat answer is a deterministic number derived from the prompt;
+- asked for JSON to a schema (`response_format`, as `client.chat.completions.parse` sends), it
+  fills the schema; for week 8's selection of deals (objects with a price and a URL) it reads
+  the deals listed in the prompt and takes, for each of the first five, the first dollar amount
+  that is not "$N off", dropping a deal with none (`stand_in_deals`);
+- offered tools, it plays the course's planner by the tools' shapes (`stand_in_plan`): the tool
+  without arguments first (the scan), then the one-argument tool once for each deal it returned
+  (the estimate), then the tool with several arguments (the notification) for the deal priced
+  furthest below its estimate, then "OK";
+unless a test scripts what comes next.
 
     server = FakeOpenAI().start()
     client = OpenAI(base_url=server.url, api_key=server.api_key)
@@ -12,12 +21,14 @@ derived from the prompt, unless a test scripts what comes next.
 
 Scripting, for tests: `server.script.append(Fault(status=429))` makes the next chat request
 fail with that status; `Fault(delay=2.0)` makes it slow; `Fault(reply="about 40 dollars")`
-sets the reply text. Every request is recorded in `server.requests`.
+sets the reply text; `Fault(tool_calls=[("name", '{"arg": 1}')])` asks for those tools. Every
+request is recorded in `server.requests`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import time
@@ -43,6 +54,7 @@ class Fault:
     reply: str | None = None  # reply text
     body: bytes | None = None  # a raw 200 body instead (a page cut short, a proxy's HTML page)
     content_type: str = "application/json"  # the raw body's type
+    tool_calls: list[tuple[str, str]] | None = None  # (tool name, its arguments as JSON text) asked for instead
 
 
 def default_reply(messages: list[dict[str, Any]]) -> str:
@@ -172,8 +184,19 @@ class FakeOpenAI:
             return fault.status, _error(f"scripted status {fault.status}", "scripted"), {"retry-after-ms": "10"}
         if fault.body is not None:
             return 200, fault.body, {"Content-Type": fault.content_type}
-        reply = fault.reply if fault.reply is not None else default_reply(request["messages"])
-        prompt_tokens = sum(len(m["content"]) for m in request["messages"]) // 4
+        messages = request["messages"]
+        calls = fault.tool_calls
+        if calls is None and fault.reply is None and request.get("tools"):
+            calls = stand_in_plan(messages, request["tools"])
+        if calls:
+            message = {"role": "assistant", "content": None, "tool_calls": _tool_calls(calls, len(self.requests))}
+            reply, finish = json.dumps(message["tool_calls"]), "tool_calls"
+        else:
+            reply = fault.reply
+            if reply is None:
+                reply = "OK" if request.get("tools") else _answer(messages, request.get("response_format"))
+            message, finish = {"role": "assistant", "content": reply}, "stop"
+        prompt_tokens = sum(len(str(m.get("content") or "")) for m in messages) // 4
         completion_tokens = max(1, len(reply) // 4)
         return (
             200,
@@ -182,7 +205,7 @@ class FakeOpenAI:
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": request["model"],
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}],
+                "choices": [{"index": 0, "finish_reason": finish, "message": message}],
                 "usage": {
                     "prompt_tokens": prompt_tokens,
                     "completion_tokens": completion_tokens,
@@ -295,6 +318,105 @@ class FakeOpenAI:
 
     def _public(self, job_id: str) -> dict[str, Any]:
         return {k: v for k, v in self.jobs[job_id].items() if not k.startswith("_")}
+
+
+def _answer(messages: list[dict[str, Any]], response_format: dict[str, Any] | None) -> str:
+    """A plain reply, or JSON to the schema asked for."""
+    if response_format and response_format.get("type") == "json_schema":
+        schema = response_format["json_schema"]["schema"]
+        return json.dumps(stand_in_object(schema, schema, str(messages[-1].get("content") or "")))
+    return default_reply(messages)
+
+
+# --- structured outputs ----------------------------------------------------------------------
+
+PRICE = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)(?![\d,.]*\s*off)", re.I)  # "$129.99", not "$40 off"
+
+
+def stand_in_deals(prompt: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The deals listed in a prompt ("Title: ...", "Details: ...", "Features: ...", "URL: ..."),
+    each with the first dollar amount that is not a discount ("$40 off"); a deal with none is
+    dropped, as a careful model would; the first `limit` kept."""
+    deals = []
+    for block in re.split(r"\n\s*\n", prompt):
+        fields = dict(re.findall(r"^(Title|Details|Features|URL): ?(.*)$", block, re.M))
+        found = PRICE.search(f"{fields.get('Details', '')} {fields.get('Features', '')}")
+        if "Title" not in fields or "URL" not in fields or found is None:
+            continue
+        description = f"{fields['Title']}. {fields.get('Details', '')}".strip()[:400]
+        deals.append({"description": description, "price": float(found[1].replace(",", "")), "url": fields["URL"]})
+    return deals[:limit]
+
+
+def stand_in_object(schema: dict[str, Any], root: dict[str, Any], prompt: str) -> Any:
+    """A value that fits `schema`: for a list of objects with a price and a URL, the deals in the
+    prompt; otherwise placeholders of each type."""
+    if "$ref" in schema:
+        return stand_in_object(root["$defs"][schema["$ref"].rsplit("/", 1)[1]], root, prompt)
+    kind = schema.get("type")
+    if kind == "array":
+        shape = schema.get("items", {})
+        shape = root["$defs"][shape["$ref"].rsplit("/", 1)[1]] if "$ref" in shape else shape
+        fields = shape.get("properties", {})
+        if "url" in fields and "price" in fields:
+            text = next(name for name, field in fields.items() if field.get("type") == "string" and name != "url")
+            return [{text: d["description"], "price": d["price"], "url": d["url"]} for d in stand_in_deals(prompt)]
+        return [stand_in_object(shape, root, prompt)]
+    if kind == "object":
+        return {name: stand_in_object(field, root, prompt) for name, field in schema.get("properties", {}).items()}
+    return {"string": "stand-in", "number": 1.0, "integer": 1, "boolean": True}.get(kind)
+
+
+# --- tool calls ------------------------------------------------------------------------------
+
+
+def _tool_calls(calls: list[tuple[str, str]], number: int) -> list[dict[str, Any]]:
+    return [
+        {"id": f"call_{number}_{i}", "type": "function", "function": {"name": name, "arguments": arguments}}
+        for i, (name, arguments) in enumerate(calls)
+    ]
+
+
+def stand_in_plan(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[tuple[str, str]] | None:
+    """The course's planner, played by the tools' shapes rather than by reading: the tool that
+    takes no argument (scan), then the one-argument tool for each deal (estimate), then the tool
+    with more arguments (notify) for the deal furthest below its estimate; None when done."""
+    functions = [tool["function"] for tool in tools if tool.get("type") == "function"]
+    by_arguments = {len(f.get("parameters", {}).get("required", [])): f["name"] for f in functions}
+    scan, estimate, notify = by_arguments.get(0), by_arguments.get(1), max(by_arguments.items())[1]
+    answers = {m.get("tool_call_id"): str(m.get("content") or "") for m in messages if m.get("role") == "tool"}
+    asked = [call for m in messages if m.get("role") == "assistant" for call in (m.get("tool_calls") or [])]
+    asked = [call for call in asked if not answers.get(call["id"], "").startswith("Error")]  # a failed call: not made
+    names = [call["function"]["name"] for call in asked]
+    if scan and scan not in names:
+        return [(scan, "{}")]
+    if notify in names:
+        return None
+    deals = _deals_in(answers.get(next((c["id"] for c in asked if c["function"]["name"] == scan), ""), ""))
+    if not deals:
+        return None
+    if estimate and estimate not in names:
+        return [(estimate, json.dumps({"description": d["product_description"]})) for d in deals]
+    estimates = [_last_number(answers.get(c["id"], "")) for c in asked if c["function"]["name"] == estimate]
+    scored = [(e - d["price"], d, e) for d, e in zip(deals, estimates) if e is not None]
+    if not scored:
+        return None
+    _, deal, value = max(scored, key=lambda row: row[0])
+    arguments = {"description": deal["product_description"], "deal_price": deal["price"]}
+    return [(notify, json.dumps({**arguments, "estimated_true_value": value, "url": deal["url"]}))]
+
+
+def _deals_in(text: str) -> list[dict[str, Any]]:
+    try:
+        deals = json.loads(text).get("deals", [])
+    except (json.JSONDecodeError, AttributeError):
+        return []
+    return [d for d in deals if isinstance(d, dict) and {"product_description", "price", "url"} <= d.keys()]
+
+
+def _last_number(text: str) -> float | None:
+    found = re.findall(r"\d[\d,]*(?:\.\d+)?", text)
+    return float(found[-1].replace(",", "")) if found else None
 
 
 class _Quiet(ThreadingHTTPServer):

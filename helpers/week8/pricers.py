@@ -1,0 +1,146 @@
+"""Week 8 day 2: the agents that price a deal, and the ensemble agent that weighs them.
+
+- `FrontierAgent`: a frontier model shown the five most similar training items and their
+  prices (RAG, over the vector store of the training items);
+- `ClassicalAgent`: a classical model of week 6 (by default the boosted trees, the 2025
+  edition's best), trained on the training items;
+- `EnsembleAgent`: their prices and the specialist's, combined by weights fitted on the
+  validation items. The weights are those of a linear regression in log prices, kept
+  non-negative, unless one member alone does better on the validation items, in which case
+  that member is used: on the items it was fitted on, the ensemble is never worse than its
+  best member. A member that gives no price (a service down) sits out, and the weights of
+  those that answered are fitted again, on the same validation items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from helpers.core.items import Item
+from helpers.core.prompts import PROMPT_2024, PromptFormat
+from helpers.core.tester import answers_of, usable_guess
+from helpers.errors import PricerError
+from helpers.models.baselines import BaselineConfig
+from helpers.models.classical import fit_baselines
+from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.models.retrieval import VectorStore, rag_messages
+from helpers.secrets import redact
+from helpers.week8.agent import Agent, PricingAgent, item_for
+from helpers.week8.specialist import Preprocessor
+
+
+class FrontierAgent(PricingAgent):
+    """A frontier model, shown the `k` training items most like the deal (RAG)."""
+
+    name = "Frontier Agent"
+    color = Agent.BLUE
+
+    def __init__(self, config: FrontierConfig, vectors: VectorStore, k: int = 5):
+        self.log(f"Frontier Agent is setting up {config.model} with {len(vectors):,} items to look up")
+        self.pricer = FrontierPricer(config, rag_messages(vectors, k), name=f"{config.model} with {k} similar items")
+
+
+class ClassicalAgent(PricingAgent):
+    """A classical model of week 6, trained here on the training items (seconds on a CPU)."""
+
+    name = "Classical Agent"
+    color = Agent.MAGENTA
+
+    def __init__(self, train: list[Item], model: str = "boosted_trees", config: BaselineConfig | None = None):
+        self.log(f"Classical Agent is training {model} on {len(train):,} items")
+        self.pricer = fit_baselines(train, config or BaselineConfig(models=[model]))[model]
+        self.log("Classical Agent is ready")
+
+
+class Weights:
+    """Members' prices combined as they did best on the validation items (see the module's note)."""
+
+    def __init__(self, answers: dict[str, list[float | None]], truths: Sequence[float]):
+        self.answers, self.truths = answers, np.asarray(truths, dtype=float)
+        self.fits: dict[tuple[str, ...], tuple[str, object, float]] = {}
+
+    def fit(self, names: tuple[str, ...]) -> tuple[str, object, float]:
+        """(how: "weights" or a member's name, the regression or None, its validation error) for
+        the members `names`, on the validation items all of them priced."""
+        from sklearn.linear_model import LinearRegression
+
+        if names in self.fits:
+            return self.fits[names]
+        rows = [i for i in range(len(self.truths)) if all(self.answers[n][i] is not None for n in names)]
+        if not names or len(rows) < 2:
+            return "", None, float("inf")
+        prices = np.array([[self.answers[n][i] for n in names] for i in rows])
+        truths = self.truths[rows]
+        errors = {name: float(np.mean(np.abs(prices[:, j] - truths))) for j, name in enumerate(names)}
+        best = min(errors, key=errors.get)
+        choice = (best, None, errors[best])
+        if len(names) > 1:
+            regression = LinearRegression(positive=True).fit(np.log1p(prices), np.log1p(truths))
+            combined = np.maximum(np.expm1(regression.predict(np.log1p(prices))), 0.0)
+            error = float(np.mean(np.abs(combined - truths)))
+            if error <= errors[best]:
+                choice = ("weights", regression, error)
+        self.fits[names] = choice
+        return choice
+
+    def combine(self, guesses: dict[str, float | None]) -> tuple[float | None, str]:
+        """(the combined price, how it was combined) from the members that answered."""
+        names = tuple(name for name in self.answers if guesses.get(name) is not None)
+        if not names:
+            return None, "no member gave a price"
+        how, regression, error = self.fit(names)
+        if not how:
+            return None, "too few validation items priced by the members that answered"
+        if regression is None:
+            return guesses[how], f"{how} alone (best on the validation items: ${error:,.2f})"
+        prices = np.log1p([[guesses[name] for name in names]])
+        weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(names, regression.coef_))
+        return max(float(np.expm1(regression.predict(prices))[0]), 0.0), f"weights {weights} (${error:,.2f})"
+
+
+class EnsembleAgent(Agent):
+    """The deal's price from every pricing agent, weighed as they did on the validation items."""
+
+    name = "Ensemble Agent"
+    color = Agent.YELLOW
+
+    def __init__(
+        self,
+        agents: list[PricingAgent],
+        validation: list[Item],
+        preprocessor: Preprocessor | None = None,
+        prompt: PromptFormat = PROMPT_2024,
+    ):
+        self.agents, self.preprocessor, self.prompt = agents, preprocessor, prompt
+        self.log(f"Ensemble Agent is fitting its weights on {len(validation):,} validation items")
+        answers = {agent.name: self._validation_prices(agent, validation) for agent in agents}
+        self.weights = Weights(answers, [item.price for item in validation])
+        how, _, error = self.weights.fit(
+            tuple(name for name, prices in answers.items() if any(p is not None for p in prices))
+        )
+        self.log(f"Ensemble Agent is ready: {how or 'no member priced the validation items'} (${error:,.2f} there)")
+
+    def _validation_prices(self, agent: PricingAgent, items: list[Item]) -> list[float | None]:
+        try:
+            prices = [usable_guess(answer) for answer in answers_of(agent.pricer, items)]
+        except PricerError as error:
+            self.log(f"{agent.name} could not price the validation items ({redact(str(error))}): it sits out")
+            return [None] * len(items)
+        known = [(p, item.price) for p, item in zip(prices, items) if p is not None]
+        error = sum(abs(p - truth) for p, truth in known) / len(known) if known else float("nan")
+        self.log(f"{agent.name}: {len(known):,} of {len(items):,} validation items priced, average error ${error:,.2f}")
+        return prices
+
+    def price(self, description: str) -> float | None:
+        """The ensemble's estimate of what the described product is worth."""
+        text = self.preprocessor.preprocess(description) if self.preprocessor else description
+        if self.preprocessor:
+            self.log(f"Ensemble Agent rewrote the description: {text.splitlines()[0][:60]!r}")
+        item = item_for(text, self.prompt)
+        guesses = {agent.name: agent.price_item(item) for agent in self.agents}
+        estimate, how = self.weights.combine(guesses)
+        shown = "no estimate" if estimate is None else f"${estimate:,.2f}"
+        self.log(f"Ensemble Agent complete - {shown}: {how}")
+        return estimate
