@@ -7,8 +7,6 @@ sends that deal's notification again. The team is put together on the first hunt
 opens at once; one hunt runs at a time, whoever asks.
 """
 
-from __future__ import annotations
-
 import html
 import logging
 import os
@@ -59,15 +57,16 @@ def table_for(opportunities: list[Opportunity]) -> list[list[str]]:
 
 
 def html_for(lines: list[str]) -> str:
-    """The log's last lines as HTML, each agent in its colour, the newest at the bottom."""
+    """The log's last lines as HTML, each agent in its colour, the newest at the bottom (a column
+    laid out bottom up keeps the box scrolled there as lines arrive)."""
     shown = []
-    for line in lines[-40:]:
+    for line in reversed(lines[-60:]):
         codes = re.findall(r"\033\[(\d+)m", line)
         colour = next((COLOURS[c] for c in reversed(codes) if c in COLOURS), "#dddddd")
         shown.append(f'<div style="color:{colour}">{html.escape(ANSI.sub("", line))}</div>')
     return (
-        '<div id="agent-log" style="height:400px;overflow-y:auto;background:#222229;padding:10px;'
-        f'font-family:monospace;font-size:12px">{"".join(shown)}</div>'
+        '<div id="agent-log" style="height:400px;overflow-y:auto;display:flex;flex-direction:column-reverse;'
+        f'background:#222229;padding:10px;font-family:monospace;font-size:12px">{"".join(shown)}</div>'
     )
 
 
@@ -152,8 +151,8 @@ class App:
             time.sleep(1)
         if self.framework is None:
             return go.Figure(layout={"title": "the agents are not ready: no map", "height": 400})
-        team, points = self.framework.team, self.config.map_points
-        items = team.train[:points]
+        team = self.framework.team
+        items = team.train[: min(self.config.map_points, len(team.vectors))]
         vectors = team.vectors.vectors()[: len(items)]
         return map_figure(vectors, [item.category for item in items], [item.title for item in items])
 
@@ -173,13 +172,14 @@ class App:
             )
             if self.stand_ins:
                 gr.Markdown(
-                    '<div id="stand-ins" style="text-align:center;font-size:13px;color:#b26b00">Offline: '
+                    '<div style="text-align:center;font-size:13px;color:#b26b00">Offline: '
                     + html.escape("; ".join(self.stand_ins))
-                    + ". The prices and estimates below are simulated, not a market's or a model's judgement.</div>"
+                    + ". The prices and estimates below are simulated, not a market's or a model's judgement.</div>",
+                    elem_id="stand-ins",
                 )
             table = gr.Dataframe(
-                headers=HEADERS, value=table_for(self.opportunities()), wrap=True, column_widths=[6, 1, 1, 1, 3],
-                max_height=400, interactive=False, elem_id="opportunities",
+                headers=HEADERS, value=table_for(self.opportunities()), wrap=True, max_height=400, interactive=False,
+                column_widths=["50%", "9%", "9%", "9%", "23%"], elem_id="opportunities",
             )  # fmt: skip
             with gr.Row():
                 with gr.Column(scale=1):
