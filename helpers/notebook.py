@@ -24,12 +24,15 @@ from helpers.data.hub_datasets import load_hub_items
 from helpers.data.item_files import load_items, save_items
 from helpers.errors import ConfigError, PricerError
 from helpers.files import atomic_open, cannot_write
-from helpers.models.training import LATEST_RUN
+from helpers.models.training import LATEST_RUN, TrainConfig, train
+from helpers.offline.deal_feed import DealFeed
 from helpers.offline.fake_openai import FakeOpenAI
 from helpers.offline.tiny import TinyConfig, build
 from helpers.presets import BASE_MODEL, preset
 from helpers.secrets import describe, get_secret, redact
 from helpers.store import Store, missing, open_store
+from helpers.week8.deals import COURSE_FEEDS
+from helpers.week8.service import ServeConfig, Service
 
 REPO = "pricer-course/pricer"  # GitHub owner/name that the badges and set-up cells point at
 DRIVE = "/content/drive/MyDrive/pricer"  # the store when a Colab notebook chooses STORE = "drive"
@@ -280,6 +283,16 @@ def training_data(store: Store, data: str | None = None) -> str:
     return str(found)
 
 
+def smoke_adapter(store: Store, base: str) -> None:
+    """In smoke mode, on a machine whose store holds no run (a notebook run alone): a tiny
+    adapter trained on the spot (seconds) into the store, as days 3-4 would have."""
+    if smoke() and stored_run(store) is None:
+        output = str(paths.results("pricer-smoke"))
+        config = TrainConfig.pipeline_check(base_model=base, train=training_data(store), output=output)
+        config.overwrite, config.store = True, store.spec
+        train(config)
+
+
 def adapter(store: Store, choice: str | None = None) -> tuple[str, str | None]:
     """(adapter, revision) for week 7 day 5: the newest run in the store, or with `choice` a
     preset's adapter (the instructor's) at its fixed revision."""
@@ -287,3 +300,32 @@ def adapter(store: Store, choice: str | None = None) -> tuple[str, str | None]:
         chosen = preset(choice)
         return chosen.adapter, chosen.revision
     return latest_adapter(store), None
+
+
+def deal_feeds() -> list[str]:
+    """The RSS feeds week 8's scanner reads: the course's (dealnews.com); in smoke mode simulated
+    ones on loopback, real products of the bundled sample at seeded prices, each saying so."""
+    if not smoke():
+        return list(COURSE_FEEDS)
+    feed = DealFeed().start()  # a daemon thread: it lives as long as the kernel
+    print(f"Smoke mode: {len(feed.urls)} simulated deal feeds on {feed.base} (real products, simulated prices)")
+    return feed.urls
+
+
+def pricing_service(store: Store, url: str | None = None, choice: str | None = None, data: str | None = None) -> str:
+    """The address of the fine-tuned pricer as a service: `url`, where one runs already (day 1's,
+    `python -m helpers serve` on a GPU machine); else one started here, in the background for as
+    long as the kernel lives, from the newest adapter in the store or a preset's (`choice`). In
+    smoke mode the tiny pipeline-check model is served: its prices test the plumbing only."""
+    import atexit
+
+    if url:
+        return url
+    name, revision = adapter(store, choice)
+    base = base_model(preset(choice or data or "course-2024").base_model)
+    service = Service(ServeConfig(base_model=base, adapter=name, revision=revision, port=0))
+    print(f"starting the pricing service: {name} on {base} (transformers serve; a minute or two for a large model)")
+    service.start()
+    atexit.register(service.stop)
+    print(f"pricing service: {service.url}, model {service.model}")
+    return service.url

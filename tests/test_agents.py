@@ -197,7 +197,7 @@ def team(monkeypatch):
     """Scanner over the simulated feed, the chat stand-in, an ensemble that knows each deal's
     true price, the messenger writing to the log."""
     monkeypatch.delenv("PUSHOVER_USER", raising=False)
-    with FakeOpenAI() as chat, DealFeed() as feed:
+    with FakeOpenAI() as chat, DealFeed(port=0) as feed:
         truth = {deal.item.title[:40]: deal.item.price for deal in feed.deals}
 
         def worth(item: Item) -> float:

@@ -16,7 +16,7 @@ from helpers.week8.scanner import ScannerAgent
 
 @pytest.fixture
 def feed():
-    with DealFeed(slow_seconds=3.0) as running:
+    with DealFeed(slow_seconds=3.0, port=0) as running:
         yield running
 
 

@@ -3,6 +3,7 @@ with helpers, and each runs end to end in smoke mode (bundled sample, offline, C
 a notebook defines is what it scores and its own versions agree with helpers'."""
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -138,8 +139,10 @@ COURSE_STEPS = [
         "week7/day2_base_model",
         "week7/day3_4_train",
     ],
-    ["week7/day5_inference"],  # the adapter of days 3-4
+    ["week7/day5_inference", "week8/day1_service", "week8/day3_scanner"],  # the adapter of days 3-4
     ["week8/day2_rag_ensemble"],  # every model's answers
+    ["week8/day4_planning"],  # day 2's vector store
+    ["week8/day5_app"],  # day 4's memory
 ]
 COURSE_ORDER = [name for step in COURSE_STEPS for name in step]
 
@@ -196,6 +199,7 @@ AGREEMENTS = {
     "week7/day1_quantization": ["LoRA parameters"],
     "week7/day2_base_model": ["model_predict, one at a time here and batched"],
     "week7/day5_inference": ["model_predict, here and batched", "improved_model_predict, here"],
+    "week8/day1_service": ["the service and model_predict in process", "the specialist agent and specialist_price"],
     "week8/day2_rag_ensemble": ["the five most similar", "RAG messages", "neighbours, here", "the ensemble, here"],
 }
 
@@ -250,6 +254,24 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(co
     tuned = TINY["fine-tuned improved_model_predict"]
     for model in ("tfidf_ridge", "gpt-4o", "fine-tuned gpt-4o-mini", tuned, "neighbours"):
         assert model in members.split(": ", 1)[1].split(", "), model
+
+
+def test_week_8_hunts_deals_across_machines_with_one_memory(course):
+    """Day 2 keeps the vector store and scores the ensemble agent; day 4's hunt raises a deal
+    into the memory in the store; day 5, on another machine, finds it and hunts again, raising
+    no deal twice."""
+    from helpers.core.leaderboard import read_leaderboard
+    from helpers.week8.memory import KEY
+
+    store, printed = course
+    assert any(name.endswith(".faiss") for name in map(str, (store / "vectors").rglob("*")))
+    agent = [row for row in read_leaderboard(store / "leaderboard.csv") if row["model"].startswith("ensemble agent")]
+    assert [row["model"] for row in agent] == [f"ensemble agent ({PIPELINE_CHECK})"]
+    held = int(printed["week8/day4_planning"].split("the memory holds ")[1].split()[0])
+    assert held >= 1  # the autonomous planner's deal, at least
+    assert f"{held} opportunities remembered in" in printed["week8/day5_app"]  # read on another machine
+    urls = [json.loads(line)["deal"]["url"] for line in (store / KEY).read_text().splitlines()]
+    assert len(urls) == len(set(urls)) >= held
 
 
 @pytest.mark.parametrize("name", AGREEMENTS)

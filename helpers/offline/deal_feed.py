@@ -31,6 +31,9 @@ from helpers.core.tester import TEST_SIZE
 from helpers.data.item_files import load_items
 
 FEEDS = ("electronics", "computers", "smart-home")  # as the course's three dealnews feeds
+# A fixed port, so that a deal's URL is the same on every run and machine: the memory knows a deal
+# by its URL. When it is taken, any free port, and the deals' URLs differ from those remembered.
+PORT = 8642
 SIMULATED = "simulated deal"  # what every entry says it is
 
 
@@ -71,7 +74,7 @@ class DealFeed:
     seed: int = 42
     per_feed: int = 10  # entries in each feed
     host: str = "127.0.0.1"
-    port: int = 0
+    port: int = PORT
     slow_seconds: float = 30.0  # how long a "slow" fault keeps the client waiting
     faults: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
@@ -101,7 +104,11 @@ class DealFeed:
             def do_GET(self):
                 feed._answer(self)
 
-        self.httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        try:
+            self.httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        except OSError:  # taken (another feed, another program): any free port, said once
+            self.httpd = ThreadingHTTPServer((self.host, 0), Handler)
+            print(f"port {self.port} is taken: the simulated deals are on {self.base}, URLs unlike those remembered")
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True, name="deal-feed").start()
         return self

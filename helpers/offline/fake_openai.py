@@ -69,7 +69,7 @@ def default_reply(messages: list[dict[str, Any]]) -> str:
 
 def fake_summary(text: str) -> str:
     title, _, rest = text.partition("\n")
-    words = rest.split()
+    words = rest.split() or title.split()[8:]  # one line of free text: its own words describe it
     return (
         f"Title: {title[:80]}\nCategory: Unknown\nBrand: Unknown\n"
         f"Description: {' '.join(words[:20])}.\nDetails: {' '.join(words[20:40])}."

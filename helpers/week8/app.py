@@ -43,7 +43,7 @@ class AppConfig:
     """Where the app listens, and how often the agents hunt."""
 
     host: str = "127.0.0.1"  # the address the app listens on (0.0.0.0: every interface)
-    port: int = 7860  # the app's port
+    port: int | None = 7860  # the app's port (--no-port: the first free one from 7860)
     share: bool | None = None  # a public gradio.live link (default: in Colab, where localhost is out of reach)
     every: float = 300.0  # seconds between two hunts
     map_points: int = 800  # items of the vector store shown on the 3-D map
@@ -221,5 +221,5 @@ def run_app(config: DealsConfig, settings: AppConfig, store: Store) -> None:
         def make() -> DealAgentFramework:
             return DealAgentFramework(assemble(config, train, validation, store, where), Memory(store, framework_log))
 
-        print(f"The Price is Right: http://{settings.host}:{settings.port} (Ctrl-C stops it)", flush=True)
+        print(f"The Price is Right: http://{settings.host}:{settings.port or 7860} (Ctrl-C stops it)", flush=True)
         App(make, store, settings, where.stand_ins).launch(block=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from helpers.core.items import Item
 from helpers.core.prompts import PROMPT_2024, PromptFormat
-from helpers.core.tester import answers_of, usable_guess
+from helpers.core.tester import answers_of, training_key, usable_guess
 from helpers.errors import PricerError
 from helpers.models.baselines import BaselineConfig
 from helpers.models.classical import fit_baselines
@@ -101,7 +101,8 @@ class Weights:
 
 
 class EnsembleAgent(Agent):
-    """The deal's price from every pricing agent, weighed as they did on the validation items."""
+    """The deal's price from every pricing agent, weighed as they did on the validation items.
+    It prices a description (`price`), and items in batches, for the Tester (`predict_batch`)."""
 
     name = "Ensemble Agent"
     color = Agent.YELLOW
@@ -114,24 +115,39 @@ class EnsembleAgent(Agent):
         prompt: PromptFormat = PROMPT_2024,
     ):
         self.agents, self.preprocessor, self.prompt = agents, preprocessor, prompt
+        self.__name__, self.batch_size = "ensemble agent", 64
+        self.trained_on = training_key(validation)  # what its weights were fitted on, for the leaderboard
         self.log(f"Ensemble Agent is fitting its weights on {len(validation):,} validation items")
-        answers = {agent.name: self._validation_prices(agent, validation) for agent in agents}
+        answers = {agent.name: self.prices(agent, validation) for agent in agents}
+        for agent in agents:
+            known = [(p, item.price) for p, item in zip(answers[agent.name], validation) if p is not None]
+            error = f"${sum(abs(p - t) for p, t in known) / len(known):,.2f}" if known else "none"
+            self.log(
+                f"{agent.name}: {len(known):,} of {len(validation):,} validation items priced, average error {error}"
+            )
         self.weights = Weights(answers, [item.price for item in validation])
         how, _, error = self.weights.fit(
             tuple(name for name, prices in answers.items() if any(p is not None for p in prices))
         )
         self.log(f"Ensemble Agent is ready: {how or 'no member priced the validation items'} (${error:,.2f} there)")
 
-    def _validation_prices(self, agent: PricingAgent, items: list[Item]) -> list[float | None]:
+    def prices(self, agent: PricingAgent, items: Sequence[Item]) -> list[float | None]:
+        """`agent`'s prices for `items`, in batches; none at all when it cannot price (a service down)."""
         try:
-            prices = [usable_guess(answer) for answer in answers_of(agent.pricer, items)]
+            return [usable_guess(answer) for answer in answers_of(agent.pricer, items)]
         except PricerError as error:
-            self.log(f"{agent.name} could not price the validation items ({redact(str(error))}): it sits out")
+            self.log(f"{agent.name} could not price {len(items):,} items ({redact(str(error))}): it sits out")
             return [None] * len(items)
-        known = [(p, item.price) for p, item in zip(prices, items) if p is not None]
-        error = sum(abs(p - truth) for p, truth in known) / len(known) if known else float("nan")
-        self.log(f"{agent.name}: {len(known):,} of {len(items):,} validation items priced, average error ${error:,.2f}")
-        return prices
+
+    def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
+        """Curated items (already in the training items' shape), every member asked in batches."""
+        answers = {agent.name: self.prices(agent, items) for agent in self.agents}
+        return [
+            self.weights.combine({name: prices[i] for name, prices in answers.items()})[0] for i in range(len(items))
+        ]
+
+    def __call__(self, item: Item) -> float | None:
+        return self.predict_batch([item])[0]
 
     def price(self, description: str) -> float | None:
         """The ensemble's estimate of what the described product is worth."""

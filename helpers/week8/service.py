@@ -171,6 +171,7 @@ class Service:
         self.log_path = Path(log) if log else None
         self.process: subprocess.Popen | None = None
         self.model = ""
+        self.line: list[str] = []  # the engine's command line, once launched
 
     @property
     def url(self) -> str:
@@ -192,7 +193,7 @@ class Service:
             self.model = str(served_folder(config))
         else:
             self.model = served_name(config) if config.adapter else config.base_model
-        line = command(config, self.model)
+        line = self.line = command(config, self.model)
         if quiet:
             self.log_path = self.log_path or paths.results("served", f"engine-{config.port}.log")
             self.log_path.parent.mkdir(parents=True, exist_ok=True)

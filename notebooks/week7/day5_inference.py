@@ -80,24 +80,11 @@ BASE_MODEL = base_model(preset(PRESET).base_model)
 print(f"base model: {BASE_MODEL}")
 
 # %%
-from helpers.notebook import adapter, stored_run
+from helpers.notebook import adapter, smoke_adapter
 
 ADAPTER = None  # None: the newest run days 3-4 put in the store; PRESET: the instructor's adapter
-if SMOKE and ADAPTER is None and stored_run(store) is None:
-    # No run in the store: train a tiny adapter on the spot (seconds), into the store.
-    from helpers import paths
-    from helpers.models.training import TrainConfig, train
-    from helpers.notebook import training_data
-
-    train(
-        TrainConfig.pipeline_check(
-            base_model=BASE_MODEL,
-            train=training_data(store),
-            overwrite=True,
-            output=str(paths.results("pricer-smoke")),
-            store=store.spec,
-        )
-    )
+if ADAPTER is None:
+    smoke_adapter(store, BASE_MODEL)  # smoke mode with no run in the store: a tiny adapter trained here (seconds)
 ADAPTER_PATH, REVISION = adapter(store, ADAPTER)
 
 # %% [markdown]

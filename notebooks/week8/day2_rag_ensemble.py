@@ -14,16 +14,19 @@
 # ---
 
 # %% [markdown]
-# # Week 8: retrieval for the frontier model, and an ensemble of every model
+# # Week 8 day 2: retrieval for the frontier model, the frontier agent and the ensemble agent
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pricer-course/pricer/blob/main/notebooks/week8/day2_rag_ensemble.ipynb)
 #
 # The course's biggest single gain: before asking GPT-4o-mini for a price, show it five similar
 # training items and what they cost. Every training item becomes a vector (the course's
 # embedding model, `sentence-transformers/all-MiniLM-L6-v2`, 384 numbers an item) in a vector
-# store on disk; an item's neighbours are the stored vectors nearest its own. Then week 8's
-# ensemble agent: a linear regression over the prices of every model you have run since week 6,
-# read back from the store, with its weights fitted on validation items, never test items.
+# store kept in the store, so that later days reuse it; an item's neighbours are the stored
+# vectors nearest its own. Then two ensembles: a linear regression over the prices of every
+# model you have run since week 6, read back from the store, with its weights fitted on
+# validation items, never test items; and the ensemble *agent*, which prices a deal's
+# description with the specialist (day 1), the frontier model with retrieval and a classical
+# model, weighed the same way.
 #
 # For context, the 2025 edition's ensemble reached $29.90 average error on its 200 test items.
 
@@ -98,20 +101,69 @@ print(f"similarity of an item to itself in capitals: {first @ second:.3f}; to an
 
 # %% [markdown]
 # The vector store keeps every training item's vector beside its price and text: a faiss index,
-# searched exactly. Embedding 400,000 items takes a while (minutes on a GPU, hours on a CPU), so
-# the index is built once, in batches with a progress bar, saved, and reopened while the items
-# and the model stay the same.
+# searched exactly (the course uses Chroma; faiss is one small wheel, Chroma some forty
+# packages). Embedding 400,000 items takes a while (minutes on a GPU, hours on a CPU), so the
+# index is built once, in batches with a progress bar, and kept in the store: this machine
+# reopens it while the items and the model stay the same, and days 4 and 5 copy it rather than
+# embed everything again.
 
 # %%
-from helpers.models.retrieval import Embedder, VectorStore
+from helpers.models.retrieval import Embedder, stored_vectors
 
-vectors = VectorStore.for_items(train, embedder=Embedder(MODEL, loaded=encoder))
-print(f"{len(vectors):,} vectors in {vectors.folder}")
+vectors = stored_vectors(train, store, Embedder(MODEL, loaded=encoder))
+print(f"{len(vectors):,} vectors in {vectors.folder}, kept in the store {store}")
+
+# %% [markdown]
+# ## Maps of the vector store
+#
+# 384 numbers an item cannot be drawn; a map of them can. PCA keeps the directions along which
+# the vectors spread most: fast, and distances at large scale survive. t-SNE instead places
+# points so that each keeps its nearest neighbours near, which is what retrieval uses; the
+# clusters it draws are neighbourhoods, and the distances between clusters mean little.
 
 # %%
 from helpers.data import charts
 
 charts.vector_map(vectors.vectors(), [item.category for item in train])
+
+# %%
+import numpy as np
+
+
+# %%
+# as in helpers.week8.maps: map_figure
+def map_figure(vectors: np.ndarray, categories: list[str], texts: list[str], dimensions: int = 3, seed: int = 42):
+    """A plotly figure of `vectors` reduced by t-SNE to `dimensions` (2 or 3), coloured by category."""
+    import plotly.graph_objects as go
+    from sklearn.manifold import TSNE
+
+    perplexity = min(30.0, max(2.0, (len(vectors) - 1) / 3))  # t-SNE needs more points than its perplexity
+    points = TSNE(n_components=dimensions, random_state=seed, perplexity=perplexity).fit_transform(vectors)
+    figure = go.Figure()
+    for name in sorted(set(categories)):
+        rows = [i for i, category in enumerate(categories) if category == name]
+        shown = {"mode": "markers", "name": name, "text": [texts[i][:60] for i in rows], "hoverinfo": "text"}
+        if dimensions == 3:
+            marker = {"size": 2, "opacity": 0.7}
+            figure.add_trace(
+                go.Scatter3d(x=points[rows, 0], y=points[rows, 1], z=points[rows, 2], marker=marker, **shown)
+            )
+        else:
+            figure.add_trace(
+                go.Scatter(x=points[rows, 0], y=points[rows, 1], marker={"size": 4, "opacity": 0.7}, **shown)
+            )
+    figure.update_layout(height=400 if dimensions == 3 else 600, margin={"r": 5, "b": 1, "l": 5, "t": 30},
+                         title=f"{len(vectors):,} items of the vector store, t-SNE in {dimensions}-D")  # fmt: skip
+    return figure
+
+
+# %%
+MAP_POINTS = 250 if SMOKE else 5_000  # t-SNE takes minutes on 10,000 points; the course's app shows 800
+shown = train[:MAP_POINTS]
+map_figure(vectors.vectors()[: len(shown)], [i.category for i in shown], [i.title for i in shown], dimensions=2)
+
+# %%
+map_figure(vectors.vectors()[: len(shown)], [i.category for i in shown], [i.title for i in shown], dimensions=3)
 
 # %% [markdown]
 # ## The five most similar items
@@ -203,10 +255,8 @@ remember(rag.__name__, rag, validation, store)
 # prices, so that one $900 neighbour does not swamp four $20 ones). It shows how much of the RAG
 # pricer's answer the neighbours already carry.
 
+
 # %%
-import numpy as np
-
-
 def neighbours_pricer(item: Item) -> float:
     found = similar_items(item)
     weights = np.array([max(similarity, 1e-6) for _, _, similarity in found])
@@ -291,3 +341,205 @@ leaderboard_chart(board)
 
 # %%
 board
+
+
+# %% [markdown]
+# ## The agents that price a deal
+#
+# The ensemble above combines answers the models once gave to test items. A deal found on the
+# web tomorrow has no stored answers: it must be priced live. Week 8's ensemble *agent* asks
+# three colleagues each time, each an agent with a name and a colour in a shared log:
+#
+# - the **specialist**, day 1's fine-tuned model behind its service;
+# - the **frontier agent**, the RAG pricer above, on the vector store;
+# - a **classical agent**, week 6's boosted trees (the 2025 edition's best), trained here.
+#
+# Its weights are fitted on the validation items, in log prices, kept non-negative, and kept
+# only if they beat every member alone there; otherwise the best member is used alone. So on the
+# items it was fitted on, the ensemble is never worse than its best member (on new items nothing
+# is promised). A member that gives no price (a service down) sits out, and the weights of the
+# others are fitted again on the same items. Before pricing, the description is rewritten by day
+# 1's preprocessor into the shape the models learnt from.
+
+# %%
+from collections.abc import Sequence
+
+from helpers.core.prompts import PROMPT_2024, PromptFormat
+from helpers.core.tester import answers_of, training_key, usable_guess
+from helpers.errors import PricerError
+from helpers.models.baselines import BaselineConfig
+from helpers.models.classical import fit_baselines
+from helpers.models.retrieval import VectorStore, rag_messages
+from helpers.secrets import redact
+from helpers.week8.agent import Agent, PricingAgent, item_for
+from helpers.week8.specialist import Preprocessor
+
+
+# %%
+# as in helpers.week8.pricers: FrontierAgent, ClassicalAgent
+class FrontierAgent(PricingAgent):
+    """A frontier model, shown the `k` training items most like the deal (RAG)."""
+
+    name = "Frontier Agent"
+    color = Agent.BLUE
+
+    def __init__(self, config: FrontierConfig, vectors: VectorStore, k: int = 5):
+        self.log(f"Frontier Agent is setting up {config.model} with {len(vectors):,} items to look up")
+        self.pricer = FrontierPricer(config, rag_messages(vectors, k), name=f"{config.model} with {k} similar items")
+
+
+class ClassicalAgent(PricingAgent):
+    """A classical model of week 6, trained here on the training items (seconds on a CPU)."""
+
+    name = "Classical Agent"
+    color = Agent.MAGENTA
+
+    def __init__(self, train: list[Item], model: str = "boosted_trees", config: BaselineConfig | None = None):
+        self.log(f"Classical Agent is training {model} on {len(train):,} items")
+        self.pricer = fit_baselines(train, config or BaselineConfig(models=[model]))[model]
+        self.log("Classical Agent is ready")
+
+
+# %%
+# as in helpers.week8.pricers: Weights, EnsembleAgent
+class Weights:
+    """Members' prices combined as they did best on the validation items (see the module's note)."""
+
+    def __init__(self, answers: dict[str, list[float | None]], truths: Sequence[float]):
+        self.answers, self.truths = answers, np.asarray(truths, dtype=float)
+        self.fits: dict[tuple[str, ...], tuple[str, object, float]] = {}
+
+    def fit(self, names: tuple[str, ...]) -> tuple[str, object, float]:
+        """(how: "weights" or a member's name, the regression or None, its validation error) for
+        the members `names`, on the validation items all of them priced."""
+        from sklearn.linear_model import LinearRegression
+
+        if names in self.fits:
+            return self.fits[names]
+        rows = [i for i in range(len(self.truths)) if all(self.answers[n][i] is not None for n in names)]
+        if not names or len(rows) < 2:
+            return "", None, float("inf")
+        prices = np.array([[self.answers[n][i] for n in names] for i in rows])
+        truths = self.truths[rows]
+        errors = {name: float(np.mean(np.abs(prices[:, j] - truths))) for j, name in enumerate(names)}
+        best = min(errors, key=errors.get)
+        choice = (best, None, errors[best])
+        if len(names) > 1:
+            regression = LinearRegression(positive=True).fit(np.log1p(prices), np.log1p(truths))
+            combined = np.maximum(np.expm1(regression.predict(np.log1p(prices))), 0.0)
+            error = float(np.mean(np.abs(combined - truths)))
+            if error <= errors[best]:
+                choice = ("weights", regression, error)
+        self.fits[names] = choice
+        return choice
+
+    def combine(self, guesses: dict[str, float | None]) -> tuple[float | None, str]:
+        """(the combined price, how it was combined) from the members that answered."""
+        names = tuple(name for name in self.answers if guesses.get(name) is not None)
+        if not names:
+            return None, "no member gave a price"
+        how, regression, error = self.fit(names)
+        if not how:
+            return None, "too few validation items priced by the members that answered"
+        if regression is None:
+            return guesses[how], f"{how} alone (best on the validation items: ${error:,.2f})"
+        prices = np.log1p([[guesses[name] for name in names]])
+        weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(names, regression.coef_))
+        return max(float(np.expm1(regression.predict(prices))[0]), 0.0), f"weights {weights} (${error:,.2f})"
+
+
+class EnsembleAgent(Agent):
+    """The deal's price from every pricing agent, weighed as they did on the validation items.
+    It prices a description (`price`), and items in batches, for the Tester (`predict_batch`)."""
+
+    name = "Ensemble Agent"
+    color = Agent.YELLOW
+
+    def __init__(
+        self,
+        agents: list[PricingAgent],
+        validation: list[Item],
+        preprocessor: Preprocessor | None = None,
+        prompt: PromptFormat = PROMPT_2024,
+    ):
+        self.agents, self.preprocessor, self.prompt = agents, preprocessor, prompt
+        self.__name__, self.batch_size = "ensemble agent", 64
+        self.trained_on = training_key(validation)  # what its weights were fitted on, for the leaderboard
+        self.log(f"Ensemble Agent is fitting its weights on {len(validation):,} validation items")
+        answers = {agent.name: self.prices(agent, validation) for agent in agents}
+        for agent in agents:
+            known = [(p, item.price) for p, item in zip(answers[agent.name], validation) if p is not None]
+            error = f"${sum(abs(p - t) for p, t in known) / len(known):,.2f}" if known else "none"
+            self.log(
+                f"{agent.name}: {len(known):,} of {len(validation):,} validation items priced, average error {error}"
+            )
+        self.weights = Weights(answers, [item.price for item in validation])
+        how, _, error = self.weights.fit(
+            tuple(name for name, prices in answers.items() if any(p is not None for p in prices))
+        )
+        self.log(f"Ensemble Agent is ready: {how or 'no member priced the validation items'} (${error:,.2f} there)")
+
+    def prices(self, agent: PricingAgent, items: Sequence[Item]) -> list[float | None]:
+        """`agent`'s prices for `items`, in batches; none at all when it cannot price (a service down)."""
+        try:
+            return [usable_guess(answer) for answer in answers_of(agent.pricer, items)]
+        except PricerError as error:
+            self.log(f"{agent.name} could not price {len(items):,} items ({redact(str(error))}): it sits out")
+            return [None] * len(items)
+
+    def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
+        """Curated items (already in the training items' shape), every member asked in batches."""
+        answers = {agent.name: self.prices(agent, items) for agent in self.agents}
+        return [
+            self.weights.combine({name: prices[i] for name, prices in answers.items()})[0] for i in range(len(items))
+        ]
+
+    def __call__(self, item: Item) -> float | None:
+        return self.predict_batch([item])[0]
+
+    def price(self, description: str) -> float | None:
+        """The ensemble's estimate of what the described product is worth."""
+        text = self.preprocessor.preprocess(description) if self.preprocessor else description
+        if self.preprocessor:
+            self.log(f"Ensemble Agent rewrote the description: {text.splitlines()[0][:60]!r}")
+        item = item_for(text, self.prompt)
+        guesses = {agent.name: agent.price_item(item) for agent in self.agents}
+        estimate, how = self.weights.combine(guesses)
+        shown = "no estimate" if estimate is None else f"${estimate:,.2f}"
+        self.log(f"Ensemble Agent complete - {shown}: {how}")
+        return estimate
+
+
+# %% [markdown]
+# Put together. The specialist needs its service: give `SPECIALIST` the address of one that runs
+# (day 1's, or `python -m helpers serve` on a GPU machine); None starts one here from the store's
+# newest adapter (a GPU outside smoke mode); "" goes without the specialist. Each agent prices
+# the validation items, and the log says how well.
+
+# %%
+from helpers.notebook import pricing_service
+from helpers.week8.agent import show_agent_logs
+from helpers.week8.specialist import SpecialistAgent
+
+SPECIALIST = None
+show_agent_logs(sys.stdout)  # the agents' lines below each cell
+chat = FrontierConfig(model="gpt-4o-mini", base_url=BASE_URL, api_key=API_KEY)
+agents = [] if SPECIALIST == "" else [SpecialistAgent(pricing_service(store, SPECIALIST))]
+agents += [FrontierAgent(chat, vectors), ClassicalAgent(train)]
+ensemble = EnsembleAgent(agents, validation, Preprocessor(chat), prompt=train[0].prompt_format)
+
+# %%
+estimate = ensemble.price("Quadcast HyperX condenser mic, connects via usb-c to your computer for crystal clear audio")
+
+# %% [markdown]
+# The ensemble agent through the Tester, on the test items it never saw: every member asked in
+# batches. In smoke mode its members are stand-ins (the tiny model, the rule-based chat), and so
+# is its figure.
+
+# %%
+from helpers.notebook import labelled
+
+agent_name = labelled("ensemble agent")
+results[agent_name] = Tester.test(ensemble, test, title=agent_name, size=SIZE)
+record(results[agent_name], store)
+leaderboard(store, dataset=results["neighbours"].dataset)
