@@ -11,6 +11,7 @@ on stderr and exit status 2. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from dataclasses import dataclass, field
@@ -263,7 +264,9 @@ def run_serve(args: argparse.Namespace) -> None:
 
 
 def run_deals(args: argparse.Namespace) -> None:
-    for row in hunt_once(from_arguments(DealsConfig, args), open_store()):
+    with contextlib.redirect_stdout(sys.stderr):  # what the stages say goes beside the agents' log: stdout is JSON
+        rows = hunt_once(from_arguments(DealsConfig, args), open_store())
+    for row in rows:
         print(json.dumps(row), flush=True)
 
 

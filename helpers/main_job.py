@@ -58,6 +58,7 @@ class MainJob:
     qlora_test_size: int = 50  # test items the pipeline check's adapter is priced on
     real_model: bool = False  # on CUDA: QLoRA on Llama 3.1 8B (needs the hub login) instead of the tiny model
     offline_model_size: int = 30  # test items the real offline model (SmolLM2-135M, not fine-tuned) prices
+    deals_train_size: int | None = None  # week 8: training items the agents learn from (default: every one)
     deals_vectors: int = 300  # week 8: training items in the agents' vector store (embedding is slow on a CPU)
     deals_validation: int = 100  # week 8: validation items the ensemble agent's weights are fitted on
 
@@ -143,7 +144,7 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
             same = sum(a == b for a, b in zip(served, in_process.predict_batch(test[:5])))
             print(f"the service and model_predict in process agree on {same} of 5 test items: {served} ({label})")
             deals = DealsConfig(offline=True, specialist=service.url, vector_items=job.deals_vectors, delay=0.0)
-            deals.validation_size = job.deals_validation
+            deals.validation_size, deals.train_size = job.deals_validation, job.deals_train_size
             deals.specialist_is = None if job.real_model else "the pipeline check's tiny random model, not a pricer"
             deals.cache = str(work / "cache" / "frontier.sqlite")
             for row in hunt_once(deals, open_store()):

@@ -316,7 +316,8 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
     env = {k: v for k, v in ENV.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     # the plumbing is under test here: two baselines, few items
     quick = ["--models", "constant", "tfidf_ridge", "--qlora-test-size", "5"]
-    quick += ["--offline-model-size", "3", "--deals-vectors", "60", "--deals-validation", "20"]
+    quick += ["--offline-model-size", "3"]
+    quick += ["--deals-train-size", "600", "--deals-vectors", "60", "--deals-validation", "20"]
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), *quick],
         capture_output=True,
@@ -679,3 +680,35 @@ def test_a_mistyped_flag_shows_that_stages_usage():
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.startswith("usage: python -m helpers split")
     assert run.stderr.rstrip().endswith("python -m helpers split: error: unrecognized arguments: --train-szie 100")
+
+
+def test_deals_hunts_offline_and_never_raises_a_deal_twice(tmp_path, smol_service, monkeypatch):
+    """`deals` on a fresh clone: stand-ins for the feeds and the chat model, the session's pricing
+    service as the specialist; one JSON line a deal priced; the raised deal remembered in the
+    store, and the next hunt (the tool-calling planner this time) raises another."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PUSHOVER_USER", "PUSHOVER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "results"))
+    quick = ["--train-size", "400", "--vector-items", "40", "--validation-size", "20", "--delay", "0"]
+    quick += ["--specialist", smol_service.url, "--specialist-is", "SmolLM2 with a random adapter", "--threshold", "0"]
+    first = here("deals", *quick)
+    assert first.returncode == 0, first.stderr[-2000:]
+    rows = [json.loads(line) for line in first.stdout.splitlines()]
+    assert 1 <= len(rows) <= 5 and all(rows[0]["discount"] >= row["discount"] for row in rows)
+    assert set(rows[0]) == {"description", "price", "estimate", "discount", "url", "raised", "stand_ins"}
+    assert any("simulated" in note for note in rows[0]["stand_ins"])
+    assert "the specialist is SmolLM2 with a random adapter" in rows[0]["stand_ins"]
+    [raised] = [row for row in rows if row["raised"]]
+    second = here("deals", *quick, "--autonomous")
+    assert second.returncode == 0, second.stderr[-2000:]
+    again = [json.loads(line) for line in second.stdout.splitlines()]
+    assert raised["url"] not in {row["url"] for row in again}  # the scanner left the remembered deal out
+    memory = [json.loads(line) for line in (tmp_path / "store" / "deals" / "memory.jsonl").read_text().splitlines()]
+    urls = [entry["deal"]["url"] for entry in memory]
+    assert urls[0] == raised["url"] and len(urls) == len(set(urls)) == 2
+
+
+def test_deals_with_a_training_file_that_is_not_there_is_one_line(tmp_path):
+    run = here("deals", "--train", str(tmp_path / "missing.jsonl"))
+    assert run.returncode == 2 and run.stderr.startswith("error: ") and len(run.stderr.splitlines()) == 1

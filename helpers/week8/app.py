@@ -11,6 +11,7 @@ import html
 import logging
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -18,6 +19,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from helpers.errors import ConfigError, PricerError
+from helpers.secrets import redact
 from helpers.store import Store
 from helpers.week8.agent import LOGGER, show_agent_logs
 from helpers.week8.deals import Opportunity
@@ -124,8 +127,10 @@ class App:
                 self.framework = self.make()
                 framework_log("The agents are ready")
             self.framework.run()
-        except Exception as error:  # the app stays up; the error is a line in its log (and stderr has it whole)
-            framework_log(f"the hunt failed: {type(error).__name__}: {str(error)[:200]}")
+        except PricerError as error:  # a refused key, a model that stopped answering: one line, the app stays up
+            framework_log(f"the hunt stopped: {redact(str(error))}")
+        except Exception as error:  # a bug: a line in the log, the traceback on stderr, and the app stays up
+            framework_log(f"the hunt failed: {type(error).__name__}: {redact(str(error))[:200]}")
             logging.getLogger(__name__).exception("the hunt failed")
         finally:
             self.hunting.release()
@@ -199,6 +204,15 @@ class App:
 
     def launch(self, block: bool = True):
         """Serve the app; `block` False returns at once (a notebook, a test)."""
+        if self.config.port is not None:
+            with socket.socket() as probe:
+                try:
+                    probe.bind((self.config.host, self.config.port))
+                except OSError:
+                    raise ConfigError(
+                        f"--port {self.config.port} is taken (the app already running?): choose another, or --no-port "
+                        "for the first free one from 7860"
+                    ) from None
         colab = "google.colab" in sys.modules
         share = colab if self.config.share is None else self.config.share
         ui = self.build()

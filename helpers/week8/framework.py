@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from helpers import paths
 from helpers.core.items import Item
 from helpers.data.hub_datasets import read_items
-from helpers.errors import ConfigError, PricerError
+from helpers.errors import ConfigError
 from helpers.models.frontier import FrontierConfig, make_client
 from helpers.models.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model, stored_vectors
 from helpers.offline import smollm2
@@ -101,8 +101,10 @@ def world(config: DealsConfig) -> Iterator[World]:
     if not offline_by_default(config):
         yield World(feeds=config.feeds, specialist=config.specialist, stand_ins=noted)
         return
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # offline means no hub: nothing is looked up there
     with contextlib.ExitStack() as stack:
+        if "HF_HUB_OFFLINE" not in os.environ:  # offline means no hub, while the stand-ins stand
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            stack.callback(os.environ.pop, "HF_HUB_OFFLINE", None)
         chat, feed = FakeOpenAI().start(), DealFeed().start()
         stack.callback(chat.stop)
         stack.callback(feed.stop)
@@ -136,6 +138,8 @@ class Team:
 def assemble(config: DealsConfig, train: list[Item], validation: list[Item], store: Store, where: World) -> Team:
     """The agents, wired: specialist (when a service answers), frontier with RAG, classical,
     the ensemble over them, scanner, messenger and planner."""
+    import openai
+
     if not train or not validation:
         raise ConfigError("the deal agents need training items (for RAG and the classical model) and validation items")
     chat = FrontierConfig(model=config.model, base_url=where.base_url, api_key=where.api_key, cache=config.cache,
@@ -148,7 +152,7 @@ def assemble(config: DealsConfig, train: list[Item], validation: list[Item], sto
     if where.specialist:
         try:
             agents.append(SpecialistAgent(where.specialist, cache=config.cache))
-        except Exception as error:  # openai's connection and status errors: the service is down or no service
+        except (openai.APIError, IndexError) as error:  # down, refusing, or serving no model
             framework_log(f"the pricing service at {redact(where.specialist)} does not answer ({type(error).__name__}):"
                           " the ensemble prices without the specialist")  # fmt: skip
     else:
@@ -177,13 +181,10 @@ class DealAgentFramework:
         self.planner = team.planner
 
     def run(self) -> list[Opportunity]:
-        """One hunt; returns the opportunities it added to the memory (none, or the one raised)."""
+        """One hunt; returns the opportunities it added to the memory (none, or the one raised). The
+        memory is only ever added to: a run that stops half way loses nothing found before."""
         framework_log("Kicking off the planning agent")
-        try:
-            found = self.planner.plan(memory=self.memory.urls())
-        except PricerError as error:  # a refused key, a model that stopped answering
-            framework_log(f"the run stopped: {redact(str(error))}")
-            return []
+        found = self.planner.plan(memory=self.memory.urls())  # a refused key stops it: a PricerError
         added = self.memory.add([found]) if found else []
         framework_log(
             f"the planning agent has completed: {len(added)} new opportunit{'y' if len(added) == 1 else 'ies'}"
