@@ -29,10 +29,11 @@ def app(tmp_path, smol_service):
         "PRICER_RESULTS": str(tmp_path / "results"),
         "HF_HUB_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
+        "PRICER_FEED_PORT": str(free_port()),
     }
     env = {name: value for name, value in env.items() if name not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     line = [sys.executable, "-m", "helpers", "app", "--port", str(port), "--every", "3600", "--delay", "0"]
-    line += ["--train-size", "600", "--vector-items", "60", "--validation-size", "10", "--map-points", "60"]
+    line += ["--train-size", "300", "--vector-items", "60", "--validation-size", "10", "--map-points", "60"]
     line += ["--specialist", smol_service.url, "--specialist-is", "SmolLM2-135M with a random adapter"]
     log = open(tmp_path / "app.log", "w")  # noqa: SIM115
     process = subprocess.Popen(line, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)

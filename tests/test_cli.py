@@ -14,6 +14,7 @@ from helpers import paths
 from helpers.core.leaderboard import read_leaderboard
 from helpers.core.tester import training_key
 from helpers.data.item_files import load_items
+from helpers.week8.service import free_port
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -317,12 +318,12 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
     # the plumbing is under test here: two baselines, few items
     quick = ["--models", "constant", "tfidf_ridge", "--qlora-test-size", "5"]
     quick += ["--offline-model-size", "3"]
-    quick += ["--deals-train-size", "600", "--deals-vectors", "60", "--deals-validation", "20"]
+    quick += ["--deals-train-size", "300", "--deals-vectors", "60", "--deals-validation", "10"]
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), *quick],
         capture_output=True,
         text=True,
-        env={**env, "PRICER_STORE": str(tmp_path / "store"), "PRICER_RESULTS": str(tmp_path)},
+        env={**env, "PRICER_STORE": str(tmp_path / "store"), "PRICER_RESULTS": str(tmp_path), "PRICER_FEED_PORT": "0"},
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr[-2000:]
@@ -690,7 +691,8 @@ def test_deals_hunts_offline_and_never_raises_a_deal_twice(tmp_path, smol_servic
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PRICER_STORE", str(tmp_path / "store"))
     monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "results"))
-    quick = ["--train-size", "400", "--vector-items", "40", "--validation-size", "20", "--delay", "0"]
+    monkeypatch.setenv("PRICER_FEED_PORT", str(free_port()))  # one port for both hunts: the same deals' URLs
+    quick = ["--train-size", "300", "--vector-items", "40", "--validation-size", "10", "--delay", "0"]
     quick += ["--specialist", smol_service.url, "--specialist-is", "SmolLM2 with a random adapter", "--threshold", "0"]
     first = here("deals", *quick)
     assert first.returncode == 0, first.stderr[-2000:]

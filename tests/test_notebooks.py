@@ -16,6 +16,7 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers.notebook import PIPELINE_CHECK
+from helpers.week8.service import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(ROOT.glob("notebooks/week*/*.ipynb"))
@@ -138,13 +139,14 @@ COURSE_STEPS = [
         "week7/day1_quantization",
         "week7/day2_base_model",
         "week7/day3_4_train",
+        "week8/day3_scanner",  # it needs no model: the feeds and the chat model
     ],
-    ["week7/day5_inference", "week8/day1_service", "week8/day3_scanner"],  # the adapter of days 3-4
-    ["week8/day2_rag_ensemble"],  # every model's answers
-    ["week8/day4_planning"],  # day 2's vector store
+    ["week7/day5_inference", "week8/day1_service"],  # the adapter of days 3-4
+    ["week8/day2_rag_ensemble", "week8/day4_planning"],  # every model's answers; the adapter again
     ["week8/day5_app"],  # day 4's memory
 ]
-COURSE_ORDER = [name for step in COURSE_STEPS for name in step]
+COURSE_ORDER = sorted(name for step in COURSE_STEPS for name in step)  # weeks, then days: the course's order
+FEED_PORT = free_port()  # the simulated deal feeds' port on every machine of the course's run: the same URLs
 
 
 def run_notebook(path: Path, results: Path, store: Path, notebook=None) -> str:
@@ -159,6 +161,7 @@ def run_notebook(path: Path, results: Path, store: Path, notebook=None) -> str:
         "HF_DATASETS_OFFLINE": "1",
         "WANDB_MODE": "offline",
         "WANDB_DIR": str(results),
+        "PRICER_FEED_PORT": str(FEED_PORT),
     }
     nb = notebook or nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(results)}})

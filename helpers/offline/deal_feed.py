@@ -18,6 +18,7 @@ HTML page, answer after `slow_seconds`, or fail with status 500. Every request i
 from __future__ import annotations
 
 import html
+import os
 import random
 import threading
 import time
@@ -29,11 +30,20 @@ from helpers import paths
 from helpers.core.items import Item
 from helpers.core.tester import TEST_SIZE
 from helpers.data.item_files import load_items
+from helpers.errors import ConfigError
 
 FEEDS = ("electronics", "computers", "smart-home")  # as the course's three dealnews feeds
-# A fixed port, so that a deal's URL is the same on every run and machine: the memory knows a deal
-# by its URL. When it is taken, any free port, and the deals' URLs differ from those remembered.
+# A fixed port (PRICER_FEED_PORT, else 8642), so that a deal's URL is the same on every run and
+# machine: the memory knows a deal by its URL. When it is taken, any free port, and the deals'
+# URLs differ from those remembered.
 PORT = 8642
+
+
+def feed_port() -> int:
+    given = os.environ.get("PRICER_FEED_PORT") or str(PORT)
+    if not given.isdigit() or not 0 <= int(given) < 65536:
+        raise ConfigError(f"PRICER_FEED_PORT={given!r}: a port is a number from 0 to 65535")
+    return int(given)
 SIMULATED = "simulated deal"  # what every entry says it is
 
 
@@ -74,7 +84,7 @@ class DealFeed:
     seed: int = 42
     per_feed: int = 10  # entries in each feed
     host: str = "127.0.0.1"
-    port: int = PORT
+    port: int = field(default_factory=feed_port)
     slow_seconds: float = 30.0  # how long a "slow" fault keeps the client waiting
     faults: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)

@@ -51,9 +51,7 @@ STAND_IN_SPECIALIST = "SmolLM2-135M as it comes, not fine-tuned, stands in for t
 class DealsConfig:
     """The deal hunt: where deals come from, which models judge them, when to notify."""
 
-    offline: bool | None = (
-        None  # stand-ins for the feeds and the chat model (default: when no OpenAI key or URL is set)
-    )
+    offline: bool | None = None  # stand-ins for feeds and chat model (default: smoke mode, or no OpenAI key or URL)
     feeds: list[str] | None = None  # RSS feeds of deals (default: the course's dealnews feeds; offline: simulated)
     entries_per_feed: int = 10  # entries read from each feed
     delay: float = 0.5  # seconds between two requests to a deal site
@@ -61,9 +59,7 @@ class DealsConfig:
     model: str = "gpt-4o-mini"  # the chat model that scans, rewrites, prices with similar items and plans
     specialist: str | None = None  # the pricing service's URL (python -m helpers serve prints it)
     specialist_model: str | None = None  # offline without --specialist: the folder served instead (default: SmolLM2)
-    specialist_is: str | None = (
-        None  # what the --specialist service is, when it is no fine-tuned pricer (said with each figure)
-    )
+    specialist_is: str | None = None  # what --specialist serves when no fine-tuned pricer (said with each figure)
     classical: str = "boosted_trees"  # the classical model in the ensemble
     train: str = str(paths.TRAIN_SAMPLE)  # items the vector store and the classical model learn from
     train_size: int | None = None  # only the first N of them
@@ -77,8 +73,11 @@ class DealsConfig:
 
 
 def offline_by_default(config: DealsConfig) -> bool:
+    """Offline when asked, in smoke mode, or with no OpenAI key or endpoint configured."""
     if config.offline is not None:
         return config.offline
+    if os.environ.get("PRICER_SMOKE") == "1":
+        return True
     return not (get_secret("OPENAI_API_KEY") or get_secret("OPENAI_BASE_URL"))
 
 
