@@ -123,3 +123,30 @@ def test_a_served_name_is_a_json_safe_string(smol_service):
 def test_check_adapter_refuses_a_folder_without_one(real_model_dir):
     with pytest.raises(ModelAccessError, match="has no adapter_config.json"):
         served_folder(ServeConfig(base_model=str(real_model_dir), adapter=str(real_model_dir)))
+
+
+def test_an_engine_ends_when_the_process_that_started_it_is_killed(tiny_model_dir, tmp_path):
+    """A notebook's kernel killed, a `kill -9`: the engine it started does not live on as an orphan
+    holding the GPU and the port."""
+    import signal
+    import time
+
+    config = f"ServeConfig(base_model={str(tiny_model_dir)!r}, quantization='none', device='cpu', port=0)"
+    script = (
+        f"import sys\nfrom helpers.week8.service import ServeConfig, Service\nservice = Service({config})\n"
+        "print(service.start().process.pid, flush=True)\nsys.stdin.read()\n"
+    )
+    starter = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env={**ENV, "PRICER_RESULTS": str(tmp_path)})  # fmt: skip
+    engine = int(starter.stdout.readline())
+    os.kill(starter.pid, signal.SIGKILL)
+    starter.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(engine, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(engine, signal.SIGKILL)
+    raise AssertionError("the engine outlived the process that started it")
