@@ -44,6 +44,8 @@ def feed_port() -> int:
     if not given.isdigit() or not 0 <= int(given) < 65536:
         raise ConfigError(f"PRICER_FEED_PORT={given!r}: a port is a number from 0 to 65535")
     return int(given)
+
+
 SIMULATED = "simulated deal"  # what every entry says it is
 
 
