@@ -45,6 +45,8 @@ from helpers.week8.specialist import Preprocessor, SpecialistAgent
 SIMULATED_DEALS = "deals simulated from the bundled sample (real products, seeded prices, a feed on loopback)"
 STAND_IN_CHAT = "a loopback stand-in for the chat model (rules, not a model's judgement)"
 STAND_IN_SPECIALIST = "SmolLM2-135M as it comes, not fine-tuned, stands in for the specialist"
+VALIDATION = 100  # validation items the ensemble's weights are fitted on
+OFFLINE_VALIDATION, OFFLINE_VECTORS = 30, 500  # offline, every model runs on this machine's CPU
 
 
 @dataclass
@@ -63,9 +65,9 @@ class DealsConfig:
     classical: str = "boosted_trees"  # the classical model in the ensemble
     train: str = str(paths.TRAIN_SAMPLE)  # items the vector store and the classical model learn from
     train_size: int | None = None  # only the first N of them
-    vector_items: int | None = None  # only the first N training items in the vector store (embedding is slow on a CPU)
+    vector_items: int | None = None  # training items in the vector store (default: all; offline 500: a CPU embeds)
     validation: str | None = None  # items the ensemble's weights are fitted on (default: the last of --train, held out)
-    validation_size: int = 100  # validation items used
+    validation_size: int | None = None  # validation items used (default: 100; offline 30, priced on this CPU)
     threshold: float = DEAL_THRESHOLD  # dollars below its estimate that make a deal worth a notification
     autonomous: bool = False  # day 4's planner: a chat model with tools decides each step
     preprocess: bool = True  # rewrite each deal's text into the training items' shape first
@@ -157,7 +159,8 @@ def assemble(config: DealsConfig, train: list[Item], validation: list[Item], sto
     else:
         framework_log("no pricing service (--specialist URL, from python -m helpers serve): no specialist this time")
     embedding = (offline_embedding_model() if os.environ.get("HF_HUB_OFFLINE") == "1" else None) or EMBEDDING_MODEL
-    vectors = stored_vectors(train[: config.vector_items], store, Embedder(embedding, progress=False))
+    limit = config.vector_items or (OFFLINE_VECTORS if offline_by_default(config) else None)
+    vectors = stored_vectors(train[:limit], store, Embedder(embedding, progress=False))
     agents += [FrontierAgent(chat, vectors), ClassicalAgent(train, config.classical)]
     preprocessor = Preprocessor(chat) if config.preprocess else None
     ensemble = EnsembleAgent(agents, validation, preprocessor, prompt=train[0].prompt_format)
@@ -194,15 +197,14 @@ class DealAgentFramework:
 def load_inputs(config: DealsConfig) -> tuple[list[Item], list[Item]]:
     """(training items, validation items) from the config's files: the validation items held out
     of the training items when no file is given."""
+    size = config.validation_size or (OFFLINE_VALIDATION if offline_by_default(config) else VALIDATION)
     train = read_items(config.train)
     if config.validation:
-        validation = read_items(config.validation)[: config.validation_size]
+        validation = read_items(config.validation)[:size]
     else:
-        if len(train) <= config.validation_size:
-            raise ConfigError(
-                f"--train has {len(train)} items: too few to hold {config.validation_size} out for validation"
-            )
-        train, validation = train[: -config.validation_size], train[-config.validation_size :]
+        if len(train) <= size:
+            raise ConfigError(f"--train has {len(train)} items: too few to hold {size} out for validation")
+        train, validation = train[:-size], train[-size:]
     return train[: config.train_size], validation
 
 

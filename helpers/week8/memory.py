@@ -5,7 +5,7 @@ how the scanner recognises it in tomorrow's feed whatever the model writes about
 memory keeps the first opportunity raised for each URL. It lives in the store, as the leaderboard
 does: it survives a restart, and a second machine (or a second app) adds to the same memory,
 each rewrite made whole under the file's lock. A line that cannot be read (a file cut short, an
-edit by hand) is counted and reported, the damaged file is kept beside it, and the rest is used.
+edit by hand) is counted and reported once, the damaged file is kept beside it, and the rest is used.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class Memory:
 
     def __init__(self, store: Store, log: Callable[[str], None] = print, key: str = KEY):
         self.store, self.log, self.key = store, log, key
+        self.said: set[tuple] = set()  # the damaged files already reported: the app reads the memory often
 
     def read(self) -> list[Opportunity]:
         path = self.store.get(self.key)
@@ -65,8 +66,10 @@ class Memory:
                 opportunities.append(Opportunity.model_validate(json.loads(line)))
             except (json.JSONDecodeError, ValidationError):
                 bad += 1
-        if bad:
-            aside = path.with_name(f"{path.name}.damaged")
+        state = (str(path), path.stat().st_size, path.stat().st_mtime_ns)
+        if bad and state not in self.said:
+            self.said.add(state)
+            aside = path.with_name(f"{path.name}.damaged-{state[2]}")  # each damaged state its own copy
             if not aside.exists():
                 shutil.copyfile(path, aside)
             self.log(
