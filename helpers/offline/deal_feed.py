@@ -20,7 +20,6 @@ from __future__ import annotations
 import html
 import os
 import random
-import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -31,6 +30,7 @@ from helpers.core.items import Item
 from helpers.core.tester import TEST_SIZE
 from helpers.data.item_files import load_items
 from helpers.errors import ConfigError
+from helpers.offline.loopback import Loopback
 
 FEEDS = ("electronics", "computers", "smart-home")  # as the course's three dealnews feeds
 # A fixed port (PRICER_FEED_PORT, else 8642), so that a deal's URL is the same on every run and
@@ -81,7 +81,7 @@ def simulated_deals(items: list[Item], seed: int = 42) -> list[Deal]:
 
 
 @dataclass
-class DealFeed:
+class DealFeed(Loopback):
     items: list[Item] = field(default_factory=held_back_items)
     seed: int = 42
     per_feed: int = 10  # entries in each feed
@@ -117,25 +117,11 @@ class DealFeed:
                 feed._answer(self)
 
         try:
-            self.httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+            self.serve(ThreadingHTTPServer((self.host, self.port), Handler), "deal-feed")
         except OSError:  # taken (another feed, another program): any free port, said once
-            self.httpd = ThreadingHTTPServer((self.host, 0), Handler)
+            self.serve(ThreadingHTTPServer((self.host, 0), Handler), "deal-feed")
             print(f"port {self.port} is taken: the simulated deals are on {self.base}, URLs unlike those remembered")
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True, name="deal-feed").start()
         return self
-
-    def stop(self) -> None:
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
-
-    def __enter__(self) -> DealFeed:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?")[0]

@@ -41,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from helpers.core.prompts import SUMMARY_SYSTEM
+from helpers.offline.loopback import Loopback
 
 JOB_STEPS = ["validating_files", "queued", "running", "running", "succeeded"]
 
@@ -77,7 +78,7 @@ def fake_summary(text: str) -> str:
 
 
 @dataclass
-class FakeOpenAI:
+class FakeOpenAI(Loopback):
     api_key: str = "local-fake-key"
     host: str = "127.0.0.1"
     port: int = 0
@@ -114,22 +115,8 @@ class FakeOpenAI:
             def do_POST(self):
                 server._dispatch(self, "POST")
 
-        self.httpd = _Quiet((self.host, self.port), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.serve(_Quiet((self.host, self.port), Handler), "fake-openai")
         return self
-
-    def stop(self) -> None:
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- plumbing --------------------------------------------------------------------------
 

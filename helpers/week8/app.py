@@ -22,17 +22,9 @@ from dataclasses import dataclass
 from helpers.errors import ConfigError, PricerError
 from helpers.secrets import redact
 from helpers.store import Store
-from helpers.week8.agent import LOGGER, show_agent_logs
+from helpers.week8.agent import LOGGER
 from helpers.week8.deals import Opportunity
-from helpers.week8.framework import (
-    DealAgentFramework,
-    DealsConfig,
-    assemble,
-    framework_log,
-    load_inputs,
-    quiet_libraries,
-    world,
-)
+from helpers.week8.framework import DealAgentFramework, DealsConfig, assemble, framework_log, hunting
 from helpers.week8.maps import map_figure
 from helpers.week8.memory import Memory
 
@@ -225,12 +217,7 @@ class App:
 
 def run_app(config: DealsConfig, settings: AppConfig, store: Store) -> None:
     """`python -m helpers app`: The Price is Right until Ctrl-C; the team is made on the first hunt."""
-    show_agent_logs()
-    quiet_libraries()
-    train, validation = load_inputs(config)
-    with world(config) as where:
-        if where.stand_ins:
-            framework_log(f"offline: {'; '.join(where.stand_ins)}")
+    with hunting(config) as (train, validation, where):
 
         def make() -> DealAgentFramework:
             return DealAgentFramework(assemble(config, train, validation, store, where), Memory(store, framework_log))

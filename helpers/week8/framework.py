@@ -214,15 +214,23 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def hunt_once(config: DealsConfig, store: Store) -> list[dict]:
-    """`python -m helpers deals`: the agents run once; every deal they priced, best first, as a
-    row (`raised`: the one notified and remembered; `stand_ins`: what stood in, when offline)."""
+@contextlib.contextmanager
+def hunting(config: DealsConfig) -> Iterator[tuple[list[Item], list[Item], World]]:
+    """What `deals` and `app` do first: the agents' lines on stderr, the items, and the world
+    (the stand-ins, offline, said in one line), for as long as the block lasts."""
     show_agent_logs()
     quiet_libraries()
     train, validation = load_inputs(config)
     with world(config) as where:
         if where.stand_ins:
             framework_log(f"offline: {'; '.join(where.stand_ins)}")
+        yield train, validation, where
+
+
+def hunt_once(config: DealsConfig, store: Store) -> list[dict]:
+    """`python -m helpers deals`: the agents run once; every deal they priced, best first, as a
+    row (`raised`: the one notified and remembered; `stand_ins`: what stood in, when offline)."""
+    with hunting(config) as (train, validation, where):
         team = assemble(config, train, validation, store, where)
         added = DealAgentFramework(team, Memory(store, log=framework_log)).run()
     raised = {opportunity.deal.url for opportunity in added}
