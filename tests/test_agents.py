@@ -170,7 +170,16 @@ def test_a_member_that_gives_no_price_sits_out_and_the_rest_are_weighed_again():
     weights = Weights({"a": [t * 1.1 for t in truths], "b": [t * 0.5 for t in truths]}, truths)
     price, how = weights.combine({"a": 110.0, "b": None})
     assert price == 110.0 and how.startswith("a alone")
-    assert weights.combine({"a": None, "b": None}) == (None, "no member gave a price")
+    assert weights.combine({"a": None, "b": None}) == (None, "no member that priced the validation items gave a price")
+
+
+def test_a_member_that_priced_too_few_validation_items_is_not_weighed():
+    truths = [10.0, 50.0, 200.0, 30.0, 90.0, 40.0]
+    rare = [None, None, None, None, None, 1.0]  # a tiny model that wrote a price once
+    weights = Weights({"rare": rare, "good": [t * 1.1 for t in truths]}, truths)
+    assert weights.weighed == ("good",)
+    price, how = weights.combine({"rare": 1.0, "good": 110.0})
+    assert price == 110.0 and how.startswith("good alone")
 
 
 class Fixed(PricingAgent):

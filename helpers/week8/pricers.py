@@ -55,11 +55,14 @@ class ClassicalAgent(PricingAgent):
 
 
 class Weights:
-    """Members' prices combined as they did best on the validation items (see the module's note)."""
+    """Members' prices combined as they did best on the validation items (see the module's note).
+    A member that priced fewer than half of them is not weighed at all: too little to judge it on."""
 
     def __init__(self, answers: dict[str, list[float | None]], truths: Sequence[float]):
         self.answers, self.truths = answers, np.asarray(truths, dtype=float)
         self.fits: dict[tuple[str, ...], tuple[str, object, float]] = {}
+        enough = max(2, len(self.truths) / 2)
+        self.weighed = tuple(n for n, prices in answers.items() if sum(p is not None for p in prices) >= enough)
 
     def fit(self, names: tuple[str, ...]) -> tuple[str, object, float]:
         """(how: "weights" or a member's name, the regression or None, its validation error) for
@@ -86,10 +89,10 @@ class Weights:
         return choice
 
     def combine(self, guesses: dict[str, float | None]) -> tuple[float | None, str]:
-        """(the combined price, how it was combined) from the members that answered."""
-        names = tuple(name for name in self.answers if guesses.get(name) is not None)
+        """(the combined price, how it was combined) from the weighed members that answered."""
+        names = tuple(name for name in self.weighed if guesses.get(name) is not None)
         if not names:
-            return None, "no member gave a price"
+            return None, "no member that priced the validation items gave a price"
         how, regression, error = self.fit(names)
         if not how:
             return None, "too few validation items priced by the members that answered"
@@ -126,9 +129,10 @@ class EnsembleAgent(Agent):
                 f"{agent.name}: {len(known):,} of {len(validation):,} validation items priced, average error {error}"
             )
         self.weights = Weights(answers, [item.price for item in validation])
-        how, _, error = self.weights.fit(
-            tuple(name for name, prices in answers.items() if any(p is not None for p in prices))
-        )
+        left_out = [agent.name for agent in agents if agent.name not in self.weights.weighed]
+        if left_out:
+            self.log(f"Ensemble Agent leaves out {', '.join(left_out)}: fewer than half the validation items priced")
+        how, _, error = self.weights.fit(self.weights.weighed)
         self.log(f"Ensemble Agent is ready: {how or 'no member priced the validation items'} (${error:,.2f} there)")
 
     def prices(self, agent: PricingAgent, items: Sequence[Item]) -> list[float | None]:
