@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -34,6 +35,7 @@ ENV = "PRICER_STORE"
 HUB_PREFIX = "hf"
 HUB_REPO = "pricer-store"
 EDIT_TRIES = 8  # a hub edit re-reads and tries again this often while other machines commit first
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # an address (gs://, s3://, https://): never a folder name
 CONFLICT = (409, 412)  # the hub's answers to a commit whose parent is no longer the newest
 T = TypeVar("T")
 
@@ -274,6 +276,11 @@ def open_store(spec: str | None = None) -> Store:
         return HubStore(spec.removeprefix(HUB_PREFIX).removeprefix("://") or None)
     if spec.startswith(("hf:", "hub:")):
         raise ConfigError(f"{ENV}={spec!r}: write hf://NAMESPACE, or hf for your own namespace")
+    if SCHEME.match(spec):  # else `gs://b` is a folder `gs:` here, gone with the machine
+        raise ConfigError(
+            f"{ENV}={spec!r} is no store pricer can reach: it takes a folder (in Colab a mounted Drive "
+            f"folder, /content/drive/MyDrive/pricer), hf://NAMESPACE, or hf for your own namespace"
+        )
     root = Path(spec or paths.results()).expanduser()
     if root.exists() and not root.is_dir():
         raise ConfigError(f"the store {root} is a file, not a folder: set {ENV} to a folder (or move the file)")

@@ -57,6 +57,23 @@ def test_a_store_path_that_is_a_file_is_one_line(tmp_path):
     assert taken.read_text() == "a file where the store should be"
 
 
+@pytest.mark.parametrize("address", ["gs://bucket/pricer", "s3://bucket", "HF://me", "https://huggingface.co/me"])
+def test_a_cloud_address_that_is_no_store_is_one_line_and_makes_no_folder(tmp_path, address):
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers", "leaderboard"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**ENV, "PRICER_STORE": address, "PYTHONPATH": str(paths.ROOT)},
+    )
+    assert run.returncode == 2, run.stderr
+    assert run.stderr == (
+        f"error: PRICER_STORE={address!r} is no store pricer can reach: it takes a folder (in Colab a mounted "
+        "Drive folder, /content/drive/MyDrive/pricer), hf://NAMESPACE, or hf for your own namespace\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # no `gs:` folder that vanishes with the machine
+
+
 def test_the_leaderboard_lives_in_the_store(tmp_path):
     from helpers.core.items import Item
     from helpers.core.leaderboard import leaderboard, record
