@@ -74,14 +74,14 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, choices: Mapping[s
         default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
         if dataclasses.is_dataclass(kind):
             continue
-        about = comments.get(field.name, "")
+        about = comments.get(field.name, "").replace("%", "%%")  # argparse reads % as a format code
         valid = list((choices or {}).get(field.name, ())) or None
         if kind is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=about)
             continue
         shown = " ".join(map(str, default)) if isinstance(default, list) else default
         if default is not None and "default" not in about:
-            about = f"{about} (default: {shown})"
+            about = f"{about} (default: {str(shown).replace('%', '%%')})"
         if typing.get_origin(kind) is list:
             parser.add_argument(flag, nargs="+", default=default, choices=valid, help=about)
         else:
