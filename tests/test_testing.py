@@ -66,6 +66,66 @@ def test_replies_without_a_price_are_counted_and_scored_as_zero():
     assert result.average_error == pytest.approx((100 + 50 + 400 + 10) / 4)
 
 
+def test_a_failure_is_red_and_never_a_hit_even_on_a_cheap_item(capsys):
+    cheap = [make(10), make(30)]  # a $0 guess is within $40 of either
+    result = Tester(lambda item: None if item.price == 10 else 30.0, cheap).run()
+    assert result.colors == ["red", "green"] and result.hit_rate == pytest.approx(50.0)
+    out = capsys.readouterr().out
+    assert "\033[91m1: Guess: $0.00 Truth: $10.00" in out and "never a hit" in out
+
+
+def test_an_item_whose_predictor_raises_is_a_failure_shown_once_and_the_run_goes_on(capsys):
+    def fragile(item: Item) -> float:
+        if item.price == 50:
+            raise ValueError("no idea")
+        return 1.0
+
+    result = Tester(fragile, ITEMS * 3, verbose=True).run()
+    assert result.n == 12 and result.failure_count == 3
+    captured = capsys.readouterr()
+    assert captured.err.count("ValueError: no idea") == 1
+    assert "3 items raised in the predictor" in captured.out
+
+
+def test_a_batch_that_raises_is_asked_again_an_item_at_a_time():
+    class Batched:
+        batch_size = 4
+
+        def __call__(self, item: Item) -> float:
+            if item.price == 400:
+                raise KeyError("bad item")
+            return GUESSES[item.price]
+
+        def predict_batch(self, items: list[Item]) -> list[float]:
+            return [self(item) for item in items]
+
+    result = Tester(Batched(), ITEMS, verbose=False).run()
+    assert result.answers == [130.0, 120.0, None, 10.0]
+
+
+def test_a_predictor_that_raises_on_every_item_stops_the_run_with_its_exception():
+    def broken(item: Item) -> float:
+        raise TypeError("a bug in the predictor")
+
+    with pytest.raises(TypeError, match="a bug in the predictor"):
+        Tester(broken, ITEMS * 5, verbose=False).run()
+
+
+def test_lines_after_the_first_twenty_are_folded_into_one(capsys):
+    items = [make(100 + i) for i in range(30)]
+    Tester(lambda item: 100.0, items, size=30).run()
+    out = capsys.readouterr().out
+    assert "20: Guess:" in out and "21: Guess:" not in out
+    assert "... and 10 more items, their lines folded" in out
+    Tester(lambda item: 100.0, items, size=30, shown=None).run()
+    assert "30: Guess:" in capsys.readouterr().out
+
+
+def test_a_generator_of_items_is_read_once_and_scored():
+    result = Tester(guesser, (item for item in ITEMS), verbose=False).run()
+    assert result.n == 4 and result.average_error == pytest.approx(75.0)
+
+
 def test_verbose_run_prints_coloured_lines_and_the_headline(capsys):
     Tester(guesser, ITEMS, title="Hand Model").run()
     out = capsys.readouterr().out
@@ -303,5 +363,8 @@ def test_a_guess_above_the_ceiling_is_a_failure_whatever_produced_it():
 def test_the_summary_shows_failures_beside_hits_and_how_they_are_scored():
     answers = {100: 130.0, 50: None, 400: 2e7, 10: 10.0}
     result = Tester(lambda item: answers[item.price], ITEMS, title="Half", verbose=False).run()
-    assert "Hits=50.0% Failures=2 (no usable price, each scored as a $0 guess)" in result.summary()
+    assert (
+        "Hits=50.0% Failures=2 (no usable price: each scored as a $0 guess in the error, and never a hit)"
+        in result.summary()
+    )
     assert "Failures=0 (95% CI" in Tester(guesser, ITEMS, verbose=False).run().summary()

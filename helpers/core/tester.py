@@ -5,9 +5,11 @@ green when error < $40 or under 20% of the truth, orange under $80 or 40%, else 
 Summary: average error, RMSLE, hit rate (share of green) over the first `size` items.
 
 Beyond the course: replies with no usable price are counted as failures (scored as a $0
-guess, so the averages stay comparable), a bootstrap 95% interval for the average error, a
-per-category table, and the running error. `helpers.core.leaderboard` collects the results of
-every model of every week.
+guess in the average error and RMSLE, so the averages stay comparable, and red: a failure is
+never a hit, however cheap the item), an item whose predictor raises is a failure too (its
+exception shown once), a bootstrap 95% interval for the average error, a per-category table,
+the running error, and the per-item lines folded after the first twenty.
+`helpers.core.leaderboard` collects the results of every model of every week.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ RESET = "\033[0m"
 COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
 TEST_SIZE = 250  # the course scores the first 250 test items
 DEFAULT_BATCH = 32  # items per predict_batch call, for a batched predictor that names no size
+SHOWN = 20  # per-item lines printed before the rest are folded into one line
 BUNDLED_SAMPLE = "bundled-sample"  # the bundled test sample's leaderboard key
 BUNDLED_TRAIN = "bundled-train"  # the bundled training sample's
 
@@ -174,7 +177,8 @@ class TestResult:
 
     @property
     def colors(self) -> list[str]:
-        return [color_for(e, t) for e, t in zip(self.errors, self.truths)]
+        """The course's colour of each answer; red for a failure (no price is never a hit)."""
+        return ["red" if f else color_for(e, t) for e, t, f in zip(self.errors, self.truths, self.failures)]
 
     @property
     def average_error(self) -> float:
@@ -291,7 +295,9 @@ class TestResult:
 
     def summary(self) -> str:
         low, high = self.error_interval()
-        how = " (no usable price, each scored as a $0 guess)" if self.failure_count else ""
+        how = (
+            " (no usable price: each scored as a $0 guess in the error, and never a hit)" if self.failure_count else ""
+        )
         return f"{self.headline} Failures={self.failure_count}{how} (95% CI ${low:,.2f}-${high:,.2f}, n={self.n})"
 
 
@@ -317,7 +323,10 @@ class Tester:
         verbose: bool = True,
         progress: bool | None = None,
         trained_on: str | Sequence[Item] | None = None,
+        shown: int | None = SHOWN,
     ):
+        if not isinstance(data, Sequence):  # a generator, a `map`: read once, kept as a list
+            data = list(data)
         if not data:
             raise DataError("the Tester needs at least one item")
         if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
@@ -327,6 +336,8 @@ class Tester:
         self.title = title or getattr(predictor, "__name__", "model").replace("_", " ").title()
         self.size = min(int(size), len(data))
         self.verbose = verbose
+        self.shown = self.size if shown is None else max(0, int(shown))  # per-item lines printed
+        self.raised: list[tuple[int, BaseException]] = []  # (item index, exception) for items whose predictor raised
         batched = hasattr(predictor, "predict_batch")
         self.progress = batched if progress is None else progress  # None: a bar for batched predictors
         if trained_on is None:  # a predictor may say what it learnt from
@@ -334,16 +345,50 @@ class Tester:
         trained_on = trained_on if isinstance(trained_on, str) else training_key(trained_on)
         self.result = TestResult(self.title, dataset=dataset_key(data), trained_on=trained_on)
 
-    def batches(self) -> Iterator[tuple[int, list[float | None]]]:
-        """(index of the first item, the predictor's answers) for each batch, in order."""
-        start = 0
-        for answers in in_batches(self.predictor, self.data[: self.size]):
+    def batches(self) -> Iterator[tuple[int, list[Any]]]:
+        """(index of the first item, the predictor's answers) for each batch, in order. An item
+        whose predictor raises answers with its exception (a batch that raises is asked again an
+        item at a time), so that one bad item costs one failure, not the run."""
+        items = self.data[: self.size]
+        predict_batch = getattr(self.predictor, "predict_batch", None)
+        step = max(1, int(getattr(self.predictor, "batch_size", DEFAULT_BATCH))) if predict_batch else 1
+        for start in range(0, len(items), step):
+            chunk = list(items[start : start + step])
+            try:
+                answers = list(predict_batch(chunk)) if predict_batch else [self.predictor(chunk[0])]
+            except Exception as error:
+                answers = [error] if not predict_batch else [self._one(item) for item in chunk]
+            if len(answers) != len(chunk):
+                name = getattr(self.predictor, "__name__", type(self.predictor).__name__)
+                raise RuntimeError(f"{name}: predict_batch gave {len(answers)} answers for {len(chunk)} items")
             yield start, answers
-            start += len(answers)
+
+    def _one(self, item: Item) -> Any:
+        try:
+            return self.predictor(item)
+        except Exception as error:
+            return error
+
+    def _raised(self, i: int, error: BaseException) -> None:
+        """Item i's predictor raised: a failure; the first exception shown in full (a bug stays
+        visible), later ones counted; every one of the first ten raising stops the run with it."""
+        import sys
+        import traceback
+
+        self.raised.append((i, error))
+        if len(self.raised) == 1:
+            print(f"item {i + 1}: the predictor raised (counted as a failure; later ones are counted, not shown):",
+                  file=sys.stderr)  # fmt: skip
+            traceback.print_exception(error, file=sys.stderr)
+        if len(self.raised) == min(self.size, 10) == i + 1:
+            raise self.raised[0][1]
 
     def score(self, i: int, answer: Any) -> None:
         """Add item i's answer to the result; print its coloured line when verbose."""
         item = self.data[i]
+        if isinstance(answer, Exception):
+            self._raised(i, answer)
+            answer = None
         guess = usable_guess(answer)
         failed = guess is None
         guess = 0.0 if guess is None else guess
@@ -355,12 +400,12 @@ class Tester:
         result.categories.append(item.category)
         result.item_titles.append(item.title)
         result.item_keys.append(item_key(item))
-        if self.verbose:
+        if self.verbose and i < self.shown:
             error = abs(guess - truth)
             sle = (math.log(truth + 1) - math.log(guess + 1)) ** 2
-            color = color_for(error, truth)
+            color = "red" if failed else color_for(error, truth)
             title = item.title if len(item.title) <= 40 else item.title[:40] + "..."
-            note = " (no usable price: scored as $0)" if failed else ""
+            note = " (no usable price: scored as $0, and red)" if failed else ""
             print(
                 f"{COLOR_MAP[color]}{i + 1}: Guess: ${guess:,.2f} Truth: ${truth:,.2f} "
                 f"Error: ${error:,.2f} SLE: {sle:,.2f} Item: {title}{note}{RESET}"
@@ -375,6 +420,14 @@ class Tester:
                     self.score(start + offset, answer)
                 bar.update(len(answers))
         if self.verbose:
+            if self.size > self.shown:
+                print(
+                    f"... and {self.size - self.shown:,} more items, their lines folded (`shown=None` prints them all)"
+                )
+            if self.raised:
+                print(
+                    f"{len(self.raised):,} items raised in the predictor: counted as failures (the first shown above)"
+                )
             print(self.result.summary())
         return self.result
 
