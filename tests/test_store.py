@@ -217,6 +217,41 @@ def test_a_run_killed_on_one_machine_finishes_on_another_from_the_store(
     assert (store / "runs" / "latest").read_text() == "run"
 
 
+def stored_run(store) -> dict[str, bytes]:
+    """A run another machine left in the store: its checkpoint and adapter, file by file."""
+    for name in ("checkpoint-2", "adapter"):
+        (store / "runs" / "run" / name).mkdir(parents=True)
+        (store / "runs" / "run" / name / "adapter_model.safetensors").write_bytes(f"{name} weights".encode())
+    return {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()}
+
+
+def test_a_fresh_run_never_replaces_a_run_of_that_name_in_the_store(tiny_model_dir, tmp_path, first_training_items):
+    store = tmp_path / "store"
+    before = stored_run(store)
+    flags = train_flags(tiny_model_dir, tmp_path / "new_machine" / "run", store, first_training_items(12))
+    run = subprocess.run([sys.executable, "-m", "helpers", "train", *flags], capture_output=True, text=True, env=ENV)
+    assert run.returncode == 2
+    assert run.stderr == (
+        f"error: the store {store} already holds a run named run (runs/run): pass --resume to carry it on, "
+        "--overwrite to replace it, or another --run-name (or --output)\n"
+    )
+    assert {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()} == before
+
+
+def test_overwrite_replaces_the_stored_run_of_that_name(tiny_model_dir, tmp_path, first_training_items, capsys):
+    from helpers.__main__ import main
+
+    store = tmp_path / "store"
+    stored_run(store)
+    flags = train_flags(tiny_model_dir, tmp_path / "new_machine" / "run", store, first_training_items(12))
+    main(["train", *flags, "--max-steps", "2", "--overwrite"])
+    assert last_line(subprocess.CompletedProcess([], 0, capsys.readouterr().out))["steps"] == 2
+    run = store / "runs" / "run"
+    assert sorted(os.listdir(run)) == ["adapter", "checkpoint-2"]
+    assert (run / "adapter" / "adapter_model.safetensors").read_bytes() != b"adapter weights"
+    assert (run / "checkpoint-2" / "adapter_model.safetensors").read_bytes() != b"checkpoint-2 weights"
+
+
 def test_a_hub_store_out_of_reach_is_one_line_naming_it():
     from helpers.errors import DataError
     from helpers.store import open_store

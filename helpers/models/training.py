@@ -44,7 +44,7 @@ from helpers.models.checkpoints import (
 from helpers.models.loading import Hardware, detect_hardware, distributed, load_base
 from helpers.presets import BASE_MODEL, preset
 from helpers.secrets import get_secret
-from helpers.store import open_store
+from helpers.store import Store, open_store
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -447,6 +447,8 @@ def starting_point(config: TrainConfig) -> str | None:
                 f"{output} holds an earlier run: pass --resume to carry it on, --overwrite to start afresh there, "
                 "or another --output"
             )
+        if config.store:
+            claim_store_run(open_store(config.store), output, config.overwrite)
         if config.overwrite:
             clear_run(output)
         return None
@@ -462,6 +464,21 @@ def starting_point(config: TrainConfig) -> str | None:
     check_compatible(Path(checkpoint), config.base_model, lora)
     print(f"Resuming from {checkpoint}", flush=True)
     return checkpoint
+
+
+def claim_store_run(store: Store, output: str, overwrite: bool) -> None:
+    """A fresh run whose name the store already holds would replace, checkpoint by checkpoint, the
+    run another machine stored there (after a lost runtime, a notebook's fresh start): refused,
+    unless `--overwrite` asks for it by name, when the stored run goes first."""
+    key = store_key(output)
+    if not store.names(key):
+        return
+    if not overwrite:
+        raise ConfigError(
+            f"the store {store} already holds a run named {Path(output).name} ({key}): pass --resume to carry it "
+            "on, --overwrite to replace it, or another --run-name (or --output)"
+        )
+    store.delete(key)
 
 
 def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
