@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from helpers import paths
 from helpers.config import add_arguments, from_arguments
@@ -26,7 +28,7 @@ from helpers.data.curation import CurationConfig
 from helpers.data.hub_datasets import read_items
 from helpers.data.pipeline import curate_file, refuse_charts, split_file
 from helpers.data.raw import LoadConfig
-from helpers.errors import PricerError
+from helpers.errors import ConfigError, PricerError
 from helpers.evaluation.human import read_prices
 from helpers.evaluation.predictions import Answers
 from helpers.evaluation.scoring import Scoring, score, shared
@@ -300,10 +302,36 @@ STAGES = {  # name: (what it does, its function, the configs its flags fill)
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A mistake on the command line is one line that says where the usage is, not pages of usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message}: see {self.prog} --help")
+
+
+def unknown_stage(argv: list[str]) -> None:
+    """A mistyped stage names the stages nearest to it, not all eighteen."""
+    if not argv or argv[0].startswith("-") or argv[0] in STAGES:
+        return
+    near = difflib.get_close_matches(argv[0], STAGES, n=2)
+    hint = f"did you mean {' or '.join(near)}?" if near else f"the stages are {', '.join(STAGES)}"
+    raise ConfigError(f"unknown stage '{argv[0]}': {hint}")
+
+
+def unrecognized(stage: argparse.ArgumentParser, unknown: list[str]) -> ConfigError:
+    """What `stage` did not take, with the flag nearest to a mistyped one."""
+    flags = [word for word in unknown if word.startswith("-")] or unknown
+    known = [option for action in stage._actions for option in action.option_strings]
+    near = difflib.get_close_matches(flags[0].split("=")[0], known, n=1)
+    hint = f" (did you mean {near[0]}?)" if near and len(flags) == 1 else ""
+    words = "argument" if len(flags) == 1 else "arguments"
+    return ConfigError(f"unrecognized {words} {' '.join(flags)}{hint}: see {stage.prog} --help")
+
+
 def parser(preset_name: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    """The command line, and each stage's own parser (to show its usage on a mistyped flag)."""
+    """The command line, and each stage's own parser (to name it on a mistyped flag)."""
     defaults = preset(preset_name).flag_defaults() if preset_name else {}
-    top = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
+    top = OneLineParser(prog="python -m helpers", description=__doc__.splitlines()[0])
     subparsers = top.add_subparsers(dest="stage", required=True)
     stages = {}
     for name, (about, run, configs) in STAGES.items():
@@ -321,10 +349,11 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     try:
         chosen = argv[argv.index("--preset") + 1] if "--preset" in argv[:-1] else None
+        unknown_stage(argv)
         top, stages = parser(chosen)
         args, unknown = top.parse_known_args(argv)
         if unknown:
-            stages[args.stage].error(f"unrecognized arguments: {' '.join(unknown)}")
+            raise unrecognized(stages[args.stage], unknown)
         args.run(args)
     except PricerError as error:
         print(f"error: {redact(str(error))}", file=sys.stderr)  # a key inside a URL stays hidden

@@ -682,7 +682,7 @@ def test_every_stages_help_shows_each_flags_description_as_written(stage):
     """A "%" in a description is shown as "%", not read as a format code (`train`'s "30% slower" once
     printed a Python dict)."""
     run = cli(stage, "--help")
-    assert run.returncode == 0 and run.stderr == ""
+    assert run.returncode == 0 and run.stderr == "" and run.stdout.startswith(f"usage: python -m helpers {stage}")
     shown = "".join(run.stdout.split())  # argparse wraps lines, and breaks at hyphens
     missing = [text for text in _flags_help(stage) if "".join(text.replace("%%", "%").split()) not in shown]
     assert missing == [] and "'option_strings'" not in run.stdout
@@ -694,11 +694,32 @@ def test_a_flag_with_few_valid_values_lists_them():
     assert "--models {random,constant," in cli("baselines", "--help").stdout
 
 
-def test_a_mistyped_flag_shows_that_stages_usage():
-    run = cli("split", "--train-szie", "100", ok=False)
+def test_a_mistyped_flag_is_one_line_that_says_where_the_usage_is():
+    run = cli("baselines", "--foo", ok=False)
     assert run.returncode == 2 and run.stdout == ""
-    assert run.stderr.startswith("usage: python -m helpers split")
-    assert run.stderr.rstrip().endswith("python -m helpers split: error: unrecognized arguments: --train-szie 100")
+    assert run.stderr == "error: unrecognized argument --foo: see python -m helpers baselines --help\n"
+
+
+def test_a_mistyped_flag_names_the_flag_nearest_to_it():
+    run = cli("split", "--train-szie", "100", ok=False)
+    assert run.returncode == 2
+    assert run.stderr == (
+        "error: unrecognized argument --train-szie (did you mean --train-size?): see python -m helpers split --help\n"
+    )
+
+
+def test_a_value_a_flag_does_not_take_is_one_line():
+    run = cli("split", "--train-size", "many", ok=False)
+    assert run.returncode == 2
+    assert run.stderr == (
+        "error: argument --train-size: invalid int value: 'many': see python -m helpers split --help\n"
+    )
+
+
+def test_a_mistyped_stage_says_which_stage_was_meant():
+    run = cli("baseline", "--size", "10", ok=False)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == "error: unknown stage 'baseline': did you mean baselines?\n"
 
 
 def test_deals_hunts_offline_and_never_raises_a_deal_twice(tmp_path, smol_service, monkeypatch):
