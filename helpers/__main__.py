@@ -108,7 +108,7 @@ class BaselinesStage(Scoring):
 
 @dataclass
 class EvaluateStage(Scoring):
-    predictions: str = ""  # a CSV with a `price` column, one row a test item, in order
+    predictions: str | None = None  # needed: a CSV with a `price` column, one row a test item, in order
     model: str = "predictions"  # the leaderboard's name for these predictions
 
 
@@ -191,6 +191,8 @@ def run_baselines(args: argparse.Namespace) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> None:
     stage = from_arguments(EvaluateStage, args)
+    if not stage.predictions:
+        raise ConfigError("--predictions is missing: the CSV of predicted prices to score, with a `price` column")
     test = read_items(stage.test)
     prices = read_prices(stage.predictions, min(stage.size, len(test)))
     score(Answers.of(stage.model, test, prices), test, stage, stage.model)

@@ -237,6 +237,12 @@ def test_evaluate_names_the_bad_row(tmp_path, content, message):
     assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
+def test_evaluate_without_predictions_says_the_flag_is_missing():
+    run = cli("evaluate", ok=False)
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: --predictions is missing: ") and run.stderr.count("\n") == 1
+
+
 def frontier(server, tmp_path, *extra: str, size: str = "10", key: str | None = None, wait: bool = True, env=None):
     """`python -m helpers frontier` against the loopback server, as a learner runs it."""
     env = {**ENV, "OPENAI_API_KEY": key or server.api_key, **(env or {})}
