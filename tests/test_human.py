@@ -76,6 +76,32 @@ def test_a_spreadsheets_decimal_commas_are_read_as_decimals_never_as_whole_dolla
     assert read_prices(path, expected=4) == [84.95, 1299.99, 1299.0, 12.0]
 
 
+@pytest.mark.parametrize(
+    "cell, price",
+    [
+        ("1.2k", 1200.0),
+        ("$1.2K", 1200.0),
+        ("1,2k", 1200.0),
+        ("1 299,99", 1299.99),
+        ("1\u202f299,99", 1299.99),  # a narrow no-break space, as a French spreadsheet groups digits
+        ("1\u00a0299,99", 1299.99),
+        ("1'299.99", 1299.99),  # Switzerland
+        ("1 234 567,5", 1234567.5),
+    ],
+)
+def test_a_spreadsheets_digit_groups_and_thousands_are_read_as_the_number_meant(tmp_path, cell, price):
+    path = tmp_path / "p.csv"
+    path.write_text(f'index;price\n0;"{cell}"\n', encoding="utf-8")
+    assert read_prices(path, expected=1) == [price]
+
+
+def test_a_cell_of_two_numbers_or_another_scale_is_a_counted_failure_never_a_guess(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("index,price\n0,1 2\n1,1.5M\n2,12\n", encoding="utf-8")
+    assert read_prices(path, expected=3) == [None, None, 12.0]
+    assert capsys.readouterr().out == f"{path}: 2 prices are not usable, scored as failures (price_unclear 2)\n"
+
+
 def test_a_field_longer_than_the_csv_module_takes_is_one_line_naming_the_line(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("index,price\n0,12\n1," + "x" * 200_000 + "\n")

@@ -26,6 +26,12 @@ _PLAIN = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
 # "0,33333" (never three digits after one comma alone: "1,299" is a thousand and more).
 _DECIMAL_COMMA = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,(?:\d{1,2}|\d{4,}))")
 
+# A digit group's mark as people and spreadsheets type it: "1 299,99" (a space, a no-break space
+# U+00A0, a narrow one U+202F, a thin one U+2009), "1'299.99" (Switzerland), "1’299.99".
+_GROUP_MARK = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009'’](?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r"(?P<number>.*\d)\s?[kK]", re.DOTALL)  # "1.2k": 1,200
+_GLUED = re.compile(r"\d[^\W\d_]")  # "1.5M", "12x": a number that means something else
+
 
 @dataclass(frozen=True)
 class Price:
@@ -104,9 +110,19 @@ def decimal_point(cell: str) -> str:
 
 
 def read_cell(cell: str) -> Price:
-    """A price typed into a spreadsheet's cell, never read as 84 when it says "84,95": its
-    decimal mark through `decimal_point`, then the rules of `read_reply`."""
-    return read_reply(decimal_point(cell))
+    """A price typed into a spreadsheet's cell, never read as 84 when it says "84,95" nor as 1
+    when it says "1 299,99": digit groups joined (`_GROUP_MARK`), "1.2k" as 1,200, the decimal
+    mark through `decimal_point`, then the rules of `read_reply`. A cell that still holds two
+    numbers, or a number with letters glued on ("1.5M"), is "price_unclear": a failure, not a guess."""
+    text = _GROUP_MARK.sub("", cell.strip())
+    scaled = _THOUSANDS.fullmatch(text)
+    text = decimal_point(scaled["number"] if scaled else text)
+    read = read_reply(text)
+    if read.price is None:
+        return read
+    if len(_NUMBER.findall(text)) > 1 or _GLUED.search(text):
+        return Price(None, "price_unclear")
+    return _checked(read.price * 1000) if scaled else read
 
 
 def extract_price(reply: str | None, prefix: str | None = None) -> float | None:
