@@ -71,6 +71,16 @@ def test_curate_reads_gzip_and_names_a_missing_file(tmp_path, tiny_dir, raw_reco
     assert missing.stderr.strip() == "error: no such file: nowhere/raw.jsonl"
 
 
+def test_curate_on_a_csv_says_it_reads_jsonl(tmp_path, tiny_dir):
+    table, out = tmp_path / "products.csv", tmp_path / "items.jsonl"
+    table.write_text("title,description,price\nIce maker,Makes ice,99.50\nKettle,Boils water,20\n")
+    run = cli("curate", "--input", str(table), "--tokenizer", str(tiny_dir), "--out", str(out), ok=False)
+    assert run.returncode == 2 and run.stdout == "" and not out.exists()
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"error: {table}: no line is a JSON record: curate reads JSONL (one JSON object a line), JSONL.gz or parquet"
+    )
+
+
 def test_an_unknown_category_is_one_line(tiny_dir):
     run = cli("curate", "--input", "Spaceships", "--tokenizer", str(tiny_dir), ok=False)
     assert run.returncode == 2

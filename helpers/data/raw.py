@@ -280,7 +280,21 @@ def stream_raw(
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 yield from _counted(_in_order(pool, _parse_chunk, jobs, 2 * workers), report, bar)
+    refuse_if_not_jsonl(path, report)
     say_if_cut(path, report)
+
+
+NOT_JSONL = {"bad_json", "not_utf8", "not_an_object", "blank_line"}
+
+
+def refuse_if_not_jsonl(path: Path, report: SkipReport) -> None:
+    """A file where no line is a JSON record (a CSV, a JSON array) is the wrong kind of file: one
+    line that says so, not a report that kept nothing."""
+    blank = report.skipped["blank_line"]
+    if report.kept == 0 and report.read > blank and set(+report.skipped) <= NOT_JSONL:
+        raise DataError(
+            f"{path}: no line is a JSON record: curate reads JSONL (one JSON object a line), JSONL.gz or parquet"
+        )
 
 
 def load_raw(
