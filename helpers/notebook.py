@@ -146,13 +146,17 @@ VALIDATION_SAMPLE = 250  # in smoke mode with an empty store: the bundled traini
 SMOKE_SIZE = 50  # in smoke mode, the items slow models (run on the CPU) are scored on
 
 
-PIPELINE_CHECK = "pipeline check: tiny random model"  # what a smoke run's week 7 rows are
+# What stood in for a model in smoke mode, said wherever its figure appears
+PIPELINE_CHECK = "pipeline check: tiny random model"  # week 7's rows, week 8's specialist
+OFFLINE_CHAT = "offline stand-in: rule-based replies"  # the frontier models' rows
+HUMAN_STAND_IN = "smoke stand-in: the training mean"  # the human baseline's row
+WITH_STAND_INS = "smoke: offline stand-ins among its members"  # a blend of the above
 
 
-def labelled(title: str) -> str:
-    """A model's title on the leaderboard; in smoke mode it says the tiny random model stood in,
-    so that no one takes its figures for a fine-tuned Llama's."""
-    return f"{title} ({PIPELINE_CHECK})" if smoke() else title
+def labelled(title: str, stand_in: str = PIPELINE_CHECK) -> str:
+    """A model's title on the leaderboard; in smoke mode it says what stood in for the model,
+    so that no one takes a stand-in's figures for a fine-tuned Llama's or for GPT-4o's."""
+    return f"{title} ({stand_in})" if smoke() else title
 
 
 def scored_size() -> int:

@@ -41,6 +41,34 @@ def test_the_simulated_deals_are_real_held_back_products_at_seeded_prices():
     assert any(d.price is None for d in first)  # some state only a saving, which is no price
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_second_feed_on_a_port_held_by_the_same_feed_uses_it_so_urls_stay_the_same():
+    port = free_port()
+    with DealFeed(port=port) as first, DealFeed(port=port) as second:
+        assert second.shared and second.urls == first.urls
+        assert fetch_deals(FeedConfig(feeds=second.urls[:1], delay=0.0), set(), print)
+    assert not second.shared
+
+
+def test_a_feed_whose_port_is_held_by_another_program_moves_to_a_free_one(capsys):
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        with DealFeed(port=port) as feed:
+            assert not feed.shared and f":{port}/" not in feed.urls[0]
+    assert f"port {port} is taken" in capsys.readouterr().out
+
+
 def test_every_feed_entry_and_page_says_it_is_simulated(feed):
     deals = fetch_deals(FeedConfig(feeds=feed.urls, delay=0.0), set(), print)
     assert len(deals) == 3 * feed.per_feed
@@ -100,6 +128,15 @@ def test_the_stand_in_reads_prices_and_drops_a_saving_that_is_no_price():
     )
     found = stand_in_deals(prompt)
     assert [(d["price"], d["url"]) for d in found] == [(24.99, "http://x/1"), (1299.0, "http://x/3")]
+
+
+def test_the_stand_in_describes_the_product_without_the_offer():
+    prompt = (
+        "Deals:\n\nTitle: Kettle, 1.7 L for $24.99 (simulated deal)\nDetails: Deal price: $24.99 (simulated deal). "
+        "Save $10 off the list price. Boils fast. Steel body.\nFeatures: steel\nURL: http://x/1"
+    )
+    (found,) = stand_in_deals(prompt)
+    assert found["description"] == "Kettle, 1.7 L. Boils fast. Steel body."
 
 
 def test_structured_outputs_come_back_as_a_deal_selection(chat, feed):

@@ -138,11 +138,18 @@ def test_a_missing_key_for_openai_itself_is_a_clear_error(tmp_path, monkeypatch)
         FrontierPricer(FrontierConfig(cache=None))
 
 
-def test_usage_and_cost_are_summed(server, tmp_path, items):
+def test_usage_is_summed_and_a_server_that_is_not_openai_bills_nothing(server, tmp_path, items):
     result, stats = evaluate(items, config_for(server, tmp_path), size=5)
     assert stats.calls == 5 and stats.prompt_tokens > 0
-    assert stats.cost == pytest.approx((stats.prompt_tokens * 0.15 + stats.completion_tokens * 0.60) / 1e6)
-    assert "5 calls, 0 from cache" in str(stats)
+    assert stats.cost == 0.0 and not stats.billed
+    assert str(stats).startswith("5 calls, 0 from cache") and str(stats).endswith("nothing billed (not OpenAI's API)")
+
+
+def test_openai_tokens_are_costed_at_the_published_prices():
+    from helpers.models.frontier import RunStats, cost_of
+
+    assert cost_of("gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.15 + 0.60)
+    assert str(RunStats(calls=1, cost=0.1277)).endswith("about $0.1277")
 
 
 def test_a_server_failing_again_and_again_stops_the_run_in_one_line(server, tmp_path, items):

@@ -179,3 +179,15 @@ def test_the_leaderboard_command_names_a_missing_file_and_exits_2(tmp_path, caps
     with pytest.raises(SystemExit) as exit:
         main(["leaderboard", "--path", str(tmp_path / "nope.csv")])
     assert (exit.value.code, capsys.readouterr().err) == (2, f"error: no such file: {tmp_path / 'nope.csv'}\n")
+
+
+def test_one_wild_model_puts_the_chart_on_a_log_scale_so_the_rest_stay_readable(tmp_path):
+    from helpers.core.leaderboard import leaderboard_chart
+
+    path = tmp_path / "leaderboard.csv"
+    for name, error in (("a", 60.0), ("b", 70.0), ("c", 80.0), ("wild", 17_251.0)):
+        record(result(name, error), path)
+    axes = leaderboard_chart(leaderboard(path)).axes[0]
+    assert axes.get_xscale() == "log" and "log scale" in axes.get_xlabel()
+    record(result("wild", 90.0), path)  # no wild model: the course's linear axis
+    assert leaderboard_chart(leaderboard(path)).axes[0].get_xscale() == "linear"

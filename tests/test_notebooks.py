@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from helpers.notebook import PIPELINE_CHECK
+from helpers.notebook import HUMAN_STAND_IN, OFFLINE_CHAT, PIPELINE_CHECK, WITH_STAND_INS
 from helpers.week8.service import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,6 +210,9 @@ AGREEMENTS = {
 # week 7's rows in smoke mode say that the tiny random model stood in
 WEEK7 = ("base model_predict", "fine-tuned model_predict", "fine-tuned improved_model_predict")
 TINY = {name: f"{name} ({PIPELINE_CHECK})" for name in WEEK7}
+# and so do the rows of the frontier models (the offline server), the human (the training mean) and the blends
+CHAT = {name: f"{name} ({OFFLINE_CHAT})" for name in ("gpt-4o-mini", "gpt-4o", "fine-tuned gpt-4o-mini")}
+CHAT["gpt-4o-mini with 5 similar items"] = f"gpt-4o-mini with 5 similar items ({OFFLINE_CHAT})"
 
 
 def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(course):
@@ -230,10 +233,10 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(co
     learnt = {row["model"]: row["trained_on"] for row in board}
     for model in (
         "tfidf_ridge",
-        "human",
-        "gpt-4o-mini",
-        "gpt-4o",
-        "fine-tuned gpt-4o-mini",
+        f"human ({HUMAN_STAND_IN})",
+        CHAT["gpt-4o-mini"],
+        CHAT["gpt-4o"],
+        CHAT["fine-tuned gpt-4o-mini"],
         TINY["base model_predict"],
         TINY["fine-tuned model_predict"],
         TINY["fine-tuned improved_model_predict"],
@@ -241,21 +244,24 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(co
         "boosted_trees",
         "neural_net",
         "ensemble",
-        "gpt-4o-mini with 5 similar items",
+        CHAT["gpt-4o-mini with 5 similar items"],
         "neighbours",
-        "ensemble of every model",
+        f"ensemble of every model ({WITH_STAND_INS})",
     ):
         assert (model, test_set) in rows, model
     # each row names what its model learnt from: the store's training items, none, or the adapter's rows
     trained = training_key(load_items(store / "train.jsonl")[0][:1000])  # smoke mode's first 1,000
     assert learnt["tfidf_ridge"] == learnt["boosted_trees"] == trained
-    assert learnt["gpt-4o"] == learnt["human"] == learnt[TINY["base model_predict"]] == ""
+    assert learnt[CHAT["gpt-4o"]] == learnt[f"human ({HUMAN_STAND_IN})"] == learnt[TINY["base model_predict"]] == ""
     assert learnt[TINY["fine-tuned improved_model_predict"]].startswith("trainset-")
-    assert learnt["fine-tuned gpt-4o-mini"].startswith("trainset-") and learnt["fine-tuned gpt-4o-mini"] != trained
+    assert (
+        learnt[CHAT["fine-tuned gpt-4o-mini"]].startswith("trainset-")
+        and learnt[CHAT["fine-tuned gpt-4o-mini"]] != trained
+    )
     # week 8's ensemble took in the models of every week that priced the validation items too
     members = next(line for line in printed["week8/day2_rag_ensemble"].splitlines() if " members: " in line)
     tuned = TINY["fine-tuned improved_model_predict"]
-    for model in ("tfidf_ridge", "gpt-4o", "fine-tuned gpt-4o-mini", tuned, "neighbours"):
+    for model in ("tfidf_ridge", CHAT["gpt-4o"], CHAT["fine-tuned gpt-4o-mini"], tuned, "neighbours"):
         assert model in members.split(": ", 1)[1].split(", "), model
 
 

@@ -368,3 +368,11 @@ def test_the_summary_shows_failures_beside_hits_and_how_they_are_scored():
         in result.summary()
     )
     assert "Failures=0 (95% CI" in Tester(guesser, ITEMS, verbose=False).run().summary()
+
+
+def test_a_wild_guess_is_drawn_at_the_edge_so_the_other_points_stay_readable():
+    result = Tester(
+        lambda item: 850_000.0 if item.price == 50 else item.price, ITEMS, title="Wild", verbose=False
+    ).run()
+    axes = result.chart().axes[0]
+    assert axes.get_ylim()[1] < 1000 and "1 guesses above $800 drawn at the top edge" in axes.get_title()

@@ -177,6 +177,7 @@ def leaderboard_table(frame, width: int = 120) -> str:
 def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
     """The `top` models on the leaderboard as bars of their average error with its 95% interval,
     best first and highlighted: a leaderboard of thousands of rows charts in a second."""
+    import numpy as np
     from matplotlib.figure import Figure
 
     shown = frame.sort_values("average_error").head(top).reset_index(drop=True)
@@ -190,6 +191,10 @@ def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
     axes.bar_label(bars, labels=[f"${e:,.2f}" for e in errors], padding=4)
     axes.invert_yaxis()
     axes.set_xlabel("average error ($), with its 95% interval")
+    if len(errors) > 1 and errors.max() > 10 * np.median(errors):  # one wild model would squash the rest flat
+        axes.set_xscale("log")
+        axes.set_xlim(left=max(errors.min() / 2, 0.01))
+        axes.set_xlabel("average error ($, log scale: one model is far off the rest), with its 95% interval")
     keys = ", ".join(sorted(set(shown["dataset"])))
     best = f": the best {len(shown)} of {len(frame)}" if len(frame) > len(shown) else ""
     title = f"Leaderboard ({keys}){best}, first {shown['model'][0]}" if len(shown) else "Leaderboard"

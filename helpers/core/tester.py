@@ -266,14 +266,19 @@ class TestResult:
 
         figure = Figure(figsize=(12, 8))
         axes = figure.subplots()
-        top = max(max(self.truths), max(self.guesses))
+        # a wild guess would shrink every other point into a corner: guesses above twice the
+        # dearest truth are drawn at that edge, and the title says how many
+        top = max(max(self.truths), min(max(self.guesses), 2 * max(self.truths)))
+        shown = [min(guess, top) for guess in self.guesses]
+        clipped = sum(guess > top for guess in self.guesses)
         axes.plot([0, top], [0, top], color="deepskyblue", lw=2, alpha=0.6)
-        axes.scatter(self.truths, self.guesses, s=3, c=self.colors)
+        axes.scatter(self.truths, shown, s=3, c=self.colors)
         axes.set_xlabel("Ground Truth")
         axes.set_ylabel("Model Estimate")
         axes.set_xlim(0, top)
-        axes.set_ylim(0, top)
-        axes.set_title(self.headline, parse_math=False)  # a $ is a dollar, not TeX
+        axes.set_ylim(0, top * 1.02)
+        note = f"\n{clipped} guesses above ${top:,.0f} drawn at the top edge" if clipped else ""
+        axes.set_title(self.headline + note, parse_math=False)  # a $ is a dollar, not TeX
         return save_figure(figure, path)
 
     def to_dict(self) -> dict[str, Any]:

@@ -129,12 +129,14 @@ class RunStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    billed: bool = True  # False: the server is not OpenAI's API (a local server, the offline stand-in)
 
     def __str__(self) -> str:
+        cost = f"about ${self.cost:.4f}" if self.billed else "nothing billed (not OpenAI's API)"
         return (
             f"{self.calls} calls, {self.cached} from cache, {self.errors} errors, "
             f"{self.failures} replies without a price, {self.prompt_tokens + self.completion_tokens:,} "
-            f"tokens, about ${self.cost:.4f}"
+            f"tokens, {cost}"
         )
 
 
@@ -235,7 +237,7 @@ class Chat:
         self.base_url, self._api_key = endpoint(self.config.base_url, self.config.api_key)
         self.max_tokens = self.config.max_tokens or self.default_max_tokens
         self.cache = ResponseCache(self.config.cache)
-        self.stats = RunStats()
+        self.stats = RunStats(billed="api.openai.com" in self.base_url)
         self.replies: dict[str, str | None] = {}  # this run's answers, failed requests included
         self.__name__ = self.config.model
         self.batch_size = 4 * max(1, self.config.concurrency)  # the Tester's progress bar moves per batch
@@ -301,7 +303,8 @@ class Chat:
         self.stats.calls += 1
         self.stats.prompt_tokens += prompt_tokens
         self.stats.completion_tokens += completion_tokens
-        self.stats.cost += cost_of(self.config.model, prompt_tokens, completion_tokens)
+        if self.stats.billed:
+            self.stats.cost += cost_of(self.config.model, prompt_tokens, completion_tokens)
         self.replies[key] = text
         return text
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import os
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -34,8 +35,9 @@ from helpers.offline.loopback import Loopback
 
 FEEDS = ("electronics", "computers", "smart-home")  # as the course's three dealnews feeds
 # A fixed port (PRICER_FEED_PORT, else 8642), so that a deal's URL is the same on every run and
-# machine: the memory knows a deal by its URL. When it is taken, any free port, and the deals'
-# URLs differ from those remembered.
+# machine: the memory knows a deal by its URL. When it is taken by the same simulated feed (another
+# notebook's, the app's), that one is used; by anything else, any free port, and the deals' URLs
+# differ from those remembered.
 PORT = 8642
 
 
@@ -94,9 +96,12 @@ class DealFeed(Loopback):
     def __post_init__(self):
         self.deals = simulated_deals(self.items[: self.per_feed * len(FEEDS)], self.seed)
         self.httpd: ThreadingHTTPServer | None = None
+        self.shared = False  # True: the same feed was already served on `port`, by another process
 
     @property
     def base(self) -> str:
+        if self.shared:
+            return f"http://{self.host}:{self.port}"
         assert self.httpd is not None, "start() the feed first"
         return f"http://{self.host}:{self.httpd.server_address[1]}"
 
@@ -118,10 +123,29 @@ class DealFeed(Loopback):
 
         try:
             self.serve(ThreadingHTTPServer((self.host, self.port), Handler), "deal-feed")
-        except OSError:  # taken (another feed, another program): any free port, said once
+        except OSError:  # taken: by this very feed (use it), or by another program (any free port, said once)
+            if self.already_served():
+                self.shared = True
+                return self
             self.serve(ThreadingHTTPServer((self.host, 0), Handler), "deal-feed")
             print(f"port {self.port} is taken: the simulated deals are on {self.base}, URLs unlike those remembered")
         return self
+
+    def already_served(self) -> bool:
+        """Whether `port` serves the feed this one would: the same entries, so the same URLs."""
+        import httpx
+
+        base = f"http://{self.host}:{self.port}"
+        try:
+            served = httpx.get(f"{base}/rss/{FEEDS[0]}.xml", timeout=2.0).text
+        except httpx.HTTPError:
+            return False
+        undated = re.compile(r"<pubDate>[^<]*</pubDate>")
+        return undated.sub("", served) == undated.sub("", self.rss(0, base))
+
+    def stop(self) -> None:
+        self.shared = False
+        super().stop()
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?")[0]
@@ -152,21 +176,22 @@ class DealFeed(Loopback):
         except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
             pass
 
-    def rss(self, feed: int) -> str:
+    def rss(self, feed: int, base: str | None = None) -> str:
         """One feed: RSS 2.0, its entries' summaries in the HTML snippet that deal sites send."""
+        base = base or self.base
         entries = []
         for deal in self.deals[feed * self.per_feed : (feed + 1) * self.per_feed]:
             offer = f"${deal.price:,.2f}" if deal.price is not None else f"${deal.saving:,.0f} off"
             title = f"{deal.item.title[:60]} for {offer} ({SIMULATED})"  # within the 100 characters a scanner keeps
             snippet = f'<div class="snippet summary">{html.escape(deal.item.text[:200])}</div>'
             entries.append(
-                f"<item><title>{html.escape(title)}</title><link>{self.base}{deal.path}</link>"
-                f"<guid>{self.base}{deal.path}</guid><description>{html.escape(snippet)}</description>"
+                f"<item><title>{html.escape(title)}</title><link>{base}{deal.path}</link>"
+                f"<guid>{base}{deal.path}</guid><description>{html.escape(snippet)}</description>"
                 f"<pubDate>{formatdate(usegmt=True)}</pubDate></item>"
             )
         return (
             '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-            f"<title>Simulated deals: {FEEDS[feed]}</title><link>{self.base}</link>"
+            f"<title>Simulated deals: {FEEDS[feed]}</title><link>{base}</link>"
             f"<description>Offline stand-in: real products from the bundled sample at simulated prices"
             f"</description>{''.join(entries)}</channel></rss>"
         )

@@ -103,11 +103,12 @@ from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
 from helpers.evaluation.human import read_prices
 from helpers.evaluation.predictions import Answers, keep_answers
+from helpers.notebook import HUMAN_STAND_IN, labelled
 
 human_out = store.get("human_output.csv")
 if human_out:
     human_pricer = Answers.of("human", test, read_prices(human_out, expected=TEST_SIZE))
-    human = Tester.test(human_pricer, test, title="human")
+    human = Tester.test(human_pricer, test, title=labelled("human", HUMAN_STAND_IN))  # smoke: says what it is
     record(human, store)
     keep_answers(human, store)
 else:
@@ -182,7 +183,7 @@ for item in test[:3]:
 
 # %%
 from helpers.models.frontier import FrontierConfig, FrontierPricer
-from helpers.notebook import agree
+from helpers.notebook import OFFLINE_CHAT, agree, labelled
 
 FIRST = 5
 results = {}
@@ -194,7 +195,7 @@ for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
         mine,
         pricer.predict_batch(test[:FIRST]),
     )
-    results[model] = Tester.test(pricer, test, title=model)
+    results[model] = Tester.test(pricer, test, title=labelled(model, OFFLINE_CHAT))  # smoke: says it stood in
     print(f"{model}: {pricer.stats}")
     record(results[model], store)
     keep_answers(results[model], store)
@@ -209,7 +210,7 @@ from helpers.evaluation.predictions import remember
 
 for model in DEFAULT_MODELS:
     pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY), messages_for)
-    remember(model, pricer, validation, store)
+    remember(labelled(model, OFFLINE_CHAT), pricer, validation, store)
 
 # %% [markdown]
 # ## Against everything so far

@@ -193,11 +193,13 @@ from helpers.core.leaderboard import leaderboard, record
 from helpers.core.tester import Tester
 from helpers.evaluation.predictions import keep_answers
 from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.notebook import OFFLINE_CHAT, labelled
 
+TUNED = labelled("fine-tuned gpt-4o-mini", OFFLINE_CHAT)  # smoke: says the offline server stood in
 if state.status != "succeeded":
     raise RuntimeError(f"job {state.job_id} ended {state.status}")
 tuned = FrontierPricer(FrontierConfig(model=state.fine_tuned_model, base_url=BASE_URL, api_key=API_KEY))
-result = Tester.test(tuned, test, title="fine-tuned gpt-4o-mini", trained_on=fine_tune_train)
+result = Tester.test(tuned, test, title=TUNED, trained_on=fine_tune_train)
 print(tuned.stats)
 record(result, store)
 keep_answers(result, store)
@@ -208,7 +210,7 @@ keep_answers(result, store)
 # %%
 from helpers.evaluation.predictions import remember
 
-remember("fine-tuned gpt-4o-mini", tuned, validation, store)
+remember(TUNED, tuned, validation, store)
 
 # %%
 leaderboard(store, dataset=result.dataset)

@@ -137,7 +137,8 @@ def specialist_price(item: Item) -> float | None:
 
 print(labelled("the service's prices"))
 for item in test[:3]:
-    print(f"${specialist_price(item) or 0:,.2f} for {item.title[:60]} (truth ${item.price:,.2f})")
+    price = specialist_price(item)  # None: the reply held no price (a tiny random model's often does not)
+    print(f"{'no price' if price is None else f'${price:,.2f}'} for {item.title[:60]} (truth ${item.price:,.2f})")
 
 # %% [markdown]
 # Does the service price as the model did in week 7? The same base model, the same adapter, the
@@ -237,11 +238,16 @@ served = SPEED / (time.perf_counter() - start)
 import matplotlib.pyplot as plt
 
 figure, axes = plt.subplots(figsize=(7, 2.5))
-axes.barh(["through the service\n(one request at a time)", "in process\n(batched)"], [served, here], color=["C1", "C0"])
+in_flight = specialist.pricer.config.concurrency
+axes.barh(
+    [f"through the service\n({in_flight} requests in flight)", "in process\n(batched)"],
+    [served, here],
+    color=["C1", "C0"],
+)
 axes.set_xlabel("items priced a second")
 axes.set_title(f"{SPEED} test items{' (tiny pipeline-check model)' if SMOKE else ''}")
 plt.show()
-print(f"{here:,.1f} items/s in process, {served:,.1f} through the service (figures in docs/benchmarks.md)")
+print(labelled(f"{here:,.1f} items/s in process, {served:,.1f} through the service"), "(figures in docs/benchmarks.md)")
 
 # %% [markdown]
 # ## The preprocessor
@@ -262,7 +268,8 @@ text = preprocessor.preprocess(
     "Quadcast HyperX condenser mic, connects via usb-c to your computer for crystal clear audio"
 )
 print(text)
-print(f"\nthe specialist's price: ${specialist.price(text) or 0:,.2f}")
+price = specialist.price(text)
+print(labelled(f"\nthe specialist's price: {'no price' if price is None else f'${price:,.2f}'}"))
 
 # %% [markdown]
 # ## The course's way: Modal

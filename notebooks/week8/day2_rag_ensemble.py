@@ -26,7 +26,8 @@
 # model you have run since week 6, read back from the store, with its weights fitted on
 # validation items, never test items; and the ensemble *agent*, which prices a deal's
 # description with the specialist (day 1), the frontier model with retrieval and a classical
-# model, weighed the same way.
+# model, weighed on the validation items too, but with non-negative weights that are kept only
+# when they beat every member alone there.
 #
 # For context, the 2025 edition's ensemble reached $29.90 average error on its 200 test items.
 
@@ -237,11 +238,11 @@ from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
 from helpers.evaluation.predictions import keep_answers, remember
 from helpers.models.frontier import FrontierConfig, FrontierPricer
-from helpers.notebook import openai_endpoint
+from helpers.notebook import OFFLINE_CHAT, labelled, openai_endpoint
 
 BASE_URL, API_KEY = openai_endpoint()  # in smoke mode a loopback server stands in for the model
 config = FrontierConfig(model="gpt-4o-mini", base_url=BASE_URL, api_key=API_KEY)
-rag = FrontierPricer(config, rag_messages_for, name="gpt-4o-mini with 5 similar items")
+rag = FrontierPricer(config, rag_messages_for, name=labelled("gpt-4o-mini with 5 similar items", OFFLINE_CHAT))
 results = {rag.__name__: Tester.test(rag, test, title=rag.__name__, size=SIZE, trained_on=train)}  # shown them
 print(rag.stats)
 record(results[rag.__name__], store)
@@ -311,6 +312,7 @@ def ensemble_pricer(item: Item) -> float:
 
 # %%
 from helpers.models.ensemble import Ensemble
+from helpers.notebook import WITH_STAND_INS
 
 agree(
     "the ensemble, here and helpers'",
@@ -320,7 +322,7 @@ agree(
 results["ensemble of every model"] = Tester.test(
     ensemble_pricer,
     test,
-    title="ensemble of every model",
+    title=labelled("ensemble of every model", WITH_STAND_INS),  # smoke: says what it blends
     size=SIZE,
     trained_on=validation,  # its weights' items
 )
@@ -403,11 +405,14 @@ class ClassicalAgent(PricingAgent):
 # %%
 # as in helpers.week8.pricers: Weights, EnsembleAgent
 class Weights:
-    """Members' prices combined as they did best on the validation items (see the module's note)."""
+    """Members' prices combined as they did best on the validation items (see the module's note).
+    A member that priced fewer than half of them is not weighed at all: too little to judge it on."""
 
     def __init__(self, answers: dict[str, list[float | None]], truths: Sequence[float]):
         self.answers, self.truths = answers, np.asarray(truths, dtype=float)
         self.fits: dict[tuple[str, ...], tuple[str, object, float]] = {}
+        enough = max(2, len(self.truths) / 2)
+        self.weighed = tuple(n for n, prices in answers.items() if sum(p is not None for p in prices) >= enough)
 
     def fit(self, names: tuple[str, ...]) -> tuple[str, object, float]:
         """(how: "weights" or a member's name, the regression or None, its validation error) for
@@ -434,10 +439,10 @@ class Weights:
         return choice
 
     def combine(self, guesses: dict[str, float | None]) -> tuple[float | None, str]:
-        """(the combined price, how it was combined) from the members that answered."""
-        names = tuple(name for name in self.answers if guesses.get(name) is not None)
+        """(the combined price, how it was combined) from the weighed members that answered."""
+        names = tuple(name for name in self.weighed if guesses.get(name) is not None)
         if not names:
-            return None, "no member gave a price"
+            return None, "no member that priced the validation items gave a price"
         how, regression, error = self.fit(names)
         if not how:
             return None, "too few validation items priced by the members that answered"
@@ -474,9 +479,10 @@ class EnsembleAgent(Agent):
                 f"{agent.name}: {len(known):,} of {len(validation):,} validation items priced, average error {error}"
             )
         self.weights = Weights(answers, [item.price for item in validation])
-        how, _, error = self.weights.fit(
-            tuple(name for name, prices in answers.items() if any(p is not None for p in prices))
-        )
+        left_out = [agent.name for agent in agents if agent.name not in self.weights.weighed]
+        if left_out:
+            self.log(f"Ensemble Agent leaves out {', '.join(left_out)}: fewer than half the validation items priced")
+        how, _, error = self.weights.fit(self.weights.weighed)
         self.log(f"Ensemble Agent is ready: {how or 'no member priced the validation items'} (${error:,.2f} there)")
 
     def prices(self, agent: PricingAgent, items: Sequence[Item]) -> list[float | None]:

@@ -26,7 +26,9 @@
 # In smoke mode the feeds are simulated on this machine: real products of the bundled sample
 # offered at prices drawn by a seeded rule, every title and page saying "simulated deal"; and a
 # loopback stand-in answers for the frontier model, by rule (it takes the first dollar amount
-# of each deal that is not "$N off"), not by judgement.
+# of each deal that is not "$N off"), not by judgement. It reads the deals and the schema, not
+# the prompt's words: there, editing the prompts below changes nothing; with a key, the real
+# model reads them.
 
 # %%
 # Setup. In Colab: fetch the repository and install it (a minute or two), showing what each step
@@ -337,6 +339,14 @@ if SMOKE:
     axes.set_ylabel("the simulated deal's price ($)")
     axes.set_title("The scanner's picks (simulated deals)")
     plt.show()
+    # the deals that state only a saving ("$N off"): a careful scanner leaves every one out
+    picked_paths = {deal.url[deal.url.index("/deals/") :] for deal in found.deals}
+    savings = [d for d in truth.values() if d.price is None]
+    for d in savings:
+        print(
+            f"${d.saving:,.0f} off, no price: {'PICKED' if d.path in picked_paths else 'left out'}: {d.item.title[:60]}"
+        )
+    print(f"{sum(d.path in picked_paths for d in savings)} of {len(savings)} saving-only deals picked")
 else:
     figure, axes = plt.subplots(figsize=(6, 3))
     axes.barh(range(len(found.deals)), [deal.price for deal in found.deals])

@@ -26,7 +26,9 @@
 #
 # In smoke mode a loopback stand-in plays the planner model by rule (the tool without arguments
 # first, then the one-argument tool for each deal, then the notification for the deal furthest
-# below its estimate); the deals are simulated and the ensemble's members are stand-ins.
+# below its estimate); the deals are simulated and the ensemble's members are stand-ins. The
+# stand-in goes by the tools' shapes, not their descriptions or the prompt: there, editing those
+# words changes nothing; with a key, the real model reads them.
 
 # %%
 # Setup. In Colab: fetch the repository and install it (a minute or two), showing what each step

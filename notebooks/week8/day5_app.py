@@ -103,7 +103,8 @@ from helpers.week8.app import HEADERS, table_for
 with gr.Blocks(title="The Price is Right") as table_only:
     gr.Markdown("## The Price is Right: the opportunities so far")
     gr.Dataframe(headers=HEADERS, value=table_for(opportunities), wrap=True, interactive=False)
-table_only
+# shown below the cell (in Colab through a public link); the cell returns while it runs
+table_only.launch(inline=True, prevent_thread_lock=True)
 
 # %% [markdown]
 # ## The whole app
@@ -153,6 +154,7 @@ def make_framework() -> DealAgentFramework:
 # %%
 from helpers.week8.app import App, AppConfig
 
+table_only.close()  # the table alone has been seen: its port is free again
 settings = AppConfig(port=None, every=300, map_points=250 if SMOKE else 800)  # port None: the first free from 7860
 app = App(make_framework, store, settings, STAND_INS if SMOKE else [])
 ui = app.launch(block=False)  # in Colab: a public gradio.live link; locally http://127.0.0.1:7860
@@ -165,7 +167,12 @@ ui = app.launch(block=False)  # in Colab: a public gradio.live link; locally htt
 # %%
 import matplotlib.pyplot as plt
 
-*_, (log, table) = app.hunt()  # the generator to its end: the log and the table it ends with
+from helpers.week8.app import ANSI  # the log's colour codes, which a printed line leaves out
+
+*_, (log, table) = app.hunt()  # the generator to its end: the log (as HTML) and the table it ends with
+print("The log's last lines, as the app shows them:")
+for line in list(app.log.lines)[-12:]:
+    print("  ", ANSI.sub("", line))
 print(f"{len(table)} opportunities in the table")
 found = memory.read()
 figure, axes = plt.subplots(figsize=(7, 3))
