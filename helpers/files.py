@@ -15,7 +15,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -55,6 +55,66 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator[IO]:
         kwargs.setdefault("encoding", "utf-8")
     with atomic_path(path) as temporary, open(temporary, mode, **kwargs) as handle:
         yield handle
+
+
+SET_MARK = ".{}.set-unfinished"  # beside each file of a set while the set is renamed into place
+
+
+def set_mark(path: Path) -> Path:
+    return path.with_name(SET_MARK.format(path.name))
+
+
+@contextlib.contextmanager
+def atomic_set(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """Temporaries for files that only hold together (a split's train and test): write them all,
+    and on success they replace `paths`. A kill between two renames would leave a new train beside
+    an old test, sharing items; so a mark lies beside each file until all are in, and a reader
+    that finds one refuses the file (`refuse_unfinished_set`)."""
+    targets = [Path(path) for path in paths]
+    temporaries: list[Path] = []
+    renaming = False
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=f".part{target.suffix}"
+            )
+            os.close(handle)
+            temporaries.append(Path(name))
+        try:
+            yield temporaries
+        except OSError as error:  # a full disk names the temporary: name the file it was for
+            named = {str(temporary): str(target) for temporary, target in zip(temporaries, targets)}
+            error.filename = named.get(error.filename, error.filename)
+            raise
+        for temporary in temporaries:
+            temporary.chmod(_MODE)
+            with open(temporary, "rb+") as written:
+                os.fsync(written.fileno())
+        others = "\n".join(map(str, targets))
+        for target in targets:
+            set_mark(target).write_text(others, encoding="utf-8")
+        renaming = True
+        for temporary, target in zip(temporaries, targets):
+            os.replace(temporary, target)
+        for target in targets:
+            set_mark(target).unlink()
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+        if not renaming:
+            for target in targets:
+                set_mark(target).unlink(missing_ok=True)
+
+
+def refuse_unfinished_set(path: str | Path) -> None:
+    """A file of a set whose writing was cut off (see `atomic_set`) is one line, never read."""
+    mark = set_mark(Path(path))
+    if mark.exists():
+        raise DataError(
+            f"{path} is one file of a set whose writing was cut off (a split stopped between its files): it may "
+            f"share items with the others; write the set again (split --overwrite), or delete {mark} if you are sure"
+        )
 
 
 def readable(path: str | Path, what: str = "file") -> Path:

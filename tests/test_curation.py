@@ -133,3 +133,67 @@ def test_split_can_write_its_training_items_over_its_input(tmp_path, bundled_tra
     assert (counts["train"], counts["test"], len(train), len(test)) == (100, 50, 100, 50)
     assert set(train) <= lines and set(test) <= lines and not set(train) & set(test)  # every row whole
     assert len(load_items(tmp_path / "test.jsonl")[0]) == 50
+
+
+# `split` killed (SIGKILL, a lost runtime) right after its new training file replaced the old one,
+# before its test file did: the disk holds a train and a test from two different splits.
+KILLED_BETWEEN_ITS_FILES = """
+import os, signal, sys
+from helpers.__main__ import main
+
+rename, train_out = os.replace, sys.argv[1]
+
+def dies_after_the_training_file(source, target):
+    rename(source, target)
+    if str(target) == train_out:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+os.replace = dies_after_the_training_file
+main(["split", "--train-out", train_out, *sys.argv[2:]])
+"""
+
+
+def split_flags(tmp_path, seed: int) -> list[str]:
+    from helpers import paths
+
+    sizes = ["--items", str(paths.TRAIN_SAMPLE), "--train-size", "2000", "--test-size", "300", "--seed", str(seed)]
+    return [*sizes, "--test-out", str(tmp_path / "test.jsonl")]
+
+
+def test_a_split_cut_between_its_files_is_refused_when_read_never_used(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from helpers.__main__ import main
+    from helpers.errors import DataError
+
+    train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    main(["split", "--train-out", str(train), *split_flags(tmp_path, seed=1)])
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BETWEEN_ITS_FILES, str(train), *split_flags(tmp_path, seed=2), "--overwrite"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert set(train.read_text().splitlines()) & set(test.read_text().splitlines())  # a pair that would leak
+    for path in (train, test):
+        with pytest.raises(DataError, match=f"^{path} is one file of a set whose writing was cut off"):
+            load_items(path)
+    evaluate = [sys.executable, "-m", "helpers", "evaluate", "--test", str(test), "--predictions", str(tmp_path)]
+    run = subprocess.run(evaluate, capture_output=True, text=True, env=env)
+    assert run.returncode == 2 and run.stderr.startswith(f"error: {test} is one file of a set whose writing was cut")
+    assert "split --overwrite" in run.stderr and len(run.stderr.splitlines()) == 1
+
+
+def test_a_split_written_again_whole_is_read_again(tmp_path):
+    from helpers.__main__ import main
+
+    train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    main(["split", "--train-out", str(train), *split_flags(tmp_path, seed=1)])
+    (tmp_path / ".test.jsonl.set-unfinished").write_text("as a cut split leaves it")
+    main(["split", "--train-out", str(train), *split_flags(tmp_path, seed=2), "--overwrite"])
+    assert (len(load_items(train)[0]), len(load_items(test)[0])) == (2000, 300)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.jsonl", "train.jsonl"]  # no mark, no temporary

@@ -16,7 +16,7 @@ from helpers.core.items import Item
 from helpers.core.prices import parse_raw_price
 from helpers.data.curation import duplicate_keys
 from helpers.data.raw import SkipReport, iter_lines, read_record, say_if_cut
-from helpers.files import atomic_open, atomic_path, readable
+from helpers.files import atomic_open, atomic_path, readable, refuse_unfinished_set
 
 
 @dataclass
@@ -34,6 +34,7 @@ class ItemsIndex:
 def index_items(path: str | Path) -> tuple[ItemsIndex, SkipReport]:
     """The index of a JSONL items file, with a report of the rows it cannot use (as `load_items`)."""
     path = readable(path, "JSONL items file")
+    refuse_unfinished_set(path)
     index, report = ItemsIndex(), SkipReport(source=path.name)
     with open(path, "rb") as handle:
         offset = 0
@@ -57,6 +58,7 @@ def index_items(path: str | Path) -> tuple[ItemsIndex, SkipReport]:
 def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:
     """Curated items (JSONL or parquet with `title`, `category`, `price`, `text`)."""
     path = readable(path, "JSONL or parquet items file")
+    refuse_unfinished_set(path)
     items: list[Item] = []
     report = SkipReport(source=path.name)
     for line in iter_lines(path):

@@ -4,7 +4,6 @@ The command line's `curate` and `split` stages and the main job run these."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from helpers.data.hub_datasets import read_items
 from helpers.data.item_files import copy_rows, index_items, item_writer, save_items
 from helpers.data.raw import LoadConfig, SkipReport, stream_raw
 from helpers.errors import ConfigError, DataError
-from helpers.files import atomic_path, refuse_overwrite
+from helpers.files import atomic_set, refuse_overwrite
 
 
 def refuse_charts(folder: str | Path, overwrite: bool) -> None:
@@ -78,17 +77,18 @@ def split_file(items: str, outs: dict[str, str], config: CurationConfig, overwri
             prices, categories = [index.prices[i] for i in kept], [index.categories[i] for i in kept]
             pool = [kept[i] for i in balance_index(prices, categories, config)]
         parts = dict(zip(("train", "validation", "test"), split_with_validation(pool, config)))
-        with contextlib.ExitStack() as written:  # every output whole before any replaces a file: --items among them
-            for name, out in outs.items():
-                copy_rows(items, [index.offsets[i] for i in parts[name]], written.enter_context(atomic_path(out)))
+        with atomic_set(outs.values()) as temporaries:  # all whole before any replaces a file: --items among them
+            for name, temporary in zip(outs, temporaries):
+                copy_rows(items, [index.offsets[i] for i in parts[name]], temporary)
         total = len(index.offsets)
     else:
         loaded = read_items(items)
         kept = dedupe(loaded) if config.dedupe else loaded
         pool = balance(kept, config) if config.balance else kept
         parts = dict(zip(("train", "validation", "test"), split_with_validation(pool, config)))
-        for name, out in outs.items():
-            save_items(parts[name], out)
+        with atomic_set(outs.values()) as temporaries:
+            for name, temporary in zip(outs, temporaries):
+                save_items(parts[name], temporary)
         total = len(loaded)
     counts = {"items": total, "duplicates": total - len(kept), "balanced": len(pool)}
     counts.update({name: len(parts[name]) for name in outs})
