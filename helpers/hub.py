@@ -7,6 +7,10 @@ from pathlib import Path
 from helpers.errors import PricerError
 
 TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
+UNREACHABLE = (
+    "not in the local cache and the hub is unreachable: pass a local folder, "
+    "or run offline on the bundled sample with PRICER_SMOKE=1"
+)
 
 
 def explain(error: Exception) -> str:
@@ -16,7 +20,7 @@ def explain(error: Exception) -> str:
     if "gated" in lowered or "401" in text or "403" in text or "restricted" in lowered:
         return "it is gated: accept its licence on the hub, then log in (HF_TOKEN in the environment or Colab secrets)"
     if "offline" in lowered or "connect" in lowered or "resolve" in lowered:
-        return "not in the local cache and the hub is unreachable: pass a local folder"
+        return UNREACHABLE
     return text.splitlines()[0] if text else type(error).__name__
 
 

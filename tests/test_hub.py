@@ -1,7 +1,7 @@
 import pytest
 
 from helpers.errors import ModelAccessError
-from helpers.hub import check_folder, explain
+from helpers.hub import UNREACHABLE, check_folder, explain
 
 
 def test_a_gated_repo_says_to_log_in():
@@ -11,7 +11,7 @@ def test_a_gated_repo_says_to_log_in():
 
 def test_an_unreachable_hub_says_to_pass_a_local_folder():
     reason = explain(OSError("We couldn't connect to 'https://huggingface.co' to load the files"))
-    assert reason == "not in the local cache and the hub is unreachable: pass a local folder"
+    assert reason == UNREACHABLE
 
 
 def test_anything_else_is_its_own_first_line():
