@@ -69,7 +69,15 @@ def setup(choice: str | None = None) -> tuple[bool, Store]:
         from google.colab import drive  # type: ignore[import-not-found]
 
         drive.mount("/content/drive")
-    print("Smoke mode: bundled sample, offline" if smoke() else "Full mode: the real data and models from the hub")
+    import sys
+
+    if "google.colab" not in sys.modules:  # the setup cell cloned and installed nothing: say what is used
+        print(f"Locally: the helpers package from {paths.ROOT} (installed by `bash .ci/setup`), nothing cloned")
+    print(
+        "Smoke mode: bundled sample, offline"
+        if smoke()
+        else "Full mode: the real data and models from the hub (offline? restart with PRICER_SMOKE=1)"
+    )
     print(describe("HF_TOKEN"))
     token = get_secret("HF_TOKEN")
     if token and not smoke():

@@ -76,6 +76,18 @@ def test_a_smoke_run_keeps_its_results_apart_from_the_real_ones(monkeypatch, tmp
     assert (tmp_path / "smoke" / "probe.txt").read_text() == "x"
 
 
+def test_the_first_cell_says_what_it_used_locally_and_full_mode_how_to_go_offline(monkeypatch, tmp_path, capsys):
+    from helpers import notebook, paths
+
+    monkeypatch.setenv("PRICER_SMOKE", "")
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path))
+    monkeypatch.setenv("PRICER_STORE", "")
+    notebook.setup()
+    out = capsys.readouterr().out
+    assert f"Locally: the helpers package from {paths.ROOT}" in out
+    assert "offline? restart with PRICER_SMOKE=1" in out
+
+
 def test_a_smoke_run_writes_where_the_environment_says(monkeypatch, tmp_path):
     from helpers import notebook, paths
 
