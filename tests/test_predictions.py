@@ -3,6 +3,8 @@ notebooks ran on other machines."""
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -154,3 +156,48 @@ def test_remembered_answers_are_what_the_tester_would_score(store, items):
         None,
         *[item.price for item in items[4:6]],
     ]  # a reply without a price and a negative one are both failures
+
+
+def evaluate(tmp_path, store, guess: int = 100) -> subprocess.CompletedProcess:
+    """`python -m helpers evaluate` of five guesses of $`guess`, recorded in the store `store`."""
+    guesses = tmp_path / "guesses.csv"
+    guesses.write_text("price\n" + f"{guess}\n" * 5)
+    flags = ["--predictions", str(guesses), "--size", "5", "--model", "hundred"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PRICER_STORE": str(store)}
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "evaluate", *flags], capture_output=True, text=True, env=env
+    )
+
+
+def test_a_row_is_not_recorded_when_its_answers_cannot_be_kept(tmp_path):
+    store = tmp_path / "store"
+    assert evaluate(tmp_path, store).returncode == 0
+    (kept,) = (store / "predictions").glob("*.json")
+    kept.write_text(kept.read_text()[:40])  # a copy cut short
+    (store / "leaderboard.csv").unlink()
+    run = evaluate(tmp_path, store)
+    assert (
+        run.returncode == 2
+        and run.stderr == f"error: {kept}: not a predictions file (each answer a price or null); move it aside\n"
+    )
+    assert not (store / "leaderboard.csv").exists()  # no row that week 8 cannot find answers for
+
+
+def test_answers_are_not_kept_when_their_row_cannot_be_recorded(tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "leaderboard.csv").write_text("name,score\nmine,3\n")  # no leaderboard: refused, left as it is
+    run = evaluate(tmp_path, store)
+    assert run.returncode == 2 and run.stderr.startswith(f"error: {store / 'leaderboard.csv'}")
+    assert (store / "leaderboard.csv").read_text() == "name,score\nmine,3\n"
+    assert list((store / "predictions").glob("*.json")) == []
+
+
+def test_answers_kept_before_are_given_back_when_the_row_cannot_be_recorded(tmp_path):
+    store = tmp_path / "store"
+    assert evaluate(tmp_path, store).returncode == 0
+    (kept,) = (store / "predictions").glob("*.json")
+    before = kept.read_bytes()
+    (store / "leaderboard.csv").write_text("name,score\nmine,3\n")
+    assert evaluate(tmp_path, store, guess=50).returncode == 2
+    assert kept.read_bytes() == before

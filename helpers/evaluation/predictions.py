@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.core.items import Item, item_key
+from helpers.core.leaderboard import record
 from helpers.core.tester import Predictor, Tester, TestResult
 from helpers.errors import DataError
 from helpers.files import atomic_open, read_text
@@ -60,18 +61,42 @@ def keep_answers(result: TestResult, store: Store) -> None:
     _save(store, result.title, result.item_keys, result.answers)
 
 
-def _save(store: Store, model: str, keys: Sequence[str], answers: Sequence[float | None]) -> None:
-    """Merge `model`'s answers for these item keys into its file in the store."""
+def record_with_answers(result: TestResult, store: Store) -> None:
+    """The leaderboard row and the answers behind it, together or not at all: a row whose answers
+    were not kept leaves the model out of week 8 while the leaderboard shows it. The answers go
+    first (a damaged answers file is refused before anything is written); when the row then
+    cannot be recorded, the answers file goes back to what it was."""
+    before = _save(store, result.title, result.item_keys, result.answers)
+    try:
+        record(result, store)
+    except BaseException:
+        store.edit(_file_key(result.title), lambda local: _put_back(local, before))
+        raise
+
+
+def _put_back(local: Path, before: bytes | None) -> None:
+    if before is None:
+        local.unlink(missing_ok=True)  # a folder store: gone again (a hub store keeps the file)
+        return
+    with atomic_open(local, "wb") as handle:
+        handle.write(before)
+
+
+def _save(store: Store, model: str, keys: Sequence[str], answers: Sequence[float | None]) -> bytes | None:
+    """Merge `model`'s answers for these item keys into its file in the store; returns the file
+    as it was before (None when there was none)."""
     from filelock import FileLock
 
-    def merge(local: Path) -> None:
+    def merge(local: Path) -> bytes | None:
         with FileLock(f"{local}.lock", timeout=120):
             known = _read(local).answers if local.exists() else {}
+            before = local.read_bytes() if local.exists() else None
             known.update(zip(keys, answers))
             with atomic_open(local, "w") as handle:
                 json.dump({"model": model, "answers": known}, handle)
+            return before
 
-    store.edit(_file_key(model), merge)
+    return store.edit(_file_key(model), merge)
 
 
 def _read(path: Path) -> Answers:

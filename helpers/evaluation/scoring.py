@@ -13,7 +13,7 @@ from helpers.core.items import Item
 from helpers.core.leaderboard import record
 from helpers.core.tester import TEST_SIZE, Predictor, Tester, TestResult, answers_of
 from helpers.errors import DataError
-from helpers.evaluation.predictions import Answers, keep_answers
+from helpers.evaluation.predictions import Answers, record_with_answers
 from helpers.store import open_store
 
 
@@ -54,9 +54,7 @@ def score(
     if scoring.leaderboard:
         record(result, scoring.leaderboard)
     else:
-        store = open_store()
-        record(result, store)
-        keep_answers(result, store)
+        record_with_answers(result, open_store())
     print(json.dumps(row) if scoring.json else result.summary(), flush=True)
     return result
 
