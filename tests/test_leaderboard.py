@@ -191,3 +191,26 @@ def test_one_wild_model_puts_the_chart_on_a_log_scale_so_the_rest_stay_readable(
     assert axes.get_xscale() == "log" and "log scale" in axes.get_xlabel()
     record(result("wild", 90.0), path)  # no wild model: the course's linear axis
     assert leaderboard_chart(leaderboard(path)).axes[0].get_xscale() == "linear"
+
+
+def test_a_row_whose_average_lies_outside_its_interval_is_charted_without_it_and_counted(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "leaderboard.csv"
+    for name, error in (("a", 60.0), ("b", 70.0)):
+        record(result(name, error), path)
+    edited = rows(path)
+    edited[1]["error_ci_high"] = str(
+        float(edited[1]["average_error"]) - 5
+    )  # a hand edit: the average above its interval
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(edited[0]))
+        writer.writeheader()
+        writer.writerows(edited)
+    chart = tmp_path / "chart.png"
+    command = [sys.executable, "-m", "helpers", "leaderboard", "--path", str(path), "--chart", str(chart)]
+    run = subprocess.run(command, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "1 of the charted rows have an average error outside their 95% interval (edited by hand?)" in run.stdout
+    assert chart.read_bytes().startswith(b"\x89PNG") and run.stdout.rstrip().endswith(f"chart: {chart}")

@@ -184,7 +184,7 @@ def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
     figure = Figure(figsize=(10, max(3, 0.45 * len(shown) + 1)))
     axes = figure.subplots()
     errors = shown["average_error"].to_numpy()
-    spans = [errors - shown["error_ci_low"].to_numpy(), shown["error_ci_high"].to_numpy() - errors]
+    spans = _spans(errors, shown["error_ci_low"].to_numpy(), shown["error_ci_high"].to_numpy())
     colours = ["seagreen" if i == 0 else "lightsteelblue" for i in range(len(shown))]
     bars = axes.barh(range(len(shown)), errors, xerr=spans, color=colours, capsize=3)
     axes.set_yticks(range(len(shown)), _labels(shown))
@@ -200,6 +200,24 @@ def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
     title = f"Leaderboard ({keys}){best}, first {shown['model'][0]}" if len(shown) else "Leaderboard"
     axes.set_title(title, parse_math=False)
     return save_figure(figure, path)
+
+
+def _spans(errors, low, high):
+    """Each bar's interval as matplotlib draws it; a row whose interval does not hold its average
+    (edited by hand) is drawn without one, with a line counting them: for everyone who shares the
+    leaderboard, one such row would otherwise stop the chart."""
+    import numpy as np
+
+    spans = np.array([errors - low, high - errors], dtype=float)
+    outside = (spans < 0).any(axis=0)
+    if outside.any():
+        print(
+            f"{outside.sum()} of the charted rows have an average error outside their 95% interval (edited by "
+            "hand?): drawn without the interval",
+            flush=True,
+        )
+        spans[:, outside] = 0
+    return spans
 
 
 def _labels(shown) -> list[str]:
