@@ -81,6 +81,17 @@ def test_curate_on_a_csv_says_it_reads_jsonl(tmp_path, tiny_dir):
     )
 
 
+def test_a_skip_for_too_few_tokens_names_the_minimum(tmp_path, tiny_dir, raw_record, write_jsonl):
+    """A user whose short descriptions were skipped learns how long an item must be (the README quotes it)."""
+    words = "A compact ice maker with a scoop, a basket and a window, for kitchens, offices and vans. " * 4
+    short = write_jsonl(
+        tmp_path / "short.jsonl", [{**raw_record, "description": [words], "features": [], "details": {}}]
+    )
+    run = cli("curate", "--input", str(short), "--tokenizer", str(tiny_dir), "--out", str(tmp_path / "o.jsonl"))
+    assert json.loads(run.stdout.splitlines()[-1])["skipped"] == {"too_few_tokens": 1}
+    assert "(too_few_tokens 1); too_few_tokens: an item needs more than 150 tokens of title and text" in run.stderr
+
+
 def test_an_unknown_category_is_one_line(tiny_dir):
     run = cli("curate", "--input", "Spaceships", "--tokenizer", str(tiny_dir), ok=False)
     assert run.returncode == 2

@@ -88,11 +88,13 @@ class SkipReport:
     read: int = 0
     kept: int = 0
     skipped: Counter = field(default_factory=Counter)
+    rules: dict[str, str] = field(default_factory=dict)  # a skip reason's rule, said beside its count
 
     def add(self, other: SkipReport) -> None:
         self.read += other.read
         self.kept += other.kept
         self.skipped.update(other.skipped)
+        self.rules.update(other.rules)
 
     def to_dict(self) -> dict[str, Any]:
         return {"read": self.read, "kept": self.kept, "skipped": dict(self.skipped.most_common())}
@@ -101,7 +103,18 @@ class SkipReport:
         total = sum(self.skipped.values())
         reasons = ", ".join(f"{name} {count:,}" for name, count in self.skipped.most_common())
         head = f"{self.source}: " if self.source else ""
-        return f"{head}read {self.read:,}, kept {self.kept:,}, skipped {total:,}" + (f" ({reasons})" if reasons else "")
+        rules = "".join(f"; {name}: {rule}" for name, rule in self.rules.items() if self.skipped[name])
+        line = f"{head}read {self.read:,}, kept {self.kept:,}, skipped {total:,}"
+        return line + (f" ({reasons})" if reasons else "") + rules
+
+
+def length_rules(config: ItemConfig) -> dict[str, str]:
+    """The minimums behind the length skips, so a user whose short descriptions were skipped
+    knows how much text an item needs."""
+    return {
+        "too_few_chars": f"an item needs more than {config.min_chars} characters of description, features and details",
+        "too_few_tokens": f"an item needs more than {config.min_tokens} tokens of title and text ({config.tokenizer})",
+    }
 
 
 def resolve(source: str | Path) -> tuple[Path, str | None]:
@@ -270,6 +283,7 @@ def stream_raw(
     category = category or found_category
     report = report if report is not None else SkipReport()
     report.source = report.source or str(category or path.name)
+    report.rules.update(length_rules(config.item))
     total = _count_lines(path, config.limit)
     jobs = ((chunk, category, config.item) for chunk in _chunks(iter_lines(path, config.limit), config.chunk_size))
     workers = config.workers if total is None or total > config.chunk_size * 2 else 1  # a pool costs seconds
