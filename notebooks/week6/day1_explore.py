@@ -150,8 +150,10 @@ print(report)
 # %% [markdown]
 # ## Distributions
 #
-# Prices are heavily skewed towards the cheap end, which day 2's curation corrects. Token counts
-# cluster just under the 160-token cap, by construction.
+# Prices are heavily skewed towards the cheap end, which day 2's curation corrects. Each
+# description is cut to 160 tokens (`MAX_TOKENS`); the token chart counts the whole training
+# prompt, the question and the price line included, so a long description lands above the cut
+# by that much. The line under the chart says where they are.
 
 # %%
 import matplotlib.pyplot as plt
@@ -165,13 +167,22 @@ plt.hist(prices, rwidth=0.7, color="darkorange", bins=range(0, 1000, 10))
 plt.show()
 
 # %%
+import statistics
+
+from helpers.core.items import MAX_TOKENS
+
 tokens = [item.token_count for item in items]
 plt.figure(figsize=(15, 6))
 plt.title(f"Tokens per training prompt: average {sum(tokens) / len(tokens):,.1f}, highest {max(tokens):,}")
 plt.xlabel("Length (tokens)")
 plt.ylabel("Count")
-plt.hist(tokens, rwidth=0.7, color="skyblue", bins=range(0, 300, 10))
+low = min(min(tokens), MAX_TOKENS) // 10 * 10  # the axis starts near the data, not at 0
+plt.hist(tokens, rwidth=0.7, color="skyblue", bins=range(low, max(tokens) + 5, 2))
+plt.axvline(MAX_TOKENS, color="grey", linestyle="--", label=f"the description's cut: {MAX_TOKENS} tokens")
+plt.legend()
 plt.show()
+print(f"median {statistics.median(tokens):.0f} tokens a prompt, {min(tokens)} to {max(tokens)}: the description")
+print(f"is cut at {MAX_TOKENS} tokens, and the question and the price line add the rest")
 
 # %%
 # The most expensive items: do the prices look right?

@@ -169,7 +169,8 @@ def model_predict(item: Item) -> float | None:
 # `model_predict` keeps only the likeliest token. But the model's last layer scores *every*
 # possible next token; softmax turns the scores into probabilities, and often the runner-up is
 # nearly as likely: "99" at 40%, "89" at 35%, "129" at 10%. Averaging the top K tokens that are
-# numbers, each weighted by its probability, hedges between them (here about $94) rather than
+# numbers, each weighted by its probability, hedges between them (here (99 × 0.40 + 89 × 0.35 +
+# 129 × 0.10) / 0.85, about $98.41) rather than
 # betting everything on one. It helps most where the model is unsure, and it needs each price to
 # be a single token, which Llama 3's tokenizer gives up to $999 (day 2). One forward pass, no
 # generation: faster too.
