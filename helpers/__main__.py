@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import difflib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ class SplitStage:
     train_out: str = _results("train.jsonl")  # the training items written
     test_out: str = _results("test.jsonl")  # the test items written
     validation_out: str = _results("validation.jsonl")  # written when --validation-size is above 0
+    categories: list[str] | None = None  # keep only items of these categories (default: every category in --items)
     lite: bool = False  # the 2025 edition's lite sizes
     overwrite: bool = False  # replace existing --train-out, --test-out and --validation-out
 
@@ -166,9 +168,10 @@ def run_curate(args: argparse.Namespace) -> None:
 
 def run_split(args: argparse.Namespace) -> None:
     stage = from_arguments(SplitStage, args)
-    config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args)
+    loads = CurationConfig().categories  # what week 6 loads, not --categories (which picks from --items)
+    config = CurationConfig.lite() if stage.lite else from_arguments(CurationConfig, args, categories=loads)
     outs = {"train": stage.train_out, "validation": stage.validation_out, "test": stage.test_out}
-    print(json.dumps(split_file(stage.items, outs, config, stage.overwrite)))
+    print(json.dumps(split_file(stage.items, outs, config, stage.overwrite, stage.categories)))
 
 
 def run_charts(args: argparse.Namespace) -> None:
@@ -363,6 +366,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except BrokenPipeError:  # `leaderboard | head -1`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit finds no pipe
+        raise SystemExit(141) from None
     except OSError as error:  # a full or read-only disk is the machine's state, not a bug
         line = cannot_write(error)
         if line is None:

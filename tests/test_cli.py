@@ -187,6 +187,19 @@ def test_a_full_disk_is_one_line_and_leaves_no_file_half_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_split_categories_keeps_only_those_categories(tmp_path):
+    outs = {name: tmp_path / f"{name}.jsonl" for name in ("train", "test")}
+    run = cli(
+        "split",
+        *("--items", str(paths.TRAIN_SAMPLE), "--categories", "Toys_and_Games", "Office_Products"),
+        *("--train-size", "100", "--test-size", "50", "--no-balance"),
+        *(arg for name, path in outs.items() for arg in (f"--{name}-out", str(path))),
+    )
+    split_items = [item for path in outs.values() for item in load_items(path)[0]]
+    assert {item.category for item in split_items} == {"Toys_and_Games", "Office_Products"} and len(split_items) == 150
+    assert json.loads(run.stdout)["other_categories"] == 2973 - 320 - 122  # the bundled sample's other four
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder all the same")
 def test_a_read_only_output_folder_is_one_line(tmp_path):
     folder = tmp_path / "read-only"

@@ -52,11 +52,17 @@ def curate_file(
     return total
 
 
-def split_file(items: str, outs: dict[str, str], config: CurationConfig, overwrite: bool = False) -> dict[str, int]:
-    """De-duplicate (when asked), balance and split the items file into `outs` (train, test and,
-    when `config.validation_size` is set, validation). A JSONL file is split through an index
-    of its rows, which are copied as they are; other files are read into memory. Returns the
-    counts at each step."""
+def split_file(
+    items: str,
+    outs: dict[str, str],
+    config: CurationConfig,
+    overwrite: bool = False,
+    categories: list[str] | None = None,
+) -> dict[str, int]:
+    """Keep only `categories` (when given), de-duplicate (when asked), balance and split the items
+    file into `outs` (train, test and, when `config.validation_size` is set, validation). A JSONL
+    file is split through an index of its rows, which are copied as they are; other files are
+    read into memory. Returns the counts at each step."""
     if not config.validation_size:
         outs = {name: out for name, out in outs.items() if name != "validation"}
     if len({Path(out).resolve() for out in outs.values()}) < len(outs):
@@ -71,11 +77,13 @@ def split_file(items: str, outs: dict[str, str], config: CurationConfig, overwri
             print(report, file=sys.stderr)
         if not index.offsets:
             raise DataError(f"no usable items in {items}")
-        kept = unique_index(zip(index.title_keys, index.text_keys)) if config.dedupe else range(len(index.offsets))
+        chosen = of_categories(index.categories, categories, items)
+        keys = [(index.title_keys[i], index.text_keys[i]) for i in chosen]
+        kept = [chosen[i] for i in unique_index(keys)] if config.dedupe else chosen
         pool = list(kept)
         if config.balance:
-            prices, categories = [index.prices[i] for i in kept], [index.categories[i] for i in kept]
-            pool = [kept[i] for i in balance_index(prices, categories, config)]
+            prices, found = [index.prices[i] for i in kept], [index.categories[i] for i in kept]
+            pool = [kept[i] for i in balance_index(prices, found, config)]
         parts = dict(zip(("train", "validation", "test"), split_with_validation(pool, config)))
         with atomic_set(outs.values()) as temporaries:  # all whole before any replaces a file: --items among them
             for name, temporary in zip(outs, temporaries):
@@ -83,13 +91,30 @@ def split_file(items: str, outs: dict[str, str], config: CurationConfig, overwri
         total = len(index.offsets)
     else:
         loaded = read_items(items)
-        kept = dedupe(loaded) if config.dedupe else loaded
+        chosen = [loaded[i] for i in of_categories([item.category for item in loaded], categories, items)]
+        kept = dedupe(chosen) if config.dedupe else chosen
         pool = balance(kept, config) if config.balance else kept
         parts = dict(zip(("train", "validation", "test"), split_with_validation(pool, config)))
         with atomic_set(outs.values()) as temporaries:
             for name, temporary in zip(outs, temporaries):
                 save_items(parts[name], temporary)
         total = len(loaded)
-    counts = {"items": total, "duplicates": total - len(kept), "balanced": len(pool)}
+    counts = {"items": total, "duplicates": len(chosen) - len(kept), "balanced": len(pool)}
+    if categories:
+        counts = {"items": total, "other_categories": total - len(chosen), **counts}
     counts.update({name: len(parts[name]) for name in outs})
     return {**counts, "unused": len(pool) - sum(len(parts[name]) for name in outs)}
+
+
+def of_categories(found: list[str], categories: list[str] | None, items: str) -> list[int]:
+    """The positions of the items in `categories` (all of them when None); none at all is the
+    user's mistake, said with the categories the file has."""
+    if not categories:
+        return list(range(len(found)))
+    wanted = set(categories)
+    chosen = [i for i, category in enumerate(found) if category in wanted]
+    if not chosen:
+        raise DataError(
+            f"no items of {', '.join(categories)} in {items}: its categories are {', '.join(sorted(set(found)))}"
+        )
+    return chosen
