@@ -259,6 +259,9 @@ def run_fork(args: argparse.Namespace) -> None:
     changed = fork(args.repo, Path(args.root))
     for path in changed:
         print(path)
+    if not changed:  # a second run: nothing new to commit
+        print(f"0 files changed: every notebook already points at {args.repo}")
+        return
     print(f"{len(changed)} files now point at {args.repo}: commit and push them to your fork")
 
 

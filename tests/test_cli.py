@@ -762,6 +762,19 @@ def test_a_mistyped_stage_says_which_stage_was_meant():
     assert run.stderr == "error: unknown stage 'baseline': did you mean baselines?\n"
 
 
+def test_fork_run_twice_says_the_notebooks_already_point_there(tmp_path):
+    from helpers.notebook import REPO
+
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "notebook.py").write_text(f'REPO = "{REPO}"\n')
+    (tmp_path / "notebooks" / "week6").mkdir(parents=True)
+    (tmp_path / "notebooks" / "week6" / "day1.py").write_text(f"# colab.research.google.com/github/{REPO}/blob/main\n")
+    first = cli("fork", "learner/my-pricer", "--root", str(tmp_path))
+    assert first.stdout.splitlines()[-1] == "2 files now point at learner/my-pricer: commit and push them to your fork"
+    again = cli("fork", "learner/my-pricer", "--root", str(tmp_path))
+    assert again.stdout == "0 files changed: every notebook already points at learner/my-pricer\n"
+
+
 def test_deals_hunts_offline_and_never_raises_a_deal_twice(tmp_path, smol_service, monkeypatch):
     """`deals` on a fresh clone: stand-ins for the feeds and the chat model, the session's pricing
     service as the specialist; one JSON line a deal priced; the raised deal remembered in the
