@@ -147,7 +147,7 @@ class PredictStage(Scoring):
 class LeaderboardStage:
     path: str | None = None  # a leaderboard CSV (default: leaderboard.csv in the store)
     dataset: str | None = None  # only this test set's rows
-    chart: str = _results("charts", "leaderboard.png")  # a bar chart of it
+    chart: str = _results("charts", "leaderboard-stage.png")  # a bar chart of it (the main job's is leaderboard.png)
 
 
 def run_tiny(args: argparse.Namespace) -> None:

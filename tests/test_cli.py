@@ -762,6 +762,21 @@ def test_a_mistyped_stage_says_which_stage_was_meant():
     assert run.stderr == "error: unknown stage 'baseline': did you mean baselines?\n"
 
 
+def test_leaderboard_charts_beside_the_main_jobs_chart_not_over_it(tmp_path):
+    board, results = tmp_path / "board.csv", tmp_path / "results"
+    (tmp_path / "guesses.csv").write_text("title,price\n" + "x,100\n" * 10)
+    cli("evaluate", "--predictions", str(tmp_path / "guesses.csv"), "--size", "10", "--leaderboard", str(board))
+    main_jobs = results / "charts" / "leaderboard.png"
+    main_jobs.parent.mkdir(parents=True)
+    main_jobs.write_bytes(b"the main job's chart")
+    command = [sys.executable, "-m", "helpers", "leaderboard", "--path", str(board)]
+    run = subprocess.run(command, capture_output=True, text=True, env={**ENV, "PRICER_RESULTS": str(results)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == f"chart: {results / 'charts' / 'leaderboard-stage.png'}"
+    assert (results / "charts" / "leaderboard-stage.png").stat().st_size > 0
+    assert main_jobs.read_bytes() == b"the main job's chart"
+
+
 def test_fork_run_twice_says_the_notebooks_already_point_there(tmp_path):
     from helpers.notebook import REPO
 
