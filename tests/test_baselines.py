@@ -101,6 +101,19 @@ def test_unknown_baseline_name_is_refused(small_train):
         fit_baselines(small_train, BaselineConfig(models=["gpt5"]))
 
 
+def test_the_progress_bar_names_the_model_in_training(small_train, capsys):
+    fit_baselines(small_train, BaselineConfig(models=["constant", "features_lr"]))
+    bar = capsys.readouterr().err
+    assert "Training baselines:" in bar and "constant]" in bar and "features_lr]" in bar
+
+
+def test_the_ensembles_members_train_under_a_bar_of_their_own(small_train, capsys):
+    fit_baselines(small_train, BaselineConfig(models=["ensemble"], ensemble_members=["constant", "tfidf_ridge"]))
+    bars = capsys.readouterr().err
+    assert "Training baselines:" in bars and "ensemble]" in bars
+    assert "Training the ensemble's members:" in bars and "tfidf_ridge]" in bars
+
+
 def test_the_forest_trains_on_a_sample_of_a_large_training_set(small_train, capsys):
     fit_baselines(small_train, BaselineConfig(models=["word2vec_forest"], forest_trees=5, forest_sample=300))
     assert "random_forest_pricer: trained on a sample of 300 of the 800 items" in capsys.readouterr().out

@@ -29,7 +29,11 @@ from helpers.models.retrieval import fit_neighbours
 
 def _ensemble(train: list[Item], config: BaselineConfig) -> Predictor:
     """Week 8's ensemble over `config.ensemble_members`, each trained by `fit_baselines`."""
-    return fit_ensemble(train, config, lambda rest, names: fit_baselines(rest, replace(config, models=names)))
+
+    def members(rest: list[Item], names: list[str]) -> dict[str, Predictor]:
+        return fit_baselines(rest, replace(config, models=names), "Training the ensemble's members")
+
+    return fit_ensemble(train, config, members)
 
 
 BASELINES: dict[str, Callable[..., Predictor]] = {
@@ -51,9 +55,12 @@ WORD2VEC = ("word2vec_lr", "word2vec_svr", "word2vec_forest")  # these also take
 DEFAULT_BASELINES = [name for name in BASELINES if name != "neighbours"]
 
 
-def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> dict[str, Predictor]:
+def fit_baselines(
+    train: list[Item], config: BaselineConfig | None = None, what: str = "Training baselines"
+) -> dict[str, Predictor]:
     """Train the configured baselines (`config.models`, else every one but neighbours); returns
-    {name: predictor}, in the course's order."""
+    {name: predictor}, in the course's order. The progress bar, described as `what`, names the
+    model in training: some take minutes, and a bar at "6/11" alone looks hung."""
     from tqdm.auto import tqdm
 
     config = config or BaselineConfig()
@@ -64,7 +71,9 @@ def fit_baselines(train: list[Item], config: BaselineConfig | None = None) -> di
     if not train:
         raise DataError("no training items")
     predictors, vectors = {}, None
-    for name in tqdm(models, desc="Training baselines"):
+    bar = tqdm(models, desc=what, unit="model")
+    for name in bar:
+        bar.set_postfix_str(name)
         if name in WORD2VEC:
             vectors = vectors or DocumentVectors(train, config)
             predictors[name] = BASELINES[name](train, config, vectors)
