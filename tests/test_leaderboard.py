@@ -138,6 +138,18 @@ def test_the_table_keeps_two_decimals_within_120_columns(tmp_path):
     assert "…" in lines[2]  # the long names are cut, never the figures
 
 
+def test_two_long_names_alike_at_the_start_stay_apart_in_the_table(tmp_path):
+    from helpers.core.leaderboard import leaderboard_table
+
+    path = tmp_path / "leaderboard.csv"
+    names = [f"smollm2-135m base (not fine-tuned) {p}" for p in ("model_predict", "improved_model_predict")]
+    for name, guess in zip(names, (30.0, 45.0)):
+        record(result(name, guess, trained_on="bundled-train"), path)
+    lines = leaderboard_table(leaderboard(path)).splitlines()[1:]
+    shown = [line.split("  ")[0] for line in lines]
+    assert all("…" in name for name in shown) and len(set(shown)) == 2 and all(len(line) <= 120 for line in lines)
+
+
 def test_a_leaderboard_of_ten_thousand_rows_charts_its_best_thirty(tmp_path):
     from helpers.core.leaderboard import leaderboard_chart
 

@@ -162,16 +162,35 @@ def leaderboard_table(frame, width: int = 120) -> str:
         for r in frame.itertuples()
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    widths[0] = max(12, widths[0] - max(0, sum(widths) + 2 * (len(widths) - 1) - width))
+    fitting = max(12, widths[0] - max(0, sum(widths) + 2 * (len(widths) - 1) - width))
+    widths[0] = _name_width([row[0] for row in rows], fitting)
 
     def line(row: tuple[str, ...]) -> str:
-        name = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "…"
+        name = _cut(row[0], widths[0])
         return "  ".join(
             [name.ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2])]
             + [cell.rjust(size) for cell, size in zip(row[3:], widths[3:])]
         )
 
     return "\n".join(line(row) for row in (header, *rows))
+
+
+def _cut(name: str, size: int) -> str:
+    """`name` in `size` characters, its start (which model) and its longer end (which predictor
+    or run) kept, so `x model_predict` and `x improved_model_predict` stay apart."""
+    if len(name) <= size:
+        return name
+    head = size // 3
+    return name[:head] + "…" + name[len(name) - (size - 1 - head) :]
+
+
+def _name_width(names: list[str], size: int) -> int:
+    """The narrowest width from `size` up at which names that differ still differ once cut: a
+    line a little wider beats two rows that read alike."""
+    longest = max(map(len, names), default=size)
+    while size < longest and len({_cut(name, size) for name in names}) < len(set(names)):
+        size += 1
+    return size
 
 
 def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
