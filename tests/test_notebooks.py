@@ -198,12 +198,18 @@ AGREEMENTS = {
         "gpt-4o-mini: frontier_price and FrontierPricer",
         "gpt-4o: frontier_price and FrontierPricer",
     ],
-    "week6/day5_finetune_frontier": ["the examples"],
+    "week6/day5_finetune_frontier": ["the examples", "tuned_price and FrontierPricer"],
     "week7/day1_quantization": ["LoRA parameters"],
     "week7/day2_base_model": ["model_predict, one at a time here and batched"],
     "week7/day5_inference": ["model_predict, here and batched", "improved_model_predict, here"],
     "week8/day1_service": ["the service and model_predict in process", "the specialist agent and specialist_price"],
-    "week8/day2_rag_ensemble": ["the five most similar", "RAG messages", "neighbours, here", "the ensemble, here"],
+    "week8/day2_rag_ensemble": [
+        "the five most similar",
+        "RAG messages",
+        "rag_price and FrontierPricer",
+        "neighbours, here",
+        "the ensemble, here",
+    ],
 }
 
 
@@ -318,6 +324,41 @@ def test_what_the_notebook_defines_is_what_it_scores(course, tmp_path):
     assert test[0].startswith(f"{tuned} Error=${after:,.2f}")
     assert "differ: improved_model_predict, here and batched: 10 of 10 differ" in printed
     assert "agree: model_predict, here and batched" in printed  # the other one is untouched
+
+
+@pytest.mark.parametrize(
+    "name, header, row",
+    [
+        ("week6/day4_frontier", "def frontier_price(model: str, item: Item) -> float | None:\n", CHAT["gpt-4o"]),
+        (
+            "week8/day2_rag_ensemble",
+            "def rag_price(item: Item) -> float | None:\n",
+            CHAT["gpt-4o-mini with 5 similar items"],
+        ),
+    ],
+    ids=["frontier_price", "rag_price"],
+)
+def test_an_edit_to_a_frontier_function_moves_its_score(course, tmp_path, name, header, row):
+    """The frontier models' rows score the notebook's own function: `return 42.0` added to it
+    (through the .py twin) moves the row's figure, and the notebook says it no longer agrees
+    with helpers' FrontierPricer. The run stops after the row is recorded."""
+    from helpers.core.leaderboard import read_leaderboard
+
+    store, _ = course
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    script = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+    [cell] = [cell for cell in script.cells if header in cell.source]
+    cell.source = cell.source.replace(header, header + "    return 42.0  # a learner's edit\n", 1)
+    recorded = next(i for i, cell in enumerate(script.cells) if "record(results[" in cell.source and i > 0)
+    script.cells = script.cells[: recorded + 1]
+    printed = run_notebook(ROOT / "notebooks" / f"{name}.py", tmp_path / "edited", copy, script)
+
+    def figure(leaderboard: Path) -> float:
+        return float(next(r for r in read_leaderboard(leaderboard) if r["model"] == row)["average_error"])
+
+    assert figure(copy / "leaderboard.csv") != figure(store / "leaderboard.csv")
+    assert "differ: " in printed
 
 
 def test_an_account_refused_fine_tuning_meets_one_line_pointing_to_week_7(tmp_path):

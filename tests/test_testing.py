@@ -376,3 +376,11 @@ def test_a_wild_guess_is_drawn_at_the_edge_so_the_other_points_stay_readable():
     ).run()
     axes = result.chart().axes[0]
     assert axes.get_ylim()[1] < 1000 and "1 guesses above $800 drawn at the top edge" in axes.get_title()
+
+
+def test_a_users_mistake_raised_by_the_predictor_stops_the_run_rather_than_counting_failures():
+    def needs_a_key(item: Item) -> float:
+        raise ConfigError("OPENAI_API_KEY is not set")
+
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        Tester(needs_a_key, ITEMS, verbose=False).run()

@@ -29,7 +29,7 @@ import numpy as np
 from helpers import paths
 from helpers.core.items import Item, item_key
 from helpers.core.prices import MAX_PRICE
-from helpers.errors import ConfigError, DataError
+from helpers.errors import ConfigError, DataError, PricerError
 from helpers.files import save_figure
 
 GREEN = "\033[92m"
@@ -361,6 +361,8 @@ class Tester:
             chunk = list(items[start : start + step])
             try:
                 answers = list(predict_batch(chunk)) if predict_batch else [self.predictor(chunk[0])]
+            except PricerError:  # a refused key, a service that stays down: the run stops, in one line
+                raise
             except Exception as error:
                 answers = [error] if not predict_batch else [self._one(item) for item in chunk]
             if len(answers) != len(chunk):
@@ -371,6 +373,8 @@ class Tester:
     def _one(self, item: Item) -> Any:
         try:
             return self.predictor(item)
+        except PricerError:
+            raise
         except Exception as error:
             return error
 

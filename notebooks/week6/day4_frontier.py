@@ -150,14 +150,17 @@ for message in messages_for(test[0]):
 
 # %%
 from helpers.core.prices import extract_price
-from helpers.models.frontier import DEFAULT_MODELS, make_client
+from helpers.models.concurrently import cached_client
+from helpers.models.frontier import DEFAULT_MODELS
 from helpers.notebook import openai_endpoint
 
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
 # a local OpenAI-compatible server on 127.0.0.1 stands in: its replies are a number derived from
 # the prompt, not a model's guess, so the numbers below test the code, not the models.
 BASE_URL, API_KEY = openai_endpoint()
-openai = make_client(BASE_URL, API_KEY)  # an openai.OpenAI client; the key is never printed
+# an openai.OpenAI client that keeps every reply on disk (a request sent again is answered from
+# there: a second run, or one after an interruption, pays for nothing twice); the key is never printed
+openai = cached_client(BASE_URL, API_KEY)
 
 
 def frontier_price(model: str, item: Item) -> float | None:
@@ -175,30 +178,33 @@ for item in test[:3]:
 # %% [markdown]
 # ## All 250 items, a few at a time
 #
-# 250 calls one after another take minutes, and a lost connection half-way would pay for them
-# again. `FrontierPricer` makes the same calls with your `messages_for`, a few in flight at once,
-# with the client's retries, a cache on disk (a second run asks nothing twice), and a stop after
-# a few failures in a row. First, on the first items, it must give the same prices as the
-# function above.
+# 250 calls one after another take minutes. `Concurrently` runs your `frontier_price` itself on
+# four items at once (threads: the calls wait on the network, not the CPU), with the client's
+# retries and its cache, and stops in one line on a refused key or after five failures in a
+# row. What is scored is your function: edit it, or `messages_for`, and the score changes (an
+# edited prompt is a new request, and is asked). Beside it, helpers' `FrontierPricer` (what
+# `python -m helpers frontier` runs) must give the same prices on the first items.
 
 # %%
+from helpers.models.concurrently import Concurrently
 from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import OFFLINE_CHAT, agree, labelled
 
 FIRST = 5
-results = {}
+results, pricers = {}, {}
 for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
-    pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY), messages_for)
-    mine = [frontier_price(model, item) for item in test[:FIRST]]
+    name = labelled(model, OFFLINE_CHAT)  # smoke: the row says the offline server stood in
+    pricers[model] = Concurrently(lambda item, model=model: frontier_price(model, item), name=name)
+    helpers_pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY), messages_for)
     agree(
         f"{model}: frontier_price and FrontierPricer on the first {FIRST} items",
-        mine,
-        pricer.predict_batch(test[:FIRST]),
+        pricers[model].predict_batch(test[:FIRST]),
+        helpers_pricer.predict_batch(test[:FIRST]),
     )
-    results[model] = Tester.test(pricer, test, title=labelled(model, OFFLINE_CHAT))  # smoke: says it stood in
-    print(f"{model}: {pricer.stats}")
+    results[model] = Tester.test(pricers[model], test, title=name)
     record(results[model], store)
     keep_answers(results[model], store)
+print(f"frontier_price's calls so far: {openai.stats}")
 
 # %% [markdown]
 # Week 8 combines every model in an ensemble whose weights are fitted on the validation items:
@@ -208,9 +214,9 @@ for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
 # %%
 from helpers.evaluation.predictions import remember
 
-for model in DEFAULT_MODELS:
-    pricer = FrontierPricer(FrontierConfig(model=model, base_url=BASE_URL, api_key=API_KEY), messages_for)
-    remember(labelled(model, OFFLINE_CHAT), pricer, validation, store)
+for pricer in pricers.values():
+    remember(pricer.__name__, pricer, validation, store)
+print(f"frontier_price's calls so far: {openai.stats}")
 
 # %% [markdown]
 # ## Against everything so far

@@ -76,15 +76,15 @@ DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025
 train, validation, test = (curated(split, store, DATA) for split in ("train", "validation", "test"))
 
 # %%
+from helpers.models.concurrently import cached_client
 from helpers.models.finetune_openai import FineTuneConfig, FineTuner
-from helpers.models.frontier import make_client
 from helpers.notebook import openai_endpoint
 
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
 # a local OpenAI-compatible server on 127.0.0.1 stands in: its replies are a number derived from
 # the prompt, not a model's guess, so the numbers below test the code, not the models.
 BASE_URL, API_KEY = openai_endpoint()
-openai = make_client(BASE_URL, API_KEY)  # an openai.OpenAI client; the key is never printed
+openai = cached_client(BASE_URL, API_KEY)  # an openai.OpenAI client, its answers kept on disk; the key never printed
 config = FineTuneConfig(base_url=BASE_URL, api_key=API_KEY)  # the course's choices
 # config.wandb = True  # report to Weights & Biases (project "gpt-pricer"), once linked in OpenAI
 if SMOKE:
@@ -185,22 +185,40 @@ state
 # %% [markdown]
 # ## Price the test set with the fine-tuned model
 #
-# Day 4's predictor, with the new model's name: the same prompt, the same price reading, through
-# the same cached, concurrent calls.
+# The conversation the model was fine-tuned on, up to "Price is $", and the price read from
+# what follows: your `tuned_price`, run four items at a time as on day 4, is what is scored.
+# Beside it, helpers' `FrontierPricer` must give the same prices on the first items.
 
 # %%
 from helpers.core.leaderboard import leaderboard, record
 from helpers.core.tester import Tester
 from helpers.evaluation.predictions import keep_answers
+from helpers.models.concurrently import Concurrently
 from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import OFFLINE_CHAT, labelled
 
-TUNED = labelled("fine-tuned gpt-4o-mini", OFFLINE_CHAT)  # smoke: says the offline server stood in
 if state.status != "succeeded":
     raise RuntimeError(f"job {state.job_id} ended {state.status}")
-tuned = FrontierPricer(FrontierConfig(model=state.fine_tuned_model, base_url=BASE_URL, api_key=API_KEY))
+
+
+def tuned_price(item: Item) -> float | None:
+    system, question, prefix = item.messages()  # as in the training examples, the answer left to the model
+    response = openai.chat.completions.create(
+        model=state.fine_tuned_model, messages=[system, question, prefix], seed=42, max_tokens=5
+    )
+    return item.prompt_format.price_in(response.choices[0].message.content)  # the number after "Price is $"
+
+
+TUNED = labelled("fine-tuned gpt-4o-mini", OFFLINE_CHAT)  # smoke: says the offline server stood in
+tuned = Concurrently(tuned_price, name=TUNED)
+helpers_pricer = FrontierPricer(FrontierConfig(model=state.fine_tuned_model, base_url=BASE_URL, api_key=API_KEY))
+agree(
+    "tuned_price and FrontierPricer on the first 5 items",
+    tuned.predict_batch(test[:5]),
+    helpers_pricer.predict_batch(test[:5]),
+)
 result = Tester.test(tuned, test, title=TUNED, trained_on=fine_tune_train)
-print(tuned.stats)
+print(f"tuned_price's calls: {openai.stats}")
 record(result, store)
 keep_answers(result, store)
 
