@@ -118,3 +118,18 @@ def test_a_model_in_no_cache_and_no_reachable_hub_is_a_one_line_error(monkeypatc
 def test_a_folder_that_holds_no_model_says_so(tmp_path):
     with pytest.raises(ModelAccessError, match="cannot load tokenizer '.*': the folder has no tokenizer_config.json"):
         load_base(str(tmp_path))
+
+
+def test_wrapping_the_model_in_an_adapter_prints_no_library_warning(tiny_model_dir):
+    """peft reads a property transformers deprecates: the warning is pricer's to hide, once, not the
+    user's to read at every adapter (pytest's own filter would hide it here, so a new interpreter runs)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from peft import LoraConfig, get_peft_model; from helpers.models.loading import load_base; "
+        "model, _ = load_base(sys.argv[1], 'none'); get_peft_model(model, LoraConfig(target_modules=['q_proj']))"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(tiny_model_dir)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "FutureWarning" not in run.stderr

@@ -10,6 +10,7 @@ compare memory footprints (week 7, day 1).
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,10 @@ QUANTIZATIONS = ("4bit", "8bit", "none")
 # On a CPU with AVX-512 bitsandbytes looks for an optional faster kernel package, and warns at
 # import that it is not installed; its own kernels run instead. Only that warning is hidden.
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+# peft's PeftModel (built by trl's trainer and by loading an adapter) reads transformers' deprecated
+# `is_gradient_checkpointing`, so transformers warns at each: twice a main job, about code in neither
+# pricer nor the user's hands. Only that warning is hidden; the call is peft's to change.
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 
 
 @dataclass
