@@ -100,8 +100,13 @@ ZERO |= {"warmup_ratio", "keep_all_from", "validation_share", "max_grad_norm", "
 ZERO |= {"port", "delay", "threshold"}
 
 
+NAMES = {"model", "dataset", "name", "run_name"}  # a name on the leaderboard, in a path
+
+
 def checked(name: str, value: Any) -> None:
-    """One line naming the flag when `value` is no size, count or rate for it."""
+    """One line naming the flag when `value` is no size, count or rate for it, or a blank name."""
+    if isinstance(value, str) and name in NAMES and not value.strip():
+        raise ConfigError(f"--{name.replace('_', '-')} {value!r}: give a name, not a blank")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
     flag = f"--{name.replace('_', '-')} {value}"

@@ -26,11 +26,30 @@ os.umask(_UMASK)
 _MODE = 0o666 & ~_UMASK  # what open() would have given a new file
 
 
+def refuse_unwritable(path: str | Path, folder: bool = False) -> None:
+    """An output that is a folder where a file is written (or a file where a folder is), or that
+    lies under a file (`notes.txt/x`), is one line, before any work."""
+    path = Path(path)
+    if path.is_dir() and not folder:
+        raise ConfigError(f"{path} is a folder: name a file to write there")
+    if path.is_file() and folder:
+        raise ConfigError(f"{path} is a file: name a folder to write there")
+    above = next((parent for parent in path.parents if parent.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ConfigError(f"cannot write {path}: {above} is a file, not a folder")
+
+
+def make_room(path: Path, folder: bool = False) -> None:
+    """The folders above `path`, made, once `refuse_unwritable` finds nothing in the way."""
+    refuse_unwritable(path, folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside `path`: write it, and on success it replaces `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_room(path)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     os.close(handle)
     temporary = Path(name)
@@ -71,11 +90,12 @@ def atomic_set(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     an old test, sharing items; so a mark lies beside each file until all are in, and a reader
     that finds one refuses the file (`refuse_unfinished_set`)."""
     targets = [Path(path) for path in paths]
+    for target in targets:
+        make_room(target)
     temporaries: list[Path] = []
     renaming = False
     try:
         for target in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(
                 dir=target.parent, prefix=f".{target.name}.", suffix=f".part{target.suffix}"
             )
@@ -160,6 +180,7 @@ def read_csv(path: str | Path, what: str = "CSV file") -> tuple[list[str], list[
 
 def refuse_overwrite(path: str | Path, overwrite: bool, flag: str = "--overwrite") -> None:
     """A stage does not replace an existing output unless it is told to."""
+    refuse_unwritable(path)
     if not overwrite and Path(path).exists():
         raise ConfigError(f"{path} exists: pass {flag} to replace it, or choose another path")
 
@@ -169,7 +190,7 @@ def atomic_folder(path: str | Path, last: tuple[str, ...] = ("config.json",)) ->
     """A temporary folder beside `path`: fill it, and on success its files are renamed into
     `path` (replacing any of the same name), the `last` ones (what a reader checks for) last."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_room(path, folder=True)
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
     try:
         yield temporary

@@ -17,5 +17,11 @@ TEST_SAMPLE = DATA / "test.jsonl"
 
 
 def results(*parts: str) -> Path:
-    """A path under the results folder."""
-    return Path(os.environ.get("PRICER_RESULTS") or ROOT / "results").joinpath(*parts)
+    """A path under the results folder; one that is a file is one line, not a traceback from
+    the first stage that writes under it."""
+    root = Path(os.environ.get("PRICER_RESULTS") or ROOT / "results")
+    if root.is_file():
+        from helpers.errors import ConfigError
+
+        raise ConfigError(f"the results folder {root} is a file: set PRICER_RESULTS to a folder (or move the file)")
+    return root.joinpath(*parts)

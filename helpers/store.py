@@ -282,6 +282,8 @@ def open_store(spec: str | None = None) -> Store:
             f"folder, /content/drive/MyDrive/pricer), hf://NAMESPACE, or hf for your own namespace"
         )
     root = Path(spec or paths.results()).expanduser()
+    if root.is_symlink() and not root.exists():  # a loop, or a link to a folder no longer there
+        raise ConfigError(f"the store {root} is a link that leads to no folder: set {ENV} to a folder")
     if root.exists() and not root.is_dir():
         raise ConfigError(f"the store {root} is a file, not a folder: set {ENV} to a folder (or move the file)")
     return FolderStore(root)

@@ -15,8 +15,8 @@ from typing import Any
 
 from helpers.core.prices import decimal_point
 from helpers.core.tester import TestResult
-from helpers.errors import DataError
-from helpers.files import atomic_open, read_csv, save_figure
+from helpers.errors import ConfigError, DataError
+from helpers.files import atomic_open, make_room, read_csv, save_figure
 from helpers.store import Store
 
 LEADERBOARD = "leaderboard.csv"  # its key in the store
@@ -73,6 +73,10 @@ def record(result: TestResult, where: Store | str | Path) -> None:
     notebook and the command line share, or a CSV file of its own. Only that: the model's answers
     are kept by `helpers.evaluation.predictions.keep_answers`, when asked for."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if not _text(row["model"]) or not _text(row["dataset"]):
+        raise ConfigError(
+            f"a leaderboard row needs a model's name and a test set's: got {row['model']!r}, {row['dataset']!r}"
+        )
     if _parsed(row) is None:
         raise RuntimeError(f"{result.title}: a figure is not a finite number: {row}")  # the Tester never makes one
     if not isinstance(where, Store):
@@ -87,7 +91,7 @@ def _record(row: dict[str, Any], path: Path) -> None:
     reader sees half a file. Rows it cannot read are written back as they were."""
     from filelock import FileLock
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_room(path)
     with FileLock(f"{path}.lock", timeout=120):
         fields, usable, unread = _read(path)
         key = _key(row)

@@ -14,6 +14,7 @@ from helpers.core.leaderboard import record
 from helpers.core.tester import TEST_SIZE, Predictor, Tester, TestResult, answers_of
 from helpers.errors import DataError
 from helpers.evaluation.predictions import Answers, record_with_answers
+from helpers.files import refuse_unwritable
 from helpers.store import open_store
 
 
@@ -42,6 +43,8 @@ def score(
     leaderboard with the answers kept for week 8's ensemble; print it (one JSON line with the
     fields `extra()` adds, when `scoring.json`). A run where every item failed is not recorded.
     `trained_on`: the items the model learnt from, when it cannot say so itself."""
+    if scoring.leaderboard:
+        refuse_unwritable(scoring.leaderboard)  # before the items are priced, not after
     learnt = scoring.trained_on if scoring.trained_on is not None else trained_on
     result = Tester(
         predictor, test, title=title, size=scoring.size, verbose=False, progress=progress, trained_on=learnt
