@@ -127,3 +127,19 @@ def test_a_reader_that_stops_reading_ends_the_leaderboard_quietly(tmp_path, boar
     run = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=tmp_path, env=ENV)
     assert run.stdout.startswith("model") and len(run.stdout.splitlines()) == 1
     assert run.stderr == ""  # no BrokenPipeError traceback
+
+
+def test_curate_with_a_tokenizer_json_cut_short_is_one_line(tmp_path, tiny_dir):
+    import shutil
+
+    cut = tmp_path / "tokenizer"
+    shutil.copytree(tiny_dir, cut)
+    text = (cut / "tokenizer.json").read_text()
+    (cut / "tokenizer.json").write_text(text[: len(text) // 2])  # a copy stopped half way
+    run = helpers_cli(
+        tmp_path, "curate", "--input", str(paths.RAW_SAMPLE), "--tokenizer", str(cut), "--limit", "20", "--no-progress"
+    )
+    assert run.returncode == 2 and len(run.stderr.splitlines()) == 1, run.stderr[-2000:]
+    assert run.stderr.startswith(
+        f"error: cannot load tokenizer '{cut}': tokenizer.json is cut short or is no tokenizer"
+    )

@@ -161,7 +161,10 @@ def get_tokenizer(name: str):
     """Load a tokenizer once per process, from the hub or a local folder."""
     from transformers import AutoTokenizer
 
+    from helpers.models.loading import _check_tokenizer_file  # one rule for a tokenizer.json cut short
+
     check_folder(name, TOKENIZER_FILES, "tokenizer", TokenizerError)
+    _check_tokenizer_file(name)
     try:
         return AutoTokenizer.from_pretrained(name)
     except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
