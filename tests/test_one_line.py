@@ -143,3 +143,16 @@ def test_curate_with_a_tokenizer_json_cut_short_is_one_line(tmp_path, tiny_dir):
     assert run.stderr.startswith(
         f"error: cannot load tokenizer '{cut}': tokenizer.json is cut short or is no tokenizer"
     )
+
+
+def test_an_adapter_of_another_base_model_is_one_line_naming_both(tmp_path, trained_adapter, real_model_dir):
+    work, _ = trained_adapter
+    adapter = work / "adapter"
+    run = helpers_cli(
+        tmp_path, "predict", "--adapter", str(adapter), "--base-model", str(real_model_dir), "--size", "1"
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"error: the adapter {adapter} was trained on the base model '{work / 'tiny'}', not on '{real_model_dir}': "
+        f"pass --base-model {work / 'tiny'}, or an adapter of {real_model_dir}"
+    )

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from helpers.core.items import Item
-from helpers.errors import ModelAccessError
+from helpers.errors import ConfigError, ModelAccessError
 from helpers.hub import check_folder, explain, looks_local
 from helpers.models.checkpoints import adapter_broken, adapter_trained_on
 from helpers.models.loading import load_base
@@ -42,6 +42,17 @@ class InferenceConfig:
     seed: int = 42  # seeds generation, for the same answers on a second run
 
 
+def another_base(config: InferenceConfig) -> str:
+    """The one line for an adapter whose weights do not fit `config.base_model`: both bases named."""
+    from peft import PeftConfig
+
+    trained = PeftConfig.from_pretrained(config.adapter, revision=config.revision).base_model_name_or_path
+    return (
+        f"the adapter {config.adapter} was trained on the base model {trained!r}, not on {config.base_model!r}: "
+        f"pass --base-model {trained}, or an adapter of {config.base_model}"
+    )
+
+
 def load_for_inference(config: InferenceConfig):
     """The base model in `config.quantization`, with the adapter on top if one is given."""
 
@@ -51,7 +62,12 @@ def load_for_inference(config: InferenceConfig):
     if config.adapter:
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, config.adapter, revision=config.revision)
+        try:
+            model = PeftModel.from_pretrained(model, config.adapter, revision=config.revision)
+        except RuntimeError as error:  # peft's screen of size mismatches: an adapter of another base model
+            if "size mismatch" not in str(error):
+                raise
+            raise ConfigError(another_base(config)) from None
     model.eval()
     return model, tokenizer
 
