@@ -44,7 +44,7 @@ from helpers.models.loading import QUANTIZATIONS, distributed
 from helpers.models.retrieval import EMBEDDING_MODEL, rag_pricer
 from helpers.models.summaries import Summariser, SummaryConfig
 from helpers.models.training import TrainConfig, run_summary, train
-from helpers.notebook import fork
+from helpers.notebook import fork, github_repo
 from helpers.offline import smollm2, tiny
 from helpers.offline.tiny import TinyConfig
 from helpers.presets import BASE_MODEL, COURSE_2024, PRESETS, preset
@@ -256,6 +256,7 @@ def run_leaderboard(args: argparse.Namespace) -> None:
 
 
 def run_fork(args: argparse.Namespace) -> None:
+    args.repo = github_repo(args.repo)  # as GitHub names it: `me/pricer.git` is me/pricer
     changed = fork(args.repo, Path(args.root))
     for path in changed:
         print(path)

@@ -11,9 +11,11 @@ on the bundled sample in seconds, with a folder store: the tests run every noteb
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from helpers.core.tester import TEST_SIZE
 from helpers.data.hub_datasets import load_hub_items
 from helpers.data.item_files import load_items, save_items
 from helpers.errors import ConfigError, PricerError
-from helpers.files import atomic_open, cannot_write
+from helpers.files import atomic_path, cannot_write, readable
 from helpers.models.training import LATEST_RUN, TrainConfig, train
 from helpers.offline.deal_feed import DealFeed
 from helpers.offline.fake_openai import FakeOpenAI
@@ -253,32 +255,62 @@ def base_model(name: str = BASE_MODEL, with_model: bool = True) -> str:
     return str(build(TinyConfig(output=str(paths.results("tiny")), with_model=with_model)))
 
 
-GITHUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")  # a user or organisation: at most 39, no leading -
+GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")  # GitHub turns any other character into -, so refuse it here
+GITHUB_ADDRESSES = ("https://github.com/", "http://github.com/", "github.com/", "git@github.com:")
+
+
+def github_repo(text: str) -> str:
+    """`text` as GitHub names the repository: "owner/name", from that or from the clone address
+    (`https://github.com/owner/name.git`, `git@github.com:owner/name.git`). GitHub drops a
+    trailing `.git` from a new repository's name, so `owner/name.git` points at `owner/name`:
+    badges written with `.git` would lead nowhere. Anything else GitHub would not take is one
+    line."""
+    repo = text.strip()
+    for address in GITHUB_ADDRESSES:
+        if repo.lower().startswith(address):
+            repo = repo[len(address) :]
+    repo = repo.rstrip("/")
+    repo = repo[: -len(".git")] if repo.lower().endswith(".git") else repo
+    owner, _, name = repo.partition("/")
+    if not (GITHUB_OWNER.fullmatch(owner) and GITHUB_NAME.fullmatch(name)) or name in (".", ".."):
+        raise ConfigError(f"{text!r} is not a GitHub repository's owner/name, such as learner/pricer")
+    return repo
 
 
 def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
     """Point every notebook's Colab badge and set-up cell (both twins), and `REPO` here, at
     `repo`, a fork's "owner/name": `python -m helpers fork owner/name`. Returns the files it
-    changed; running it again with the same name changes none."""
+    changed; running it again with the same name changes none.
 
-    if not GITHUB_REPO.fullmatch(repo) or repo.split("/")[1] in (".", ".."):
-        raise ConfigError(f"{repo!r} is not a GitHub repository's owner/name, such as learner/pricer")
+    All or nothing: every file is read and its new version written beside it before any is
+    renamed into place, so a file that cannot be read or written leaves every file as it was.
+    The names are ASCII, so the files are changed as bytes: an encoding that is not UTF-8, CRLF
+    line ends and everything else but the name stay byte for byte."""
+
+    repo = github_repo(repo)
     here = root / "helpers" / "notebook.py"
     notebooks = [*sorted(root.glob("notebooks/week*/*.ipynb")), *sorted(root.glob("notebooks/week*/*.py"))]
-    current = re.search(r'^REPO = "([^"]+)"', here.read_text(encoding="utf-8"), re.MULTILINE) if here.exists() else None
+    source = here.read_bytes() if here.is_file() else b""
+    current = re.search(rb'^REPO = "([^"\r\n]+)"', source, re.MULTILINE)
     if current is None or not notebooks:
         raise ConfigError(f"{root} is not a pricer repository: no notebooks, or no REPO in helpers/notebook.py")
-    changed = []
+    old, new = current[1], repo.encode("ascii")
+    changes = []
     for path in [*notebooks, here]:
-        text = path.read_text(encoding="utf-8")
-        new = text.replace(f"github/{current[1]}/", f"github/{repo}/")
-        for quote in ('"', '\\"'):  # in a .py file, and inside an .ipynb's JSON strings
-            new = new.replace(f"REPO = {quote}{current[1]}{quote}", f"REPO = {quote}{repo}{quote}")
-        if new != text:
-            with atomic_open(path, "w") as handle:
-                handle.write(new)
-            changed.append(path)
-    return changed
+        data = readable(path, "notebook").read_bytes()
+        forked = data.replace(b"github/" + old + b"/", b"github/" + new + b"/")
+        for quote in (b'"', b'\\"'):  # in a .py file, and inside an .ipynb's JSON strings
+            forked = forked.replace(b"REPO = " + quote + old + quote, b"REPO = " + quote + new + quote)
+        if forked != data:
+            changes.append((path, forked))
+    with contextlib.ExitStack() as stack:
+        for path, forked in reversed(changes):  # renamed last in, first out: helpers/notebook.py last
+            temporary = stack.enter_context(atomic_path(path))
+            temporary.write_bytes(forked)
+            shutil.copymode(path, temporary)
+        stack.pop_all().close()  # each is whole: now they are renamed into place, one after another
+    return [path for path, _ in changes]
 
 
 def training_data(store: Store, data: str | None = None) -> str:
