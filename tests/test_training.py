@@ -283,6 +283,11 @@ def test_a_run_says_its_steps_and_how_long_they_will_take(tiny_model_dir, tmp_pa
     assert trainer.state.global_step == 9
 
 
+def test_the_step_bar_says_it_counts_training_steps(tiny_model_dir, tmp_path, bundled_train, capsys):
+    train(tiny_config(tiny_model_dir, tmp_path, max_steps=2), rows(bundled_train[:4]))
+    assert "QLoRA training steps: 100%" in capsys.readouterr().err
+
+
 HOLDS_THE_FOLDER = """
 import sys, time
 from helpers.models.training import one_run

@@ -243,8 +243,24 @@ def build_trainer(config: TrainConfig, dataset=None, callbacks=None, hardware: H
         callbacks=[*(callbacks or []), *run_callbacks(config)],
     )
     keep_adapter_precision(trainer.model, hardware)
+    name_progress(trainer)
     trainer.trained_on = rows_key(dataset["prompt"], dataset["completion"])  # before trl drops any row
     return trainer
+
+
+def name_progress(trainer, name: str = "QLoRA training steps") -> None:
+    """The trainer's step bar says what it counts: in the main job it follows other bars, and a
+    bare "3/30" could be any of them."""
+    from transformers.trainer_callback import ProgressCallback
+
+    class Named(ProgressCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            super().on_train_begin(args, state, control, **kwargs)
+            if self.training_bar is not None:
+                self.training_bar.set_description(name)
+
+    if trainer.pop_callback(ProgressCallback) is not None:  # none where tqdm is turned off
+        trainer.add_callback(Named())
 
 
 def sample_rows(dataset, config: TrainConfig):
