@@ -8,7 +8,7 @@ from helpers.core.tester import Tester
 from helpers.errors import ConfigError
 from helpers.models.baselines import BaselineConfig, get_rank, get_weight, is_top_electronics_brand
 from helpers.models.classical import DEFAULT_BASELINES, fit_baselines
-from helpers.models.ensemble import Ensemble
+from helpers.models.ensemble import Ensemble, choose_blend
 
 FAST = dict(forest_trees=10, boosted_trees=150, nn_epochs=12)
 
@@ -143,11 +143,32 @@ def test_the_ensemble_fits_its_weights_on_validation_items_only(small_train, bun
     rest = [item for item in small_train if item not in validation]
     # the members learnt from the other training items: the constant is their mean, not all items'
     assert ensemble.members["constant"](bundled_test[0]) == pytest.approx(np.mean([i.price for i in rest]))
-    # and the weights are a regression of the validation items' prices on the members' guesses
-    from sklearn.linear_model import LinearRegression
+    # and the blend is chosen on the validation items' prices and the members' guesses there
+    refit = choose_blend(ensemble.inputs(validation), [item.price for item in validation])
+    assert ensemble.weights == pytest.approx(refit.weights)
 
-    refit = LinearRegression().fit(ensemble.inputs(validation), np.log1p([item.price for item in validation]))
-    assert list(ensemble.weights.values()) == pytest.approx(list(refit.coef_))
+
+def test_the_blend_is_never_worse_on_validation_than_its_best_member():
+    rng = np.random.default_rng(1)
+    truths = rng.lognormal(4, 1, 50)
+    # many members, three identical, a constant, noise: an unregularised regression over all of
+    # them gives wild weights and ends worse than its best member on items it did not see
+    prices = {f"same {i}": truths * rng.lognormal(0, 0.5, 50) for i in range(3)}
+    prices |= {"constant": np.full(50, truths.mean()), "noise": rng.uniform(1, 999, 50)}
+    prices["good"] = truths * rng.lognormal(0, 0.3, 50)
+    blend = choose_blend(prices, truths)
+    alone = {name: np.mean(np.abs(p - truths)) for name, p in prices.items()}
+    assert blend.best == "good" and blend.error <= min(alone.values())
+    assert "noise" not in blend.names and all(w >= 0 for w in blend.weights.values())
+
+
+def test_the_blend_adds_a_member_that_corrects_another():
+    rng = np.random.default_rng(2)
+    truths = rng.lognormal(4, 1, 200)
+    low, high = truths * 0.7 * rng.lognormal(0, 0.05, 200), truths * 1.4 * rng.lognormal(0, 0.05, 200)
+    blend = choose_blend({"low": low, "high": high, "noise": rng.uniform(1, 999, 200)}, truths)
+    assert set(blend.names) == {"low", "high"} and blend.error < 0.5 * blend.best_error
+    assert str(blend).endswith(f"where the best member alone, {blend.best}, is ${blend.best_error:,.2f}")
 
 
 def test_the_ensemble_learns_which_member_to_trust(bundled_train, bundled_test):

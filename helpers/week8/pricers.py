@@ -4,11 +4,11 @@
   prices (RAG, over the vector store of the training items);
 - `ClassicalAgent`: a classical model of week 6 (by default the boosted trees, the 2025
   edition's best), trained on the training items;
-- `EnsembleAgent`: their prices and the specialist's, combined by weights fitted on the
-  validation items. The weights are those of a linear regression in log prices, kept
-  non-negative, unless one member alone does better on the validation items, in which case
-  that member is used: on the items it was fitted on, the ensemble is never worse than its
-  best member. A member that gives no price (a service down) sits out, and the weights of
+- `EnsembleAgent`: their prices and the specialist's, combined as the validation items chose
+  (`helpers.models.ensemble.choose_blend`: members added one at a time while non-negative
+  weights in log prices lower the cross-validated error, kept only where they beat the best
+  member alone): on the items it was fitted on, the ensemble is never worse than its best
+  member. A member that gives no price (a service down) sits out, and the weights of
   those that answered are fitted again, on the same validation items.
 """
 
@@ -24,6 +24,7 @@ from helpers.core.tester import answers_of, training_key, usable_guess
 from helpers.errors import PricerError
 from helpers.models.baselines import BaselineConfig
 from helpers.models.classical import fit_baselines
+from helpers.models.ensemble import Blend, choose_blend
 from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.models.retrieval import VectorStore, rag_messages
 from helpers.secrets import redact
@@ -60,47 +61,32 @@ class Weights:
 
     def __init__(self, answers: dict[str, list[float | None]], truths: Sequence[float]):
         self.answers, self.truths = answers, np.asarray(truths, dtype=float)
-        self.fits: dict[tuple[str, ...], tuple[str, object, float]] = {}
+        self.fits: dict[tuple[str, ...], Blend | None] = {}
         enough = max(2, len(self.truths) / 2)
         self.weighed = tuple(n for n, prices in answers.items() if sum(p is not None for p in prices) >= enough)
 
-    def fit(self, names: tuple[str, ...]) -> tuple[str, object, float]:
-        """(how: "weights" or a member's name, the regression or None, its validation error) for
-        the members `names`, on the validation items all of them priced."""
-        from sklearn.linear_model import LinearRegression
-
-        if names in self.fits:
-            return self.fits[names]
-        rows = [i for i in range(len(self.truths)) if all(self.answers[n][i] is not None for n in names)]
-        if not names or len(rows) < 2:
-            return "", None, float("inf")
-        prices = np.array([[self.answers[n][i] for n in names] for i in rows])
-        truths = self.truths[rows]
-        errors = {name: float(np.mean(np.abs(prices[:, j] - truths))) for j, name in enumerate(names)}
-        best = min(errors, key=errors.get)
-        choice = (best, None, errors[best])
-        if len(names) > 1:
-            regression = LinearRegression(positive=True).fit(np.log1p(prices), np.log1p(truths))
-            combined = np.maximum(np.expm1(regression.predict(np.log1p(prices))), 0.0)
-            error = float(np.mean(np.abs(combined - truths)))
-            if error <= errors[best]:
-                choice = ("weights", regression, error)
-        self.fits[names] = choice
-        return choice
+    def fit(self, names: tuple[str, ...]) -> Blend | None:
+        """How to combine the members `names`, chosen on the validation items all of them priced
+        (`choose_blend`: never worse there than the best of them alone); None: too few such items."""
+        if names not in self.fits:
+            rows = [i for i in range(len(self.truths)) if all(self.answers[n][i] is not None for n in names)]
+            prices = {n: [self.answers[n][i] for i in rows] for n in names}
+            self.fits[names] = choose_blend(prices, self.truths[rows]) if names and len(rows) >= 2 else None
+        return self.fits[names]
 
     def combine(self, guesses: dict[str, float | None]) -> tuple[float | None, str]:
         """(the combined price, how it was combined) from the weighed members that answered."""
         names = tuple(name for name in self.weighed if guesses.get(name) is not None)
         if not names:
             return None, "no member that priced the validation items gave a price"
-        how, regression, error = self.fit(names)
-        if not how:
+        blend = self.fit(names)
+        if blend is None:
             return None, "too few validation items priced by the members that answered"
-        if regression is None:
-            return guesses[how], f"{how} alone (best on the validation items: ${error:,.2f})"
-        prices = np.log1p([[guesses[name] for name in names]])
-        weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(names, regression.coef_))
-        return max(float(np.expm1(regression.predict(prices))[0]), 0.0), f"weights {weights} (${error:,.2f})"
+        price = float(blend.predict(np.array([[guesses[name] for name in blend.names]]))[0])
+        if blend.regression is None:
+            return price, f"{blend.best} alone (best on the validation items: ${blend.error:,.2f})"
+        weights = ", ".join(f"{n} {w:.2f}" for n, w in blend.weights.items())
+        return price, f"weights {weights} (${blend.error:,.2f})"
 
 
 class EnsembleAgent(Agent):
@@ -132,8 +118,8 @@ class EnsembleAgent(Agent):
         left_out = [agent.name for agent in agents if agent.name not in self.weights.weighed]
         if left_out:
             self.log(f"Ensemble Agent leaves out {', '.join(left_out)}: fewer than half the validation items priced")
-        how, _, error = self.weights.fit(self.weights.weighed)
-        self.log(f"Ensemble Agent is ready: {how or 'no member priced the validation items'} (${error:,.2f} there)")
+        blend = self.weights.fit(self.weights.weighed)
+        self.log(f"Ensemble Agent is ready: {blend or 'no member priced the validation items'}")
 
     def prices(self, agent: PricingAgent, items: Sequence[Item]) -> list[float | None]:
         """`agent`'s prices for `items`, in batches; none at all when it cannot price (a service down)."""

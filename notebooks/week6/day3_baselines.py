@@ -452,10 +452,11 @@ score("neural_net", network)
 # %% [markdown]
 # ## An ensemble of the three best
 #
-# Week 8's idea, early: a linear regression over the log prices of TF-IDF ridge, the boosted trees
-# and the network (and their lowest and highest guess). Its weights must not be fitted on items
-# its members trained on, where they all look better than they are: so the members train again on
-# 90% of the training items, and the weights are fitted on the other 10%.
+# Week 8's idea, early: a blend of the log prices of TF-IDF ridge, the boosted trees and the
+# network (and their lowest and highest guess), with non-negative weights, each input kept only
+# if it lowers the cross-validated error (week 8 day 2 shows the code). Its weights must not be
+# fitted on items its members trained on, where they all look better than they are: so the
+# members train again on 90% of the training items, and the blend is chosen on the other 10%.
 
 # %%
 from helpers.models.ensemble import fit_ensemble
@@ -463,7 +464,7 @@ from helpers.models.ensemble import fit_ensemble
 fits = {"tfidf_ridge": fit_tfidf_ridge, "boosted_trees": fit_boosted_trees, "neural_net": fit_neural_net}
 print(f"members: {', '.join(config.ensemble_members)}")
 ensemble = fit_ensemble(train, config, lambda items, names: {name: fits[name](items, config) for name in names})
-print({name: round(weight, 3) for name, weight in ensemble.weights.items()})
+print(ensemble.blend)  # the inputs chosen, their weights, and the best member alone
 score("ensemble", ensemble)
 
 # %% [markdown]

@@ -298,11 +298,19 @@ remember("neighbours", neighbours_pricer, validation, store)
 # ## The ensemble of every model
 #
 # Each model that priced both the validation items and these test items is a member: its answers
-# are in the store, from whichever week and machine ran it, and no model is asked again. A linear
-# regression on the validation items learns how far to trust each one, in log prices, with the
-# lowest and the highest guess as two more inputs, as the course's ensemble agent has. A member
-# that gave no price for an item counts as $0 there, as the Tester scores it. Then the Tester
-# scores the ensemble on the test items, which it never saw.
+# are in the store, from whichever week and machine ran it, and no model is asked again. A member
+# that gave no price for an item counts as $0 there, as the Tester scores it.
+#
+# The course fits one linear regression over every member, in log prices, with the lowest and
+# the highest guess as two more inputs. With a dozen members, some of them copies of each other,
+# and a few hundred validation items (50 in smoke mode), that regression gives one member a large
+# weight and its twin a large negative one, fits the validation items' noise, and ends worse than
+# its best member on items it has not seen. So the inputs are *chosen* on the validation items:
+# start from the best member alone, add the one whose non-negative weights lower the error most,
+# judged by 5-fold cross-validation (each fifth of the validation items priced by weights fitted
+# on the other four), and stop when no addition lowers it by 1%. The blend is kept only if it
+# beats the best member alone on the validation items. Then the Tester scores it on the test
+# items, which it never saw.
 
 # %%
 from helpers.evaluation.predictions import stored
@@ -310,23 +318,118 @@ from helpers.evaluation.predictions import stored
 members = stored(store, validation, test[:SIZE])
 print(f"{len(members)} members: {', '.join(members)}")
 
+
 # %%
-from sklearn.linear_model import LinearRegression
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 
-def inputs(items: list[Item]) -> np.ndarray:
+# %%
+# as in helpers.models.ensemble: Blend, fit_log_weights, blend_error, cross_validated_error, choose_blend
+@dataclass
+class Blend:
+    """How validation chose to combine the members' prices: one member alone, or non-negative
+    weights over a few of them in log prices (`regression`), and the errors it was chosen on."""
+
+    names: tuple[str, ...]  # the inputs combined, in the order `predict` takes them
+    regression: Any | None  # None: names[0] alone
+    error: float  # its average error on the validation items ($)
+    best: str  # the best member alone there
+    best_error: float
+
+    def predict(self, columns: np.ndarray) -> np.ndarray:
+        """Prices from the chosen inputs' prices (items × `names`)."""
+        columns = np.asarray(columns, dtype=float)
+        if self.regression is None:
+            return columns[:, 0]
+        return np.maximum(np.expm1(self.regression.predict(np.log1p(columns))), 0.0)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        if self.regression is None:
+            return {self.names[0]: 1.0}
+        return dict(zip(self.names, map(float, self.regression.coef_)))
+
+    def __str__(self) -> str:
+        if self.regression is None:
+            return f"{self.best} alone (${self.best_error:,.2f} on the validation items; no blend did better)"
+        weights = " + ".join(f"{w:.2f} × {n}" for n, w in self.weights.items())
+        return (
+            f"{weights} (log prices): ${self.error:,.2f} on the validation items, "
+            f"where the best member alone, {self.best}, is ${self.best_error:,.2f}"
+        )
+
+
+def fit_log_weights(columns: np.ndarray, truths: np.ndarray):
+    from sklearn.linear_model import LinearRegression
+
+    return LinearRegression(positive=True).fit(np.log1p(columns), np.log1p(truths))
+
+
+def blend_error(regression, columns: np.ndarray, truths: np.ndarray) -> float:
+    return float(np.mean(np.abs(np.maximum(np.expm1(regression.predict(np.log1p(columns))), 0.0) - truths)))
+
+
+def cross_validated_error(columns: np.ndarray, truths: np.ndarray, folds: int, seed: int) -> float:
+    """The blend's average error on items it was not fitted on, `folds` times over."""
+    from sklearn.model_selection import KFold
+
+    if len(truths) < 2 * folds:  # too few items to hold any out: judged where it was fitted
+        return blend_error(fit_log_weights(columns, truths), columns, truths)
+    errors = np.zeros(len(truths))
+    for fitted, held in KFold(folds, shuffle=True, random_state=seed).split(columns):
+        regression = fit_log_weights(columns[fitted], truths[fitted])
+        errors[held] = np.abs(np.maximum(np.expm1(regression.predict(np.log1p(columns[held]))), 0.0) - truths[held])
+    return float(errors.mean())
+
+
+def choose_blend(
+    prices: dict[str, Sequence[float]], truths: Sequence[float], folds: int = 5, gain: float = 0.01, seed: int = 42
+) -> Blend:
+    """Forward selection on the validation items: start from the best member alone, add the
+    member whose non-negative weights most lower the cross-validated error, stop when none
+    lowers it by `gain` (1%). The blend is kept only if it beats the best member alone on the
+    validation items, so it is never worse there."""
+    names = list(prices)
+    table = np.column_stack([np.asarray(prices[n], dtype=float) for n in names])
+    truths = np.asarray(truths, dtype=float)
+    alone = {n: float(np.mean(np.abs(table[:, j] - truths))) for j, n in enumerate(names)}
+    best = min(alone, key=alone.get)
+    chosen, chosen_error = [best], alone[best]
+    while len(chosen) < len(names):
+        trials = {
+            n: cross_validated_error(table[:, [names.index(c) for c in [*chosen, n]]], truths, folds, seed)
+            for n in names
+            if n not in chosen
+        }
+        added = min(trials, key=trials.get)
+        if trials[added] > chosen_error * (1 - gain):
+            break
+        chosen, chosen_error = [*chosen, added], trials[added]
+    if len(chosen) > 1:
+        columns = table[:, [names.index(c) for c in chosen]]
+        regression = fit_log_weights(columns, truths)
+        error = blend_error(regression, columns, truths)
+        if error < alone[best]:
+            return Blend(tuple(chosen), regression, error, best, alone[best])
+    return Blend((best,), None, alone[best], best, alone[best])
+
+
+# %%
+def inputs(items: list[Item]) -> dict[str, np.ndarray]:
     prices = np.array([[answers(item) or 0.0 for answers in members.values()] for item in items])
-    return np.log1p(np.column_stack([prices, prices.min(axis=1), prices.max(axis=1)]))
+    return {**dict(zip(members, prices.T)), "lowest": prices.min(axis=1), "highest": prices.max(axis=1)}
 
 
-regression = LinearRegression().fit(inputs(validation), np.log1p([item.price for item in validation]))
+blend = choose_blend(inputs(validation), [item.price for item in validation])
+print(blend)
 
 
 def ensemble_pricer(item: Item) -> float:
-    return max(float(np.expm1(regression.predict(inputs([item]))[0])), 0.0)
+    chosen = inputs([item])
+    return float(blend.predict(np.column_stack([chosen[name] for name in blend.names]))[0])
 
-
-{name: round(float(weight), 3) for name, weight in zip([*members, "lowest", "highest"], regression.coef_)}
 
 # %%
 from helpers.models.ensemble import Ensemble
@@ -346,6 +449,11 @@ results["ensemble of every model"] = Tester.test(
 )
 record(results["ensemble of every model"], store)
 results["ensemble of every model"].running_chart()
+# on the test items, which chose nothing: did the blend beat the best member alone?
+alone = Tester(members[blend.best], test, size=SIZE, verbose=False).run().average_error
+blended = results["ensemble of every model"].average_error
+verdict = "beat" if blended < alone else "did NOT beat"
+print(f"On the test items the ensemble (${blended:,.2f}) {verdict} its best member alone, {blend.best} (${alone:,.2f})")
 
 # %% [markdown]
 # ## Every model of the course
@@ -428,47 +536,32 @@ class Weights:
 
     def __init__(self, answers: dict[str, list[float | None]], truths: Sequence[float]):
         self.answers, self.truths = answers, np.asarray(truths, dtype=float)
-        self.fits: dict[tuple[str, ...], tuple[str, object, float]] = {}
+        self.fits: dict[tuple[str, ...], Blend | None] = {}
         enough = max(2, len(self.truths) / 2)
         self.weighed = tuple(n for n, prices in answers.items() if sum(p is not None for p in prices) >= enough)
 
-    def fit(self, names: tuple[str, ...]) -> tuple[str, object, float]:
-        """(how: "weights" or a member's name, the regression or None, its validation error) for
-        the members `names`, on the validation items all of them priced."""
-        from sklearn.linear_model import LinearRegression
-
-        if names in self.fits:
-            return self.fits[names]
-        rows = [i for i in range(len(self.truths)) if all(self.answers[n][i] is not None for n in names)]
-        if not names or len(rows) < 2:
-            return "", None, float("inf")
-        prices = np.array([[self.answers[n][i] for n in names] for i in rows])
-        truths = self.truths[rows]
-        errors = {name: float(np.mean(np.abs(prices[:, j] - truths))) for j, name in enumerate(names)}
-        best = min(errors, key=errors.get)
-        choice = (best, None, errors[best])
-        if len(names) > 1:
-            regression = LinearRegression(positive=True).fit(np.log1p(prices), np.log1p(truths))
-            combined = np.maximum(np.expm1(regression.predict(np.log1p(prices))), 0.0)
-            error = float(np.mean(np.abs(combined - truths)))
-            if error <= errors[best]:
-                choice = ("weights", regression, error)
-        self.fits[names] = choice
-        return choice
+    def fit(self, names: tuple[str, ...]) -> Blend | None:
+        """How to combine the members `names`, chosen on the validation items all of them priced
+        (`choose_blend`: never worse there than the best of them alone); None: too few such items."""
+        if names not in self.fits:
+            rows = [i for i in range(len(self.truths)) if all(self.answers[n][i] is not None for n in names)]
+            prices = {n: [self.answers[n][i] for i in rows] for n in names}
+            self.fits[names] = choose_blend(prices, self.truths[rows]) if names and len(rows) >= 2 else None
+        return self.fits[names]
 
     def combine(self, guesses: dict[str, float | None]) -> tuple[float | None, str]:
         """(the combined price, how it was combined) from the weighed members that answered."""
         names = tuple(name for name in self.weighed if guesses.get(name) is not None)
         if not names:
             return None, "no member that priced the validation items gave a price"
-        how, regression, error = self.fit(names)
-        if not how:
+        blend = self.fit(names)
+        if blend is None:
             return None, "too few validation items priced by the members that answered"
-        if regression is None:
-            return guesses[how], f"{how} alone (best on the validation items: ${error:,.2f})"
-        prices = np.log1p([[guesses[name] for name in names]])
-        weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(names, regression.coef_))
-        return max(float(np.expm1(regression.predict(prices))[0]), 0.0), f"weights {weights} (${error:,.2f})"
+        price = float(blend.predict(np.array([[guesses[name] for name in blend.names]]))[0])
+        if blend.regression is None:
+            return price, f"{blend.best} alone (best on the validation items: ${blend.error:,.2f})"
+        weights = ", ".join(f"{n} {w:.2f}" for n, w in blend.weights.items())
+        return price, f"weights {weights} (${blend.error:,.2f})"
 
 
 class EnsembleAgent(Agent):
@@ -500,8 +593,8 @@ class EnsembleAgent(Agent):
         left_out = [agent.name for agent in agents if agent.name not in self.weights.weighed]
         if left_out:
             self.log(f"Ensemble Agent leaves out {', '.join(left_out)}: fewer than half the validation items priced")
-        how, _, error = self.weights.fit(self.weights.weighed)
-        self.log(f"Ensemble Agent is ready: {how or 'no member priced the validation items'} (${error:,.2f} there)")
+        blend = self.weights.fit(self.weights.weighed)
+        self.log(f"Ensemble Agent is ready: {blend or 'no member priced the validation items'}")
 
     def prices(self, agent: PricingAgent, items: Sequence[Item]) -> list[float | None]:
         """`agent`'s prices for `items`, in batches; none at all when it cannot price (a service down)."""
