@@ -9,10 +9,13 @@ it. Configs take their defaults from here, so a model id is never copied into a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from helpers.core.prompts import PROMPT_2024, PROMPT_2025, PromptFormat
 from helpers.errors import ConfigError
+
+ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]  # LoRA on the attention projections
+MLP = ["gate_proj", "up_proj", "down_proj"]  # and on the MLP's, in the 2025 edition's full run
 
 
 @dataclass(frozen=True)
@@ -27,12 +30,15 @@ class Preset:
     prompts_dataset: str | None = None  # ready {"prompt", "completion"} rows, where the edition has them
     lite_prompts_dataset: str | None = None
     validation: bool = False  # whether its data sets have a validation split (the ensemble's weights need one)
+    # the edition's QLoRA values (TrainConfig field: value), for its full run and its lite one
+    training: dict[str, dict[str, object]] = field(default_factory=dict)
+    lite_training: dict[str, object] | None = None  # None: the edition has no lite run
 
     def flag_defaults(self) -> dict[str, dict]:
         """For `--preset NAME`: the defaults it gives the train and predict stages' flags; flags given win."""
         common = {"base_model": self.base_model, "preset": self.name}
         return {
-            "train": {**common, "train": self.prompts_dataset or self.dataset},
+            "train": {**common, **self.training, "train": self.prompts_dataset or self.dataset},
             "predict": {**common, "adapter": self.adapter, "revision": self.revision, "test": self.dataset},
         }
 
@@ -45,6 +51,17 @@ COURSE_2024 = Preset(
     lite_dataset=None,
     adapter="ed-donner/pricer-2024-09-13_13.04.39",
     revision="e8d637df551603dc86cd7a1598a8f44af4d7ae36",
+    training={  # the 2024 edition's values, which are TrainConfig's defaults
+        "lora_r": 32,
+        "lora_alpha": 64,
+        "lora_dropout": 0.1,
+        "target_modules": ATTENTION,
+        "epochs": 1,
+        "batch_size": 4,
+        "learning_rate": 1e-4,
+        "warmup_ratio": 0.03,
+        "max_length": 182,
+    },  # fmt: skip
 )
 COURSE_2025 = Preset(
     name="course-2025",
@@ -57,6 +74,30 @@ COURSE_2025 = Preset(
     prompts_dataset="ed-donner/items_prompts_full",  # prompt, completion
     lite_prompts_dataset="ed-donner/items_prompts_lite",
     validation=True,
+    # the 2025 edition's values; its notebook gives no alpha or dropout of its own here: alpha is
+    # kept at twice r and dropout at 2024's, so that only what the edition changed changes
+    training={
+        "lora_r": 256,
+        "lora_alpha": 512,
+        "lora_dropout": 0.1,
+        "target_modules": [*ATTENTION, *MLP],
+        "epochs": 3,
+        "batch_size": 256,
+        "learning_rate": 1e-4,
+        "warmup_ratio": 0.01,
+        "max_length": 128,
+    },
+    lite_training={
+        "lora_r": 32,
+        "lora_alpha": 64,
+        "lora_dropout": 0.1,
+        "target_modules": ATTENTION,
+        "epochs": 1,
+        "batch_size": 32,
+        "learning_rate": 1e-4,
+        "warmup_ratio": 0.01,
+        "max_length": 128,
+    },  # fmt: skip
 )
 PRESETS = {preset.name: preset for preset in (COURSE_2024, COURSE_2025)}
 BASE_MODEL = COURSE_2024.base_model

@@ -93,3 +93,22 @@ def test_a_preset_sets_the_flags_it_names_and_a_flag_given_still_wins():
     )
     mine = parser("course-2024")[0].parse_args(["train", "--preset", "course-2024", "--base-model", "my/model"])
     assert (mine.base_model, mine.train, mine.preset) == ("my/model", "ed-donner/pricer-data", "course-2024")
+
+
+def test_each_edition_trains_with_its_own_values():
+    from helpers.models.training import TrainConfig
+
+    assert (TrainConfig().lora_r, TrainConfig().max_length) == (32, 182)  # 2024's, the defaults
+    full = TrainConfig.for_preset("course-2025")
+    assert (full.lora_r, full.epochs, full.batch_size, full.max_length, full.warmup_ratio) == (256, 3, 256, 128, 0.01)
+    assert {"gate_proj", "up_proj", "down_proj"} <= set(full.target_modules)
+    lite = TrainConfig.for_preset("course-2025", lite=True, epochs=2)  # a field given still wins
+    assert (lite.lora_r, lite.batch_size, lite.epochs, lite.train) == (32, 32, 2, "ed-donner/items_prompts_lite")
+    assert "gate_proj" not in lite.target_modules
+
+
+def test_train_with_the_2025_preset_takes_its_values_from_the_command_line():
+    from helpers.__main__ import parser
+
+    args = parser("course-2025")[0].parse_args(["train", "--preset", "course-2025", "--epochs", "1"])
+    assert (args.lora_r, args.batch_size, args.max_length, args.epochs) == (256, 256, 128, 1)

@@ -42,7 +42,7 @@ from helpers.models.checkpoints import (
     store_key,
 )
 from helpers.models.loading import Hardware, detect_hardware, distributed, load_base
-from helpers.presets import BASE_MODEL, preset
+from helpers.presets import BASE_MODEL, COURSE_2024, preset
 from helpers.secrets import get_secret
 from helpers.store import Store, open_store
 
@@ -68,21 +68,22 @@ class TrainConfig:
         default_factory=_run_name
     )  # names the run in W&B and the default output folder (default: the time now)
     project: str = "pricer"  # the Weights & Biases project
-    lora_r: int = 32  # LoRA rank: the size of the low-rank update matrices
-    lora_alpha: int = 64  # LoRA scaling: the update is multiplied by alpha / r
-    lora_dropout: float = 0.1  # dropout on the LoRA layers' input
+    # the QLoRA values default to the 2024 edition's (helpers.presets owns each edition's)
+    lora_r: int = COURSE_2024.training["lora_r"]  # LoRA rank: the size of the low-rank update matrices
+    lora_alpha: int = COURSE_2024.training["lora_alpha"]  # LoRA scaling: the update is multiplied by alpha / r
+    lora_dropout: float = COURSE_2024.training["lora_dropout"]  # dropout on the LoRA layers' input
     target_modules: list[str] = field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
-    )  # the attention projections that get LoRA matrices
+        default_factory=lambda: list(COURSE_2024.training["target_modules"])
+    )  # the projections that get LoRA matrices (2024: the attention's)
     quantization: str = "4bit"  # how the base model's weights are loaded (4bit: NF4, as QLoRA)
-    epochs: int = 1  # passes over the training rows
-    batch_size: int = 4  # rows a step on each device
+    epochs: int = COURSE_2024.training["epochs"]  # passes over the training rows
+    batch_size: int = COURSE_2024.training["batch_size"]  # rows a step on each device
     gradient_accumulation_steps: int = 1  # steps whose gradients add up before the optimizer moves
-    learning_rate: float = 1e-4  # the peak learning rate, after warm-up
+    learning_rate: float = COURSE_2024.training["learning_rate"]  # the peak learning rate, after warm-up
     lr_scheduler_type: str = "cosine"  # how the learning rate falls after warm-up (a transformers scheduler name)
-    warmup_ratio: float = 0.03  # share of the steps over which the learning rate rises from 0
+    warmup_ratio: float = COURSE_2024.training["warmup_ratio"]  # share of the steps over which the rate rises from 0
     optimizer: str = "paged_adamw_32bit"  # a transformers optimizer name; on a CPU a paged one becomes adamw_torch
-    max_length: int = 182  # tokens a row is cut to (the course's prompts fit in 182)
+    max_length: int = COURSE_2024.training["max_length"]  # tokens a row is cut to (2024's prompts fit in 182)
     weight_decay: float = 0.001  # the optimizer's weight decay
     max_grad_norm: float = 0.3  # gradients are clipped to this norm
     max_steps: int = -1  # -1: the whole epoch(s)
@@ -110,12 +111,14 @@ class TrainConfig:
 
     @classmethod
     def for_preset(cls, name: str, lite: bool = False, **fields) -> TrainConfig:
-        """The course edition's base model and training data, with these fields changed."""
+        """The course edition's base model, training data and QLoRA values (its lite run's, with
+        `lite`, where it has one), with these fields changed."""
 
         chosen = preset(name)
         data = (chosen.lite_prompts_dataset or chosen.lite_dataset) if lite else None
         data = data or chosen.prompts_dataset or chosen.dataset
-        return cls(**{"base_model": chosen.base_model, "train": data, "preset": name, **fields})
+        values = chosen.lite_training if lite and chosen.lite_training else chosen.training
+        return cls(**{**values, "base_model": chosen.base_model, "train": data, "preset": name, **fields})
 
     @classmethod
     def pipeline_check(cls, **fields) -> TrainConfig:

@@ -198,7 +198,7 @@ model
 # %%
 from helpers.models.training import TrainConfig
 
-config = TrainConfig.for_preset(PRESET)  # the course's LoRA settings: r=32 on the four attention projections
+config = TrainConfig.for_preset(PRESET)  # the edition's LoRA values (2024: r=32 on the four attention projections)
 count = 0
 for name, module in model.named_modules():
     if name.split(".")[-1] in config.target_modules:

@@ -18,9 +18,12 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pricer-course/pricer/blob/main/notebooks/week7/day3_4_train.ipynb)
 #
-# The course's recipe on today's libraries: the 4-bit base, LoRA r=32 on the attention
-# projections, one epoch at learning rate 1e-4 with a cosine schedule, the loss on the price
-# tokens only. Every checkpoint (with the optimizer, scheduler and trainer state) goes to the
+# The course's recipe on today's libraries, each edition's own values (`helpers.presets` holds
+# them): the 4-bit base; in 2024 LoRA r=32 on the attention projections, one epoch of batch 4,
+# rows cut at 182 tokens; in 2025 the lite run's r=32, one epoch of batch 32, and the full run's
+# r=256 on the attention and MLP projections, three epochs of batch 256, rows cut at 128 tokens
+# (warm-up over 1% of the steps); always learning rate 1e-4 with a cosine schedule, the loss on
+# the price tokens only. Every checkpoint (with the optimizer, scheduler and trainer state) goes to the
 # store as soon as it is saved, so if Colab takes the runtime away, a new one carries on: set
 # `RESUME = True` and run the notebook again. Progress goes to Weights & Biases (`WANDB`; the
 # key from Colab's secrets, else it logs offline and says so), and with `PUSH = True` every
@@ -104,6 +107,7 @@ from helpers.notebook import training_data
 
 RUN = "pricer-run-1"  # a new name for a new run; the same name, with RESUME, to carry one on
 RESUME = False  # True after a lost runtime: carry on from the newest checkpoint in the store
+LITE = True  # course-2025 only: its lite run (r 32, 1 epoch, batch 32); False: its full run (an A100's work)
 TRAIN_SIZE = 20_000  # rows to train on: fits a Colab session; None for the full epoch
 WANDB = True  # log to Weights & Biases (offline, and said so, without WANDB_API_KEY)
 PUSH = False  # True: every checkpoint to a private hub repo as well, each one a revision
@@ -111,7 +115,9 @@ PUSH = False  # True: every checkpoint to a private hub repo as well, each one a
 run = dict(
     train=training_data(store, DATA), output=str(paths.results(RUN)), run_name=RUN, store=store.spec, resume=RESUME
 )
-config = TrainConfig.for_preset(PRESET, base_model=BASE_MODEL, train_size=TRAIN_SIZE, wandb=WANDB, push=PUSH, **run)
+config = TrainConfig.for_preset(
+    PRESET, lite=LITE, base_model=BASE_MODEL, train_size=TRAIN_SIZE, wandb=WANDB, push=PUSH, **run
+)  # the edition's values: lora_r, target_modules, epochs, batch_size, max_length, ...
 if SMOKE:  # a pipeline check: a handful of steps, longer sequences for the tiny tokenizer; W&B offline
     config = TrainConfig.pipeline_check(
         base_model=BASE_MODEL, logging_steps=2, save_steps=15, wandb=True, overwrite=not RESUME, **run
@@ -136,8 +142,8 @@ print(f"{rows[0]['prompt'][-120:]!r} -> {rows[0]['completion']!r}")
 # ## LoRA: what to train
 #
 # - `r`, the rank: each adapted projection gets two thin matrices, r x inputs and outputs x r. A
-#   larger r can learn more, at more memory and time; 32 is the course's choice (day 1 counted
-#   what it adds).
+#   larger r can learn more, at more memory and time; 32 is the 2024 edition's choice and the
+#   2025 lite run's, 256 the 2025 full run's (day 1 counted what it adds).
 # - `lora_alpha`: their product is scaled by alpha / r (64 / 32 = 2) before it is added, so
 #   that r can change without retuning the learning rate.
 # - `target_modules`: which layers get adapters. The four attention projections of every layer;
