@@ -265,6 +265,9 @@ words, worth = bow_lr.vectorizer.get_feature_names_out(), bow_lr.model.coef_
 ranked = sorted(zip(worth, words))
 print("words that add the most:", ", ".join(f"{w} (+${c:,.0f})" for c, w in reversed(ranked[-8:])))
 print("words that take the most off:", ", ".join(f"{w} (-${-c:,.0f})" for c, w in ranked[:8]))
+if len(train) < 5 * len(words):  # smoke mode: about as many items as words
+    print(f"(with {len(train):,} items for {len(words):,} words' prices, a rare word can take a price of")
+    print("thousands that only fits the few items it appears in: the full data set tames them)")
 score("bow_lr", bow_lr)
 
 
