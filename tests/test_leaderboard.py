@@ -226,3 +226,16 @@ def test_a_row_whose_average_lies_outside_its_interval_is_charted_without_it_and
     assert run.returncode == 0, run.stderr
     assert "1 of the charted rows have an average error outside their 95% interval (edited by hand?)" in run.stdout
     assert chart.read_bytes().startswith(b"\x89PNG") and run.stdout.rstrip().endswith(f"chart: {chart}")
+
+
+def test_bars_scored_on_different_numbers_of_items_say_how_many(tmp_path):
+    from helpers.core.leaderboard import leaderboard_chart
+
+    path = tmp_path / "leaderboard.csv"
+    record(result("all", 40.0), path)
+    record(Tester(lambda item: 40.0, ITEMS, title="first two", size=2, verbose=False).run(), path)
+    axes = leaderboard_chart(leaderboard(path)).axes[0]
+    labels = sorted(text.get_text() for text in axes.texts)
+    assert any(label.endswith(f"(n={len(ITEMS)})") for label in labels) and any(
+        label.endswith("(n=2)") for label in labels
+    )

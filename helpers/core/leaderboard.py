@@ -211,7 +211,11 @@ def leaderboard_chart(frame, path: str | Path | None = None, top: int = 30):
     colours = ["seagreen" if i == 0 else "lightsteelblue" for i in range(len(shown))]
     bars = axes.barh(range(len(shown)), errors, xerr=spans, color=colours, capsize=3)
     axes.set_yticks(range(len(shown)), _labels(shown))
-    axes.bar_label(bars, labels=[f"${e:,.2f}" for e in errors], padding=4)
+    counts = shown["n"].astype(int).tolist()
+    mixed = len(set(counts)) > 1  # rows scored on different numbers of items: each bar says how many
+    axes.bar_label(
+        bars, labels=[f"${e:,.2f}" + (f" (n={n})" if mixed else "") for e, n in zip(errors, counts)], padding=4
+    )
     axes.invert_yaxis()
     axes.set_xlabel("average error ($), with its 95% interval")
     if len(errors) > 1 and errors.max() > 10 * np.median(errors):  # one wild model would squash the rest flat
