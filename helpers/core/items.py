@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -30,6 +30,11 @@ MIN_CHARS = 300
 CEILING_CHARS = MAX_TOKENS * 7
 MIN_PRICE = 0.5
 MAX_PRICE = 999.49
+# The most characters of an item's text that any prompt shows. A curated text is MAX_TOKENS
+# tokens at most, a few characters each (the bundled items' are under 1,000 characters), so only
+# a text no curate made is longer (a hand-made items file, a 1 MB description): it is cut, so
+# that one item never costs a model's memory (a batch of 1 MB prompts) or a paid megabyte.
+MAX_TEXT_CHARS = MAX_TOKENS * 16
 MAX_FIELD_CHARS = 100_000  # no real product's field is this long; a hostile one costs seconds and gigabytes
 
 # The entries of `details` that later stages read (the feature baselines); an item keeps only
@@ -154,6 +159,23 @@ def cut_summary(summary: str, tokenizer, max_tokens: int = SUMMARY_TOKENS) -> st
     decoded and stripped at the end; a shorter one is kept as written."""
     tokens = tokenizer.encode(summary, add_special_tokens=False)
     return tokenizer.decode(tokens[:max_tokens]).rstrip() if len(tokens) > max_tokens else summary
+
+
+def prompt_item(item: Item, tokenizer=None, max_tokens: int = MAX_TOKENS) -> Item:
+    """`item` as a prompt shows it: itself, unless its text is longer than any curated text
+    (MAX_TEXT_CHARS); then a copy whose text is cut to that many characters and, given the
+    model's tokenizer, to `max_tokens` tokens, as curate cut the texts the model learnt from."""
+    if len(item.text) <= MAX_TEXT_CHARS:
+        return item
+    text = item.text[:MAX_TEXT_CHARS]
+    if tokenizer is not None:
+        text = cut_summary(text, tokenizer, max_tokens)
+    return replace(item, text=text)
+
+
+def cut_line(item: Item, shown: str) -> str:
+    """The line that says an item's text was cut for its prompt, and to what."""
+    return f"{item.title[:40]!r}: its text is {len(item.text):,} characters, longer than any curated item's: {shown}"
 
 
 @lru_cache(maxsize=4)

@@ -22,13 +22,14 @@ from typing import Any
 
 import httpx
 
-from helpers.core.items import Item
+from helpers.core.items import MAX_TEXT_CHARS, Item, cut_line, prompt_item
 from helpers.models.frontier import (
     FrontierAuthError,
     FrontierConfig,
     FrontierUnavailable,
     ResponseCache,
     RunStats,
+    _say,
     cost_of,
     endpoint,
     refusal,
@@ -111,7 +112,9 @@ def cached_client(
 class Concurrently:
     """`function(item) -> price`, run as is, for `concurrency` items at once. A refused key stops
     the run in one line (never holding the key); so do `max_failures` calls in a row that fail
-    after the client's retries. Any other exception is the function's: the Tester counts it."""
+    after the client's retries. Any other exception is the function's: the Tester counts it. An
+    item whose text is longer than any curated one is handed to the function cut (`prompt_item`),
+    so that one 1 MB description is not a paid megabyte; `cut` counts them."""
 
     def __init__(
         self,
@@ -127,13 +130,19 @@ class Concurrently:
         self.trained_on = trained_on
         self._in_a_row = 0
         self._lock = threading.Lock()
+        self.cut = 0  # items whose text, longer than any curated one, the function was shown cut
 
     def __call__(self, item: Item) -> float | None:
         import openai
 
         problem = None
+        shown = prompt_item(item)  # a 1 MB description is not a paid megabyte
+        if shown is not item:
+            with self._lock:
+                self.cut += 1
+            _say(cut_line(item, f"{self.__name__} is shown its first {MAX_TEXT_CHARS:,}"))
         try:
-            price = self.function(item)
+            price = self.function(shown)
         except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
             problem = refusal(error, str(error.request.url) if error.request else "the endpoint", self.__name__)
         except (openai.APIConnectionError, openai.APIStatusError):

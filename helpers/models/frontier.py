@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from helpers import paths
-from helpers.core.items import Item
+from helpers.core.items import MAX_TEXT_CHARS, Item, cut_line, prompt_item
 from helpers.errors import DataError, PricerError, SecretError
 from helpers.secrets import get_secret, redact
 
@@ -129,13 +129,15 @@ class RunStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    cut: int = 0  # item texts longer than any curated one, cut to MAX_TEXT_CHARS before they were sent
     billed: bool = True  # False: the server is not OpenAI's API (a local server, the offline stand-in)
 
     def __str__(self) -> str:
         cost = f"about ${self.cost:.4f}" if self.billed else "nothing billed (not OpenAI's API)"
+        cut = f", {self.cut} texts cut to {MAX_TEXT_CHARS:,} characters" if self.cut else ""
         return (
             f"{self.calls} calls, {self.cached} from cache, {self.errors} errors, "
-            f"{self.failures} replies without a price, {self.prompt_tokens + self.completion_tokens:,} "
+            f"{self.failures} replies without a price{cut}, {self.prompt_tokens + self.completion_tokens:,} "
             f"tokens, {cost}"
         )
 
@@ -397,9 +399,18 @@ class FrontierPricer(Chat):
     def __call__(self, item: Item) -> float | None:
         return self.predict_batch([item])[0]
 
+    def shown(self, item: Item) -> Item:
+        """`item` as its chat shows it: a text longer than any curated one (a 1 MB description,
+        a paid megabyte) cut to MAX_TEXT_CHARS characters, said and counted."""
+        prompted = prompt_item(item)
+        if prompted is not item:
+            self.stats.cut += 1
+            _say(cut_line(item, f"the prompt shows its first {MAX_TEXT_CHARS:,}"))
+        return prompted
+
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
         """Every item's price, a few requests in flight (see `Chat.ask`)."""
-        replies = self.ask([(item.title, self.messages(item)) for item in items])
+        replies = self.ask([(item.title, self.messages(self.shown(item))) for item in items])
         return [self.price(item, reply) for item, reply in zip(items, replies)]
 
     def report(self) -> dict:

@@ -12,12 +12,13 @@ written over several tokens (`helpers.models.number_search`), for tokenizers tha
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from helpers.core.items import Item
+from helpers.core.items import MAX_TOKENS, Item, cut_line, prompt_item
 from helpers.errors import ConfigError, ModelAccessError
 from helpers.hub import check_folder, explain, looks_local
 from helpers.models.checkpoints import adapter_broken, adapter_trained_on
@@ -140,6 +141,7 @@ class ModelPredictor:
         self.batch_size = max(1, config.batch_size)
         self.__name__ = "improved_model_predict" if improved else "model_predict"
         self.trained_on = adapter_trained_on(config.adapter)  # what the adapter learnt from, for the leaderboard
+        self.cut = 0  # items whose text was too long for a prompt, cut as in training
 
     def __call__(self, item: Item) -> float | None:
         return self.predict_batch([item])[0]
@@ -148,8 +150,22 @@ class ModelPredictor:
     def number_tokens(self) -> NumberTokens:
         return NumberTokens.of(self.tokenizer)
 
+    def prompts(self, items: Sequence[Item]) -> list[str]:
+        """Each item's test prompt, a text longer than any curated one cut to MAX_TOKENS tokens
+        as in training (a 1 MB description would ask a GPU for hundreds of gigabytes), each cut
+        said and counted."""
+        from tqdm.auto import tqdm
+
+        shown = [prompt_item(item, self.tokenizer, MAX_TOKENS) for item in items]
+        for item, prompted in zip(items, shown):
+            if prompted is not item:
+                self.cut += 1
+                line = cut_line(item, f"the prompt shows its first {MAX_TOKENS} tokens, as in training")
+                tqdm.write(f"{line} ({self.cut} so far)", file=sys.stderr)  # above the Tester's bar, not in it
+        return [item.test_prompt() for item in shown]
+
     def predict_batch(self, items: Sequence[Item]) -> list[float | None]:
-        prompts = [item.test_prompt() for item in items]
+        prompts = self.prompts(items)
         if self.improved:
             run = Continuation(self.model, self.tokenizer, prompts)
             config = self.config
