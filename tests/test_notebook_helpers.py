@@ -120,3 +120,31 @@ def test_in_a_notebook_a_full_disk_is_one_line_and_a_bug_keeps_its_traceback(cap
     shell.run_cell("raise OSError(9, 'Bad file descriptor')")  # not the user's: the whole traceback
     shown = capsys.readouterr()
     assert "Traceback" in shown.out + shown.err and "Bad file descriptor" in shown.out + shown.err
+
+
+def test_a_chart_is_shown_as_a_compact_png_of_a_fifth_of_the_bytes(monkeypatch, tmp_path):
+    import io
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from helpers import notebook
+
+    class Shell(InteractiveShell):
+        def enable_gui(self, gui=None) -> None:
+            pass
+
+    shell = Shell()
+    monkeypatch.setattr(notebook, "_shell", lambda: shell)
+    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path))
+    notebook.setup()
+    figure = Figure(figsize=(12, 8))
+    figure.subplots().scatter(
+        range(250), [i * 1.3 % 97 for i in range(250)], s=3, c=["red", "green", "orange"] * 83 + ["red"]
+    )
+    shown = shell.display_formatter.format(figure)[0]["image/png"]
+    plain = io.BytesIO()
+    figure.savefig(plain, format="png", bbox_inches="tight")
+    assert len(shown) < len(plain.getvalue()) / 3
+    assert Image.open(io.BytesIO(shown)).size[0] > 700  # still a full-width chart

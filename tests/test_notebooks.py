@@ -169,6 +169,11 @@ def run_notebook(path: Path, results: Path, store: Path, notebook=None) -> str:
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"], path.name
     assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name}: no chart shown"
+    # what a learner reads: no cell printing a thousand lines, no notebook saved over 300 kB
+    for cell in nb.cells:
+        printed = "".join(o.get("text", "") for o in getattr(cell, "outputs", []) if o.output_type == "stream")
+        assert printed.count("\n") < 1000, f"{path.name}: a cell prints {printed.count(chr(10))} lines"
+    assert len(nbformat.writes(nb)) < 300_000, f"{path.name}: {len(nbformat.writes(nb)):,} bytes with its outputs"
     return "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
