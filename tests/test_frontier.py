@@ -252,3 +252,41 @@ def test_the_pricer_sends_the_chat_a_notebook_writes(server, tmp_path, items):
     sent = [json.loads(request["body"])["messages"] for request in server.chat_requests()]
     assert sorted(map(json.dumps, sent)) == sorted(json.dumps(messages_for(item)) for item in items[:3])
     assert pricer.__name__ == "my prompt"
+
+
+def completion_body(content) -> bytes:
+    """A 200 chat completion whose message content is `content`, as a server that strays from the
+    API may send it (a JSON number, a dict)."""
+    message = {"role": "assistant", "content": content}
+    choice = {"index": 0, "finish_reason": "stop", "message": message}
+    usage = {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11}
+    reply = {"id": "x", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini", "choices": [choice]}
+    return json.dumps({**reply, "usage": usage}).encode()
+
+
+def frontier_cli(server, tmp_path, size: int):
+    """`python -m helpers frontier` on the first `size` bundled test items, one request at a time."""
+    import os
+    import subprocess
+    import sys
+
+    flags = ["--base-url", server.url, "--size", str(size), "--concurrency", "1", "--no-cache", "--json"]
+    command = [sys.executable, "-m", "helpers", "frontier", *flags, "--leaderboard", str(tmp_path / "board.csv")]
+    env = {**os.environ, "OPENAI_API_KEY": server.api_key, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(command, capture_output=True, text=True, env=env)
+
+
+def test_a_reply_whose_content_is_a_number_is_read_as_that_price(server, tmp_path, items):
+    server.script.append(Fault(body=completion_body(42)))
+    run = frontier_cli(server, tmp_path, size=1)
+    assert run.returncode == 0, run.stderr[-2000:]
+    row = json.loads(run.stdout.splitlines()[-1])
+    assert row["failures"] == 0 and row["average_error"] == pytest.approx(abs(42 - items[0].price), abs=0.01)
+
+
+def test_a_reply_whose_content_is_no_text_is_a_counted_failure(server, tmp_path, items):
+    server.script.extend([Fault(body=completion_body({"price": 42})), Fault(reply="50")])
+    run = frontier_cli(server, tmp_path, size=2)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["failures"] == 1

@@ -140,3 +140,12 @@ def test_thousands_separators_and_decimal_points_stay_as_they_are(cell):
 def test_a_price_cell_with_a_decimal_comma_is_never_read_as_whole_dollars():
     assert read_cell("84,95").price == 84.95
     assert read_cell("1,299").price == 1299.0
+
+
+@pytest.mark.parametrize(
+    "content, price",
+    [(42, 42.0), (12.5, 12.5), ([{"type": "text", "text": "Price is $19"}], 19.0), ({"price": 42}, None), (True, None)],
+)
+def test_a_reply_that_is_not_text_is_read_as_text_or_is_no_price(content, price):
+    """What a notebook's own function hands `extract_price` from a server that strays from the API."""
+    assert extract_price(content, PREFIX) == price

@@ -79,12 +79,28 @@ def parse_raw_price(value: object) -> Price:
     return _checked(float(cleaned.replace(",", "")))
 
 
-def read_reply(reply: str | None, prefix: str | None = None) -> Price:
+def reply_text(content: object) -> str | None:
+    """A reply's content as text. A server that follows the API sends a string; one that does
+    not may send a JSON number (`42`: read as the text "42"), or a list of content parts (their
+    text joined). Anything else (a dict, true) is no text: None, a counted failure, never a crash."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, int | float) and not isinstance(content, bool):
+        return repr(content) if math.isfinite(content) else None
+    if isinstance(content, list):
+        parts = [part.get("text") if isinstance(part, dict) else getattr(part, "text", None) for part in content]
+        texts = [part for part in parts if isinstance(part, str)]
+        return "".join(texts) if texts else None
+    return None
+
+
+def read_reply(reply: object, prefix: str | None = None) -> Price:
     """The price a model (or a person) wrote: the first number after `prefix` when the reply
-    holds it, else the first number. `reason` is "no_number" when there is none at all."""
-    if not reply:
+    holds it, else the first number. `reason` is "no_number" when there is none at all. A reply
+    that is not text is read through `reply_text` (a JSON number as its digits)."""
+    text = reply_text(reply)
+    if not text:
         return Price(None, "no_number")
-    text = reply
     if prefix and prefix in text:
         text = text.split(prefix, 1)[1]
     match = _NUMBER.search(text)
@@ -125,7 +141,7 @@ def read_cell(cell: str) -> Price:
     return _checked(read.price * 1000) if scaled else read
 
 
-def extract_price(reply: str | None, prefix: str | None = None) -> float | None:
+def extract_price(reply: object, prefix: str | None = None) -> float | None:
     """The price in a reply, or None: callers count that as a failed reply rather than
     guessing $0 the way the course's version did."""
     return read_reply(reply, prefix).price

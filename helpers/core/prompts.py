@@ -69,7 +69,7 @@ class PromptFormat:
         marker = f"\n\n{self.prefix}"
         return body[: body.rindex(marker)] if marker in body else body
 
-    def price_in(self, reply: str | None) -> float | None:
+    def price_in(self, reply: object) -> float | None:
         """The price a model wrote: the first number after the prefix, else the first number."""
         return extract_price(reply, self.prefix)
 

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from helpers import paths
 from helpers.core.items import MAX_TEXT_CHARS, Item, cut_line, prompt_item
+from helpers.core.prices import reply_text
 from helpers.errors import DataError, PricerError, SecretError
 from helpers.secrets import get_secret, redact
 
@@ -255,7 +256,8 @@ class Chat:
         return client.chat.completions.create(**request)
 
     @staticmethod
-    def text_of(response) -> str | None:
+    def text_of(response) -> object:
+        """The reply's content, as the server sent it: `_reply` reads it as text (`reply_text`)."""
         return response.choices[0].message.content
 
     def key(self, request: dict[str, Any]) -> str:
@@ -296,7 +298,9 @@ class Chat:
             if response is None:
                 return None
         self._failures_in_a_row = 0
-        text = self.text_of(response) if response.choices else None
+        # a server that sends a number (or content parts) is read as text; anything else is no
+        # reply, a counted failure, never an AttributeError that loses the run
+        text = reply_text(self.text_of(response)) if response.choices else None
         usage = response.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0
