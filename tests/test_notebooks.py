@@ -210,6 +210,7 @@ AGREEMENTS = {
     "week8/day1_service": ["the service and model_predict in process", "the specialist agent and specialist_price"],
     "week8/day2_rag_ensemble": [
         "the five most similar",
+        "the five most similar, from Chroma",
         "RAG messages",
         "rag_price and FrontierPricer",
         "neighbours, here",
