@@ -1,8 +1,9 @@
 """A small OpenAI-compatible HTTP server on loopback, for the tests and the notebooks' smoke mode.
 
 It speaks just enough of the API for this project, over real HTTP, so the real `openai` client
-runs unchanged against it: chat completions (with structured outputs and tool calls), file
-upload, and fine-tuning jobs (create, retrieve, list, events). Its replies are not a model:
+runs unchanged against it: chat completions (with structured outputs and tool calls), files
+(upload, retrieve, content), fine-tuning jobs (create, retrieve, list, events) and batches
+(`BATCHES`: create, retrieve). Its replies are not a model:
 - a chat answer is a deterministic number derived from the prompt;
 - asked for JSON to a schema (`response_format`, as `client.chat.completions.parse` sends), it
   fills the schema; for week 8's selection of deals (objects with a price and a URL) it reads
@@ -23,6 +24,15 @@ Scripting, for tests: `server.script.append(Fault(status=429))` makes the next c
 fail with that status; `Fault(delay=2.0)` makes it slow; `Fault(reply="about 40 dollars")`
 sets the reply text; `Fault(tool_calls=[("name", '{"arg": 1}')])` asks for those tools. Every
 request is recorded in `server.requests`.
+
+A batch (the Batch API: a JSONL file of chat requests uploaded with purpose "batch", then
+`batches.create`) moves one step each time it is retrieved: `validating`, then `in_progress`
+with half its lines answered at each look, then `completed`. Each line is answered exactly as
+the chat endpoint would answer its body (scripted faults included), into an output file of
+`{"custom_id", "response": {"status_code", "body"}}` lines; a line the chat endpoint could not
+answer (no messages, another URL, a scripted error status) goes to the error file under its
+custom_id. An input file that is not JSON lines with unique custom_ids fails the whole batch at
+`validating`, with the line named in `errors`, as OpenAI does.
 """
 
 from __future__ import annotations
@@ -44,6 +54,8 @@ from helpers.core.prompts import SUMMARY_SYSTEM
 from helpers.offline.loopback import Loopback
 
 JOB_STEPS = ["validating_files", "queued", "running", "running", "succeeded"]
+BATCH_ENDPOINTS = ["/v1/chat/completions"]  # the one endpoint a batch may address here
+BATCH_WINDOW = "24h"  # the only completion window OpenAI offers
 
 
 @dataclass
@@ -86,10 +98,12 @@ class FakeOpenAI(Loopback):
     requests: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse_fine_tuning: bool = False  # answer a new fine-tuning job as OpenAI does a closed account: 403
 
     def __post_init__(self):
         self.lock = threading.Lock()
+        self.batch_lock = threading.Lock()  # one batch step at a time (it answers lines through _chat)
         self.httpd: ThreadingHTTPServer | None = None
 
     @property
@@ -156,6 +170,10 @@ class FakeOpenAI(Loopback):
             return self._chat(json.loads(body))
         if method == "POST" and parts == ["files"]:
             return 200, self._upload(body, headers.get("Content-Type", "")), {}
+        if method == "GET" and parts[:1] == ["files"] and len(parts) in (2, 3):
+            return self._file(parts[1], content=parts[2:] == ["content"])
+        if parts[:1] == ["batches"]:
+            return self._batches(method, parts[1:], body)
         if parts[:2] == ["fine_tuning", "jobs"]:
             return self._jobs(method, parts[2:], query, body)
         return 404, _error(f"no route for {method} {path}", "not_found"), {}
@@ -212,18 +230,130 @@ class FakeOpenAI(Loopback):
             fields[name] = (part.get_filename(), part.get_payload(decode=True))
         filename, content = fields["file"]
         purpose = fields.get("purpose", (None, b"fine-tune"))[1].decode()
-        file_id = f"file-{len(self.files) + 1:04d}"
-        self.files[file_id] = {
-            "id": file_id,
-            "object": "file",
-            "bytes": len(content),
-            "created_at": int(time.time()),
-            "filename": filename,
-            "purpose": purpose,
-            "status": "processed",
-            "content": content.decode(),
-        }
+        file_id = self._add_file(filename, purpose, content)
         return {k: v for k, v in self.files[file_id].items() if k != "content"}
+
+    def _add_file(self, filename: str, purpose: str, content: bytes) -> str:
+        with self.lock:
+            file_id = f"file-{len(self.files) + 1:04d}"
+            self.files[file_id] = {
+                "id": file_id,
+                "object": "file",
+                "bytes": len(content),
+                "created_at": int(time.time()),
+                "filename": filename,
+                "purpose": purpose,
+                "status": "processed",
+                "content": content.decode(),
+            }
+        return file_id
+
+    def _file(self, file_id: str, content: bool) -> tuple[int, dict | bytes, dict]:
+        if file_id not in self.files:
+            return 404, _error(f"No such File object: {file_id}", "not_found"), {}
+        if content:
+            return 200, self.files[file_id]["content"].encode(), {"Content-Type": "application/octet-stream"}
+        return 200, {k: v for k, v in self.files[file_id].items() if k != "content"}, {}
+
+    # --- batches -------------------------------------------------------------------------------
+
+    def _batches(self, method: str, rest: list[str], body: bytes) -> tuple[int, dict, dict]:
+        if method == "POST" and not rest:
+            return self._create_batch(json.loads(body))
+        if method == "GET" and len(rest) == 1:
+            if rest[0] not in self.batches:
+                return 404, _error(f"No batch found with id '{rest[0]}'.", "not_found"), {}
+            with self.batch_lock:
+                self._step_batch(self.batches[rest[0]])
+                return 200, _public(self.batches[rest[0]]), {}
+        return 404, _error("no such batch route", "not_found"), {}
+
+    def _create_batch(self, request: dict[str, Any]) -> tuple[int, dict, dict]:
+        source = self.files.get(request.get("input_file_id", ""))
+        if source is None:
+            return 400, _error(f"Invalid input_file_id: {request.get('input_file_id')!r} not found", "invalid_file"), {}
+        if source["purpose"] != "batch":
+            return 400, _error(f"input file purpose is {source['purpose']!r}, expected 'batch'", "invalid_file"), {}
+        if request.get("endpoint") not in BATCH_ENDPOINTS:
+            return 400, _error(f"endpoint must be one of {BATCH_ENDPOINTS}", "invalid_value"), {}
+        if request.get("completion_window") != BATCH_WINDOW:
+            return 400, _error(f"completion_window must be {BATCH_WINDOW!r}", "invalid_value"), {}
+        now = int(time.time())
+        with self.batch_lock:
+            batch_id = f"batch_{len(self.batches) + 1:04d}"
+            self.batches[batch_id] = {
+                "id": batch_id,
+                "object": "batch",
+                "endpoint": request["endpoint"],
+                "input_file_id": request["input_file_id"],
+                "completion_window": BATCH_WINDOW,
+                "status": "validating",
+                "created_at": now,
+                "expires_at": now + 24 * 3600,
+                "metadata": request.get("metadata"),
+                "errors": None,
+                "output_file_id": None,
+                "error_file_id": None,
+                "request_counts": {"total": 0, "completed": 0, "failed": 0},
+                "_lines": [],
+                "_answers": [],  # (custom_id, status, body) for each line answered so far
+            }
+        return 200, _public(self.batches[batch_id]), {}
+
+    def _step_batch(self, batch: dict[str, Any]) -> None:
+        """One look moves the batch on: validating, then in progress (half the lines answered at
+        each look), then completed with its output and error files."""
+        now = int(time.time())
+        if batch["status"] == "validating":
+            lines, problems = _batch_lines(self.files[batch["input_file_id"]]["content"])
+            if problems:
+                batch.update(status="failed", failed_at=now, errors={"object": "list", "data": problems})
+                return
+            model = next((line["body"].get("model") for line in lines if isinstance(line.get("body"), dict)), None)
+            batch.update(status="in_progress", in_progress_at=now, model=model, _lines=lines)
+            batch["request_counts"]["total"] = len(lines)
+            return
+        if batch["status"] != "in_progress":
+            return
+        lines, answers = batch["_lines"], batch["_answers"]
+        for line in lines[len(answers) : len(answers) + max(1, -(-len(lines) // 2))]:
+            answers.append((line["custom_id"], *self._answer_line(line, batch["endpoint"])))
+        counts = batch["request_counts"]
+        counts["completed"] = sum(status == 200 for _, status, _ in answers)
+        counts["failed"] = len(answers) - counts["completed"]
+        if len(answers) < len(lines):
+            return
+        done = [_output_line(batch["id"], n, a) for n, a in enumerate(answers) if a[1] == 200]
+        failed = [_output_line(batch["id"], n, a) for n, a in enumerate(answers) if a[1] != 200]
+        for key, rows, suffix in (("output_file_id", done, "output"), ("error_file_id", failed, "error")):
+            if rows:
+                text = "".join(json.dumps(row) + "\n" for row in rows).encode()
+                batch[key] = self._add_file(f"{batch['id']}_{suffix}.jsonl", "batch_output", text)
+        tokens = [body.get("usage") or {} for _, status, body in answers if status == 200]
+        prompt, completion = (sum(t.get(k, 0) for t in tokens) for k in ("prompt_tokens", "completion_tokens"))
+        batch["usage"] = {
+            "input_tokens": prompt,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": completion,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt + completion,
+        }
+        batch.update(status="completed", finalizing_at=now, completed_at=now)
+
+    def _answer_line(self, line: dict[str, Any], endpoint: str) -> tuple[int, dict]:
+        """The chat endpoint's answer to one line's body, or why it has none."""
+        body = line.get("body")
+        if line.get("method") != "POST" or line.get("url") != endpoint:
+            why = f"the line asks {line.get('method')} {line.get('url')}, this batch is for POST {endpoint}"
+            return 400, _error(why, "invalid_request")
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            return 400, _error("body.model is missing", "missing_required_parameter")
+        if not isinstance(body.get("messages"), list) or not body["messages"]:
+            return 400, _error("body.messages must be a non-empty list", "missing_required_parameter")
+        status, payload, _ = self._chat(body)
+        if isinstance(payload, bytes):  # a scripted raw page: no chat completion
+            return 502, _error("the model's reply was not JSON", "server_error")
+        return status, payload
 
     def _jobs(self, method: str, rest: list[str], query: dict, body: bytes) -> tuple[int, dict, dict]:
         if method == "POST" and not rest and self.refuse_fine_tuning:
@@ -304,7 +434,50 @@ class FakeOpenAI(Loopback):
         )
 
     def _public(self, job_id: str) -> dict[str, Any]:
-        return {k: v for k, v in self.jobs[job_id].items() if not k.startswith("_")}
+        return _public(self.jobs[job_id])
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def _batch_lines(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A batch's input file as request lines, or the problems that fail the whole batch: a line
+    that is not a JSON object, one without a custom_id, a custom_id used twice."""
+    lines, problems, seen = [], [], set()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except json.JSONDecodeError:
+            line = None
+        if not isinstance(line, dict):
+            problems.append(_batch_error("invalid_json_line", number, "This line is not parseable as valid JSON."))
+        elif not isinstance(line.get("custom_id"), str) or not line["custom_id"]:
+            problems.append(_batch_error("missing_required_parameter", number, "custom_id is missing", "custom_id"))
+        elif line["custom_id"] in seen:
+            problems.append(_batch_error("duplicate_custom_id", number, "custom_id must be unique", "custom_id"))
+        else:
+            seen.add(line["custom_id"])
+            lines.append(line)
+    if not lines and not problems:
+        problems.append(_batch_error("empty_file", None, "The input file has no requests."))
+    return lines, problems
+
+
+def _batch_error(code: str, line: int | None, message: str, param: str | None = None) -> dict[str, Any]:
+    return {"code": code, "line": line, "message": message, "param": param}
+
+
+def _output_line(batch_id: str, number: int, answer: tuple[str, int, dict]) -> dict[str, Any]:
+    custom_id, status, body = answer
+    return {
+        "id": f"batch_req_{batch_id[-4:]}_{number + 1:05d}",
+        "custom_id": custom_id,
+        "response": {"status_code": status, "request_id": f"req_{batch_id[-4:]}_{number + 1:05d}", "body": body},
+        "error": None,
+    }
 
 
 def _answer(messages: list[dict[str, Any]], response_format: dict[str, Any] | None) -> str:
