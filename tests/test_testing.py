@@ -384,3 +384,9 @@ def test_a_users_mistake_raised_by_the_predictor_stops_the_run_rather_than_count
 
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         Tester(needs_a_key, ITEMS, verbose=False).run()
+
+
+def test_the_scatter_chart_says_what_its_colours_mean():
+    axes = Tester(guesser, ITEMS, verbose=False).run().chart().axes[0]
+    labels = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert labels == ["hit: within $40 or 20%", "within $80 or 40%", "further off, or no price"]

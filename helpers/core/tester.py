@@ -273,6 +273,11 @@ class TestResult:
         clipped = sum(guess > top for guess in self.guesses)
         axes.plot([0, top], [0, top], color="deepskyblue", lw=2, alpha=0.6)
         axes.scatter(self.truths, shown, s=3, c=self.colors)
+        from matplotlib.lines import Line2D
+
+        meaning = {"green": "hit: within $40 or 20%", "orange": "within $80 or 40%", "red": "further off, or no price"}
+        keys = [Line2D([], [], marker="o", linestyle="", color=c, label=label) for c, label in meaning.items()]
+        axes.legend(handles=keys, loc="upper left")
         axes.set_xlabel("Ground Truth")
         axes.set_ylabel("Model Estimate")
         axes.set_xlim(0, top)
