@@ -171,7 +171,17 @@ def test_a_batch_saved_for_other_requests_is_not_picked_up(server, tmp_path):
     save_batch(store, BatchState(batch.id, batch.input_file_id, 1, fingerprint(rows), server.url, "gpt-4o-mini"))
     said = []
     assert pick_up(client, store, [chat_row("r0", "another item")], said.append) is None
-    assert "was for other requests" in said[0]
+    assert "was for other requests: a new one" in said[0]
+
+
+def test_a_batch_saved_at_another_server_is_not_picked_up(server, tmp_path):
+    rows = [chat_row("r0", "item 0")]
+    store = FolderStore(tmp_path / "store")
+    elsewhere = "http://127.0.0.1:1/v1"  # the offline server of an earlier kernel
+    save_batch(store, BatchState("batch_0001", "file-0001", 1, fingerprint(rows), elsewhere, "gpt-4o-mini"))
+    said = []
+    assert pick_up(client_for(server), store, rows, said.append) is None
+    assert said == [f"The batch saved in the store, batch_0001, was sent to {elsewhere}, not {server.url}: a new one"]
 
 
 def test_a_batch_the_server_has_forgotten_is_not_picked_up(server, tmp_path):

@@ -169,8 +169,11 @@ def pick_up(client, store: Store, rows: Sequence[dict[str, Any]], say: Callable[
     endpoint = redact(str(client.base_url).rstrip("/"))
     if state is None:
         return None
-    if state.fingerprint != fingerprint(rows) or state.endpoint != endpoint:
-        say(f"The batch saved in the store, {state.batch_id}, was for other requests or another server: a new one")
+    if state.fingerprint != fingerprint(rows):
+        say(f"The batch saved in the store, {state.batch_id}, was for other requests: a new one")
+        return None
+    if state.endpoint != endpoint:
+        say(f"The batch saved in the store, {state.batch_id}, was sent to {state.endpoint}, not {endpoint}: a new one")
         return None
     try:
         batch = guarded(endpoint, "the Batch API", client.batches.retrieve, state.batch_id)

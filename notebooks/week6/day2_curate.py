@@ -264,3 +264,142 @@ print(summariser.stats)
 print(f"{len(summarised)} summarised; not summarised: {dict(failed) or 'none'}\n")
 print(test[0].text[:400], "\n\nbecomes\n")
 print(summarised[0].test_prompt())
+
+# %% [markdown]
+# ## The 2025 edition's way: the Batch API
+#
+# The calls above are made while you wait, a few at a time. The 2025 edition sends its summaries
+# through OpenAI's **Batch API** instead: every request goes into one JSONL file, OpenAI works
+# through it in its own time, and the results come back as another file. A batch costs **half
+# the price** of the same calls, has its own (much higher) rate limits, and promises its answers
+# within a **24-hour window** (often minutes, sometimes hours). So a batch wins for a big job that
+# can wait: 400,000 summaries overnight for half the money. Concurrent calls win when you need
+# the answers now, or for a handful of items. Neither is wrong; the summaries are the same kind.
+#
+# In smoke mode the offline server stands in for OpenAI: it takes the file, moves the batch from
+# `validating` to `in_progress` to `completed` over a few looks, and answers each line exactly as
+# its chat endpoint answers the same request (its five "summary" lines are made from the item's
+# own words, not by a model). A line it cannot answer goes to an error file, as OpenAI's would.
+#
+# Step one: a row per item, each a chat request with a `custom_id` to find its answer by.
+
+# %%
+import json
+
+from helpers.models.batches import summary_rows
+
+BATCH_ITEMS = 5 if SMOKE else 20  # the course batches the whole training set; a taste here
+batch_items = test[:BATCH_ITEMS]
+rows = []
+for n, item in enumerate(batch_items):
+    body = {"model": "gpt-4o-mini", "messages": summary_messages(item.text), "max_tokens": 300, "seed": 42}
+    rows.append({"custom_id": f"item-{n}", "method": "POST", "url": "/v1/chat/completions", "body": body})
+print(json.dumps(rows[0], indent=2)[:700])
+agree("the batch's requests, row by row", rows, summary_rows(batch_items, summariser))  # what the summariser sends
+
+# %% [markdown]
+# Step two: the rows written to a file, the file uploaded with `purpose="batch"`, and the batch
+# created for the chat endpoint with the 24-hour window. The batch's id goes to the store at
+# once (as day 5 keeps its fine-tuning job): if this runtime is lost while OpenAI works, running
+# the notebook again picks up the same batch instead of paying for a second one. A batch saved
+# for other requests, or one the server no longer knows, is not picked up: a new one is created.
+# (In smoke mode every kernel starts its own offline server at a new address, so a batch saved by
+# an earlier run is said to be elsewhere and a new one is made; running this cell again in the
+# same kernel carries on with the batch it made.)
+
+# %%
+from helpers import paths
+from helpers.files import atomic_open
+from helpers.models.batches import BatchState, fingerprint, pick_up, save_batch
+from helpers.models.frontier import make_client
+from helpers.secrets import redact
+
+client = make_client(BASE_URL, API_KEY)  # an openai.OpenAI client; the key is never printed
+batch_file = paths.results("summaries", "batch_input.jsonl")
+with atomic_open(batch_file, "w") as file:  # like open(), but a crash leaves no half-written file
+    for row in rows:
+        file.write(json.dumps(row) + "\n")
+
+batch = pick_up(client, store, rows)
+if batch is None:
+    with open(batch_file, "rb") as file:
+        uploaded = client.files.create(file=file, purpose="batch")
+    batch = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h")
+    where = redact(str(client.base_url).rstrip("/"))
+    save_batch(store, BatchState(batch.id, uploaded.id, len(rows), fingerprint(rows), where, "gpt-4o-mini"))
+    print(f"Created batch {batch.id} ({batch.status}) from {uploaded.id}; its id is in the store")
+
+# %% [markdown]
+# Step three: wait. `batches.retrieve` says where the batch is and how many requests are done;
+# the loop asks again every minute (a fraction of a second in smoke mode) until the batch has
+# ended. Stop the cell whenever you like: running it again, or the whole notebook on a new
+# machine, carries on with the same batch.
+
+# %%
+import time
+
+POLL_SECONDS = 0.2 if SMOKE else 60
+while True:
+    batch = client.batches.retrieve(batch.id)
+    counts = batch.request_counts
+    done = f"{counts.completed} done, {counts.failed} failed, of {counts.total}" if counts else "no counts yet"
+    print(f"{time.strftime('%H:%M:%S')} {batch.id}: {batch.status}, {done}", flush=True)
+    if batch.status in ("completed", "failed", "expired", "cancelled"):
+        break
+    time.sleep(POLL_SECONDS)
+
+# %% [markdown]
+# Step four: the results. The output file has a line per answered request, found by its
+# `custom_id` (the order is not promised); the error file, if there is one, a line per request
+# that failed, so that none is silently lost.
+
+# %%
+from helpers.models.batches import check_completed, read_results
+
+check_completed(batch)  # a failed, expired or cancelled batch: one line saying why
+output = client.files.content(batch.output_file_id).text if batch.output_file_id else ""
+errors = client.files.content(batch.error_file_id).text if batch.error_file_id else ""
+replies, failures = {}, {}
+for line in output.splitlines():
+    result = json.loads(line)
+    replies[result["custom_id"]] = result["response"]["body"]["choices"][0]["message"]["content"]
+for line in errors.splitlines():
+    result = json.loads(line)
+    failures[result["custom_id"]] = result["error"] or result["response"]["body"]["error"]
+lost = [row["custom_id"] for row in rows if row["custom_id"] not in replies and row["custom_id"] not in failures]
+print(f"{len(replies)} answered, {len(failures)} failed, {len(lost)} lost")
+for custom_id, error in list(failures.items())[:3]:
+    print(f"  {custom_id}: {error}")
+
+batch_results = read_results(output, errors)  # helpers' reading, for the command line and the tests
+agree(
+    "the batch's replies, by custom_id",
+    [replies.get(r["custom_id"]) for r in rows],
+    [batch_results.replies.get(r["custom_id"]) for r in rows],
+)
+
+# %% [markdown]
+# The summaries from the batch become the 2025 prompts exactly as the concurrent ones did, and
+# are set beside what the concurrent calls got for the same items (this run's answers, asked
+# again of no one). Offline they are the same text; a real model may word a summary differently
+# from one ask to the next, so there `agree` may show differences in wording, not in kind.
+
+# %%
+from helpers.models.batches import batch_cost
+
+batch_summarised = [
+    summariser.summarised(item, replies[f"item-{n}"].strip())
+    for n, item in enumerate(batch_items)
+    if (replies.get(f"item-{n}") or "").strip()
+]
+concurrent, _ = summariser.summarise(batch_items, progress=False)
+agree(
+    "the batch's summaries against the concurrent calls'",
+    [s.summary for s in batch_summarised],
+    [s.summary for s in concurrent],
+)
+print(batch_summarised[0].test_prompt())
+if summariser.stats.billed:
+    print(f"The batch: about ${batch_cost('gpt-4o-mini', batch_results):.4f}, half the price of the same calls")
+else:
+    print("The batch: nothing billed (not OpenAI's API); at OpenAI it would cost half the price of the same calls")
