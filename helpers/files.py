@@ -13,6 +13,7 @@ import csv
 import errno
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -215,6 +216,27 @@ def save_figure(figure, path: str | Path | None):
 
 NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # a full disk, a quota, a file size limit
 NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}  # a read-only disk or folder
+
+
+_QUOTED_OS_ERROR = re.compile(r"\(os error (\d+)\)")  # how Rust's std::io::Error ends its message
+
+
+@contextlib.contextmanager
+def quoted_disk_errors(path: str | Path) -> Iterator[None]:
+    """A full or read-only disk met by a library that writes in its own code and only quotes the
+    OS's error in an exception of its own (safetensors, in Rust: `Exception: ... I/O error: File
+    too large (os error 27)`), raised as the OSError it is, naming `path`: the one `cannot write`
+    line. Any other error goes on as it was, traceback and all."""
+    try:
+        yield
+    except OSError:
+        raise
+    except Exception as error:
+        found = _QUOTED_OS_ERROR.search(str(error))
+        code = int(found[1]) if found else None
+        if code not in NO_ROOM | NOT_WRITABLE:
+            raise
+        raise OSError(code, os.strerror(code), str(path)) from None
 
 
 def cannot_write(error: OSError) -> str | None:

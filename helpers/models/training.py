@@ -28,7 +28,7 @@ from helpers.core.tester import rows_key
 from helpers.data.hub_datasets import hub_training_rows
 from helpers.data.item_files import load_items
 from helpers.errors import ConfigError, DataError, SecretError
-from helpers.files import atomic_folder
+from helpers.files import atomic_folder, quoted_disk_errors
 from helpers.models.checkpoints import (
     STEP,
     TRAINED_ON,
@@ -518,8 +518,10 @@ def train(config: TrainConfig, dataset=None, callbacks=None, trainer=None):
             trainer._load_from_checkpoint(checkpoint)  # its weights become the adapter, as when it finished
             trainer.state = TrainerState.load_from_json(str(Path(checkpoint) / "trainer_state.json"))
         else:
-            trainer.train(resume_from_checkpoint=checkpoint)
-        save_adapter(trainer, config)
+            with quoted_disk_errors(config.output_dir):  # a checkpoint's safetensors on a full disk
+                trainer.train(resume_from_checkpoint=checkpoint)
+        with quoted_disk_errors(config.output_dir):
+            save_adapter(trainer, config)
     return trainer
 
 
