@@ -288,7 +288,7 @@ import json
 
 from helpers.models.batches import summary_rows
 
-BATCH_ITEMS = 5 if SMOKE else 20  # the course batches the whole training set; a taste here
+BATCH_ITEMS = 5 if SMOKE else 20  # a taste, within the SUMMARIES above (the course batches the whole set)
 batch_items = test[:BATCH_ITEMS]
 rows = []
 for n, item in enumerate(batch_items):
