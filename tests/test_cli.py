@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -360,6 +361,14 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
     quick = ["--models", "constant", "tfidf_ridge", "--qlora-test-size", "5"]
     quick += ["--offline-model-size", "3"]
     quick += ["--deals-train-size", "300", "--deals-vectors", "60", "--deals-validation", "10"]
+    from helpers import paths
+    from helpers.core.leaderboard import record
+    from helpers.core.tester import Tester
+    from helpers.data.item_files import load_items
+
+    elsewhere = Tester(lambda item: 1.0, load_items(paths.TEST_SAMPLE)[0], title="recorded elsewhere", verbose=False)
+    record(elsewhere.run(), tmp_path / "leaderboard.csv")  # another command's row, in the same file
+    time.sleep(1.1)  # rows carry the second they were recorded in
     run = subprocess.run(
         [sys.executable, "-m", "helpers", "main", "--workdir", str(tmp_path), *quick],
         capture_output=True,
@@ -368,7 +377,9 @@ def test_main_job_says_plainly_when_it_skips_the_frontier_stage(tmp_path, real_m
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "Leaderboard (bundled sample" in run.stdout
+    assert "Leaderboard of this run (bundled sample" in run.stdout
+    table = run.stdout.split("Leaderboard of this run", 1)[1]
+    assert "recorded elsewhere" not in table and "tfidf_ridge" in table  # only this run's rows
     assert "Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured" in run.stdout
     assert (tmp_path / "leaderboard.csv").exists()
     assert (tmp_path / "charts" / "train" / "prices.png").exists()

@@ -309,7 +309,7 @@ def step_clock():
                 left = (state.max_steps - state.global_step) * seconds
                 print(
                     f"about {seconds:.2f} s a step: the remaining {state.max_steps - state.global_step:,} steps "
-                    f"take about {_duration(left)}",
+                    f"take about {_duration(left)} of computing, plus each checkpoint's save (and copy to the store)",
                     flush=True,
                 )
 
