@@ -116,6 +116,8 @@ def checked(name: str, value: Any) -> None:
         least = "0 or more" if name in ZERO else "above 0"
         sentinel = f", or -1 for {MINUS_ONE[name]}" if name in MINUS_ONE else ""
         raise ConfigError(f"{flag}: must be {least}{sentinel}")
+    if name == "port" and value > 65535:
+        raise ConfigError(f"{flag}: a port is a number from 0 to 65535")
 
 
 def from_arguments(cls: type[T], namespace: argparse.Namespace, **extra: Any) -> T:

@@ -552,6 +552,8 @@ def test_the_users_mistake_is_one_line_and_exit_status_2(monkeypatch, capsys):
         (["train", "--max-steps", "0"], "--max-steps 0: must be above 0, or -1 for whole epochs"),
         (["predict", "--batch-size", "-1"], "--batch-size -1: must be above 0"),
         (["baselines", "--validation-share", "-0.1"], "--validation-share -0.1: must be 0 or more"),
+        (["app", "--port", "99999"], "--port 99999: a port is a number from 0 to 65535"),
+        (["serve", "--port", "70000"], "--port 70000: a port is a number from 0 to 65535"),
     ],
 )
 def test_a_size_count_or_limit_out_of_range_is_one_line_before_any_work(argv, message, capsys):
