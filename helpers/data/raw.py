@@ -27,6 +27,7 @@ from helpers.core.items import Draft, Item, ItemConfig, build_items, draft
 from helpers.errors import DataError
 from helpers.files import readable
 from helpers.hub import explain
+from helpers.processes import pool_worker_start
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
 
@@ -292,7 +293,7 @@ def stream_raw(
             results: Iterator = map(_parse_chunk, jobs)
             yield from _counted(results, report, bar)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(workers, initializer=pool_worker_start, initargs=(os.getpid(),)) as pool:
                 yield from _counted(_in_order(pool, _parse_chunk, jobs, 2 * workers), report, bar)
     refuse_if_not_jsonl(path, report)
     say_if_cut(path, report)

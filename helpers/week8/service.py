@@ -36,6 +36,7 @@ from helpers.hub import check_folder, explain, looks_local
 from helpers.models.inference import check_adapter
 from helpers.models.loading import detect_hardware
 from helpers.presets import BASE_MODEL
+from helpers.processes import die_with_parent
 
 ENGINES = ("transformers", "vllm")
 SERVED_QUANTIZATIONS = ("4bit", "8bit", "none")
@@ -151,16 +152,6 @@ def _dtype() -> str:
     return str(detect_hardware().compute_dtype).removeprefix("torch.")
 
 
-def _die_with_parent() -> None:
-    """In the engine's process, on Linux: end when the process that started it ends, however it
-    ends (a kernel killed, a `kill -9`), rather than hold the GPU and the port as an orphan."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def check_engine(engine: str) -> None:
     """One line when the engine is not installed."""
     if engine == "vllm" and shutil.which("vllm") is None:
@@ -212,7 +203,7 @@ class Service:
             output = None
         environment = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_UPDATE_CHECK": "1"}
         self.process = subprocess.Popen(
-            line, stdout=output, stderr=subprocess.STDOUT, env=environment, preexec_fn=_die_with_parent
+            line, stdout=output, stderr=subprocess.STDOUT, env=environment, preexec_fn=die_with_parent
         )
         if output is not None:
             output.close()
