@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ from helpers.core.items import Item
 from helpers.core.tester import Tester
 from helpers.errors import ConfigError
 from helpers.models.baselines import BaselineConfig, get_rank, get_weight, is_top_electronics_brand
-from helpers.models.classical import DEFAULT_BASELINES, fit_baselines
+from helpers.models.classical import BASELINES, DEFAULT_BASELINES, fit_baselines
 from helpers.models.ensemble import Ensemble, choose_blend
 
 FAST = dict(forest_trees=10, boosted_trees=150, nn_epochs=12)
@@ -184,3 +185,17 @@ def test_the_ensemble_learns_which_member_to_trust(bundled_train, bundled_test):
     ensemble = Ensemble({"oracle": oracle, "noise": noise}, bundled_train[:200])
     assert Tester(noise, bundled_test, verbose=False).run().average_error > 100
     assert Tester(ensemble, bundled_test, verbose=False).run().average_error < 2.0  # it follows the oracle
+
+
+def test_xgboost_as_the_course_ran_it_learns_and_is_repeatable(small_train, bundled_test):
+    config = BaselineConfig(models=["xgboost"], xgb_trees=200)
+    first = fit_baselines(small_train, config)["xgboost"]
+    again = fit_baselines(small_train, replace(config, xgb_jobs=2))["xgboost"]  # its trees: any thread count
+    assert first.predict_batch(bundled_test[:20]) == again.predict_batch(bundled_test[:20])
+    constant = fit_baselines(small_train, BaselineConfig(models=["constant"]))["constant"]
+    learnt = Tester(first, bundled_test, verbose=False).run().average_error
+    assert learnt < 0.95 * Tester(constant, bundled_test, verbose=False).run().average_error
+
+
+def test_xgboost_is_asked_for_not_a_default():
+    assert "xgboost" in BASELINES and "xgboost" not in DEFAULT_BASELINES

@@ -4,9 +4,9 @@ Each `fit_*` function learns from training items and returns a predictor `item -
 the Tester can call. Week 6 day 3 shows these functions in its cells, copied verbatim (see
 `notebooks/sync.py`), so that what the notebook teaches is what `python -m helpers baselines`
 runs. The word2vec vectors are learnt once and shared by the three models that use them, as in
-the course. The 2025 edition's gradient-boosted trees and neural network, week 8's retrieval and
-ensemble live in modules of their own (`boosted`, `neural_net`, `retrieval`, `ensemble`), and
-`classical` trains any of them by name.
+the course. The 2025 edition's gradient-boosted trees (LightGBM, and XGBoost as the course ran
+it) and neural network, week 8's retrieval and ensemble live in modules of their own (`boosted`,
+`neural_net`, `retrieval`, `ensemble`), and `classical` trains any of them by name.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ class BaselineConfig:
     boosted_trees: int = 400  # gradient-boosted trees: rounds
     boosted_leaves: int = 31  # gradient-boosted trees: leaves a tree
     boosted_learning_rate: float = 0.05  # gradient-boosted trees: shrinkage a round
+    xgb_trees: int = 1000  # XGBoost as the 2025 course trains it: rounds (n_estimators=1000)
+    xgb_learning_rate: float = 0.1  # XGBoost: shrinkage a round (the course's 0.1)
+    xgb_words: int = 2000  # XGBoost: the commonest words counted (the course's CountVectorizer, 2,000)
+    xgb_jobs: int = 1  # XGBoost: threads (the course: 4); its trees are the same for any count
     nn_hidden: int = 256  # neural net: units a hidden layer (the 2025 course: 4096)
     nn_layers: int = 4  # neural net: hidden layers (the 2025 course: 10)
     nn_features: int = 2**14  # neural net: hashed words and word pairs

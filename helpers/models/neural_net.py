@@ -39,7 +39,6 @@ def deep_neural_network(inputs: int, config: BaselineConfig) -> torch.nn.Module:
     blocks of `config.nn_hidden` units: each adds what it learns to its own input, so a block that
     has nothing to add can pass its input on, and depth does not hurt. (The course's block puts
     its layer norms after its linear layers; this one normalises first, which trains as well.)"""
-    import torch
     from torch import nn
 
     hidden, dropout = config.nn_hidden, config.nn_dropout
