@@ -15,7 +15,9 @@ import contextlib
 import difflib
 import json
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -48,6 +50,7 @@ from helpers.notebook import fork, github_repo
 from helpers.offline import smollm2, tiny
 from helpers.offline.tiny import TinyConfig
 from helpers.presets import BASE_MODEL, COURSE_2024, PRESETS, preset
+from helpers.processes import Terminated, unwind_on_sigterm
 from helpers.secrets import redact
 from helpers.store import open_store
 from helpers.week8.app import AppConfig, run_app
@@ -356,6 +359,26 @@ def parser(preset_name: str | None = None) -> tuple[argparse.ArgumentParser, dic
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    with terminated_unwinds():
+        _main(argv)
+
+
+@contextlib.contextmanager
+def terminated_unwinds():
+    """While a stage runs, a SIGTERM (`kill`, a job scheduler, a container stopping) unwinds like
+    Ctrl-C: each `finally` runs, so no temporary file or lock holder stays behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler (a stage run from a thread of a test)
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    unwind_on_sigterm()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _main(argv: list[str]) -> None:
     try:
         chosen = argv[argv.index("--preset") + 1] if "--preset" in argv[:-1] else None
         unknown_stage(argv)
@@ -367,6 +390,9 @@ def main(argv: list[str] | None = None) -> None:
     except PricerError as error:
         print(f"error: {redact(str(error))}", file=sys.stderr)  # a key inside a URL stays hidden
         raise SystemExit(2) from None
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        raise SystemExit(128 + signal.SIGTERM) from None
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None

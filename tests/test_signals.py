@@ -52,3 +52,23 @@ def test_curates_workers_end_within_seconds_when_curate_is_killed(tmp_path, tiny
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, "curate's workers outlived it"
+
+
+def test_sigterm_mid_write_leaves_the_previous_file_and_no_temporary(tmp_path, tiny_dir, raw_record, write_jsonl):
+    """`kill` (SIGTERM, as a job scheduler or a stopping container sends) unwinds like Ctrl-C."""
+    raw = write_jsonl(tmp_path / "raw.jsonl", [raw_record] * 60_000)
+    out = tmp_path / "items.jsonl"
+    out.write_text("the previous items\n")
+    line = [sys.executable, "-m", "helpers", "curate", "--input", str(raw), "--tokenizer", str(tiny_dir)]
+    line += ["--out", str(out), "--workers", "1", "--no-progress", "--overwrite"]
+    curate = subprocess.Popen(line, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".items.jsonl.*.part")) and curate.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert curate.poll() is None, "curate ended before it could be stopped mid-write"
+    curate.terminate()  # SIGTERM
+    _, err = curate.communicate(timeout=30)
+    assert curate.returncode == 128 + signal.SIGTERM and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "terminated"
+    assert out.read_text() == "the previous items\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["items.jsonl", "raw.jsonl"]
