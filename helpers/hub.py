@@ -37,3 +37,19 @@ def check_folder(name: str, needs: tuple[str, ...], what: str, error: type[Price
         raise error(f"cannot load {what} {name!r}: no such folder")
     if folder.is_dir() and not any((folder / file).exists() for file in needs):
         raise error(f"cannot load {what} {name!r}: the folder has no {' or '.join(needs)}")
+
+
+def check_tokenizer_file(name: str, error: type[PricerError]) -> None:
+    """A local tokenizer.json cut short (a copy stopped half way) or written by something else
+    is one line naming it, not a JSON or a KeyError traceback from deep inside transformers."""
+    path = Path(name) / "tokenizer.json"
+    if not path.is_file():
+        return
+    from tokenizers import Tokenizer
+
+    try:
+        Tokenizer.from_file(str(path))
+    except Exception as problem:  # the tokenizers library raises a bare Exception for a file it cannot read
+        why = str(problem).splitlines()[0][:100] if str(problem) else type(problem).__name__
+        reason = f"{path.name} is cut short or is no tokenizer ({why})"
+        raise error(f"cannot load tokenizer {name!r}: {reason}; copy the folder again") from None

@@ -8,6 +8,8 @@ environment on every call, so a notebook may set it after importing helpers.
 import os
 from pathlib import Path
 
+from helpers.errors import ConfigError
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 
@@ -21,7 +23,5 @@ def results(*parts: str) -> Path:
     the first stage that writes under it."""
     root = Path(os.environ.get("PRICER_RESULTS") or ROOT / "results")
     if root.is_file():
-        from helpers.errors import ConfigError
-
         raise ConfigError(f"the results folder {root} is a file: set PRICER_RESULTS to a folder (or move the file)")
     return root.joinpath(*parts)

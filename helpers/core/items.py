@@ -20,7 +20,7 @@ from helpers.core.prices import parse_raw_price
 from helpers.core.prompts import PROMPT_2024, PROMPT_2025, PromptFormat
 from helpers.core.token_rules import cut_and_count
 from helpers.errors import TokenizerError
-from helpers.hub import TOKENIZER_FILES, check_folder, explain
+from helpers.hub import TOKENIZER_FILES, check_folder, check_tokenizer_file, explain
 from helpers.presets import BASE_MODEL
 
 MIN_TOKENS = 150
@@ -183,10 +183,8 @@ def get_tokenizer(name: str):
     """Load a tokenizer once per process, from the hub or a local folder."""
     from transformers import AutoTokenizer
 
-    from helpers.models.loading import _check_tokenizer_file  # one rule for a tokenizer.json cut short
-
     check_folder(name, TOKENIZER_FILES, "tokenizer", TokenizerError)
-    _check_tokenizer_file(name)
+    check_tokenizer_file(name, TokenizerError)  # one rule for a tokenizer.json cut short
     try:
         return AutoTokenizer.from_pretrained(name)
     except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable

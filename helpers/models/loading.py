@@ -12,10 +12,9 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from helpers.errors import ConfigError, ModelAccessError
-from helpers.hub import TOKENIZER_FILES, check_folder, explain
+from helpers.hub import TOKENIZER_FILES, check_folder, check_tokenizer_file, explain
 from helpers.presets import BASE_MODEL
 
 QUANTIZATIONS = ("4bit", "8bit", "none")
@@ -103,7 +102,7 @@ def load_tokenizer(name: str, revision: str | None = None, padding_side: str = "
     from transformers import AutoTokenizer
 
     check_folder(name, TOKENIZER_FILES, "tokenizer", ModelAccessError)
-    _check_tokenizer_file(name)
+    check_tokenizer_file(name, ModelAccessError)
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, revision=revision)
     except OSError as error:  # not on disk, not in the hub cache, gated, or unreachable
@@ -112,22 +111,6 @@ def load_tokenizer(name: str, revision: str | None = None, padding_side: str = "
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = padding_side
     return tokenizer
-
-
-def _check_tokenizer_file(name: str) -> None:
-    """A local tokenizer.json cut short (a copy stopped half way) or written by something else
-    is one line naming it, not a JSON or a KeyError traceback from deep inside transformers."""
-    path = Path(name) / "tokenizer.json"
-    if not path.is_file():
-        return
-    from tokenizers import Tokenizer
-
-    try:
-        Tokenizer.from_file(str(path))
-    except Exception as error:  # the tokenizers library raises a bare Exception for a file it cannot read
-        why = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
-        problem = f"{path.name} is cut short or is no tokenizer ({why})"
-        raise ModelAccessError(f"cannot load tokenizer {name!r}: {problem}; copy the folder again") from None
 
 
 def load_model(name: str = BASE_MODEL, quantization: str = "4bit", revision: str | None = None):
