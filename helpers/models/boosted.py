@@ -14,6 +14,7 @@ import numpy as np
 
 from helpers.core.items import Item
 from helpers.core.tester import Predictor
+from helpers.errors import ConfigError
 from helpers.models.baselines import BaselineConfig, fit_features
 
 if TYPE_CHECKING:
@@ -87,7 +88,10 @@ def fit_boosted_trees(train: list[Item], config: BaselineConfig) -> Predictor:
 def fit_xgboost(train: list[Item], config: BaselineConfig) -> Predictor:
     """XGBoost as the 2025 edition's week 6 day 3 trains it: word counts in, 1,000 trees of depth
     6 at learning rate 0.1, the price itself out (squared error, so dear items weigh most)."""
-    import xgboost as xgb
+    try:
+        import xgboost as xgb
+    except ImportError:  # not a requirement (see requirements.txt): one line on how to get it
+        raise ConfigError("xgboost is not installed: pip install xgboost-cpu (xgboost with a CUDA GPU)") from None
 
     matrix = word_counts(train, config)
     model = xgb.XGBRegressor(
