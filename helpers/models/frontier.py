@@ -19,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +189,54 @@ class ResponseCache:
         with self.lock:
             return self.db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
 
+    # Two runs sharing the cache (two notebooks, a notebook and the command line) would each pay
+    # for the items neither had answered yet. So a run claims a request just before sending it;
+    # another run that meets the claim waits for the answer instead of sending the request too. A
+    # claim ends when its reply is kept or its request fails (then the waiter asks itself), and
+    # is ignored once its process is gone (a kill) or its time is up (another machine's kill).
+
+    OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+    def claim(self, key: str, seconds: float) -> bool:
+        """True when this run may send the request for `key` (no other living run is sending
+        it): claimed for `seconds`. False: another run is, and its answer will be in the cache."""
+        if self.db is None:
+            return True
+        now = time.time()
+        with self.lock:
+            try:
+                self.db.execute("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT, until REAL)")
+                self.db.execute("BEGIN IMMEDIATE")  # no other run claims between the look and the claim
+                row = self.db.execute("SELECT owner, until FROM claims WHERE key = ?", (key,)).fetchone()
+                if row and row[0] != self.OWNER and row[1] > now and _running(row[0]):
+                    return False
+                self.db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (key, self.OWNER, now + seconds))
+            finally:
+                self.db.commit()
+        return True
+
+    def release(self, key: str) -> None:
+        """This run's claim on `key` ended: its reply is kept, or its request failed."""
+        if self.db is None:
+            return
+        with self.lock:
+            self.db.execute("DELETE FROM claims WHERE key = ? AND owner = ?", (key, self.OWNER))
+            self.db.commit()
+
+
+def _running(owner: str) -> bool:
+    """Whether the process that made a claim still runs (one on another machine is taken to)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
 
 def _say(line: str) -> None:
     """One line on stderr, above any progress bar rather than inside it."""
@@ -266,37 +317,52 @@ class Chat:
 
     async def _reply(self, client, slots: asyncio.Semaphore, label: str, request: dict[str, Any]) -> str | None:
         """One reply: from this run, the cache, or one request (with the client's retries)."""
-        import openai
-
         key = self.key(request)
-        if key in self.replies:
+        if key in self.replies or self._cached(key):
             return self.replies[key]
+        # The client's timeouts and retries bound a request; this bounds it whatever happens.
+        limit = self.config.timeout * (self.config.max_retries + 1) + 30
+        while True:
+            async with slots:
+                if self._stop is not None:
+                    raise self._stop
+                if self._cached(key):  # another run sharing the cache may have asked meanwhile
+                    return self.replies[key]
+                if self.cache.claim(key, limit):
+                    try:
+                        return await self._send(client, label, key, request, limit)
+                    finally:
+                        self.cache.release(key)
+            await asyncio.sleep(0.1)  # another run is asking: wait for its answer, with no slot held
+
+    def _cached(self, key: str) -> bool:
+        """Whether the cache holds the reply for `key`: then it is this run's, counted as cached."""
         hit = self.cache.get(key)
         if hit is not None:
             self.stats.cached += 1
             self.replies[key] = hit["reply"]
-            return hit["reply"]
-        async with slots:
-            if self._stop is not None:
-                raise self._stop
-            # The client's timeouts and retries bound a request; this bounds it whatever happens.
-            limit = self.config.timeout * (self.config.max_retries + 1) + 30
-            response = None
-            try:
-                response = await asyncio.wait_for(self.send(client, request), limit)
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
-                self._stop = FrontierAuthError(refusal(error, self.base_url, self.config.model))
-            except (openai.APIError, openai.APIConnectionError, TimeoutError, ValueError) as error:
-                self._failed(label, key, error)  # ValueError: a 200 reply whose JSON is cut short
-            if response is not None and not hasattr(response, "choices"):
-                response = None  # a 200 page that is no chat completion: a proxy's or a portal's HTML
-                self._failed(label, key, ValueError("a 200 reply that is no chat completion (an HTML page?)"))
-            if response is None and self._stop is not None:
-                # outside the except block: no __context__ that could hold the key; the batch
-                # cancels the requests still in flight
-                raise self._stop
-            if response is None:
-                return None
+        return hit is not None
+
+    async def _send(self, client, label: str, key: str, request: dict[str, Any], limit: float) -> str | None:
+        """One request sent (with the client's retries), its reply kept and counted."""
+        import openai
+
+        response = None
+        try:
+            response = await asyncio.wait_for(self.send(client, request), limit)
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+            self._stop = FrontierAuthError(refusal(error, self.base_url, self.config.model))
+        except (openai.APIError, openai.APIConnectionError, TimeoutError, ValueError) as error:
+            self._failed(label, key, error)  # ValueError: a 200 reply whose JSON is cut short
+        if response is not None and not hasattr(response, "choices"):
+            response = None  # a 200 page that is no chat completion: a proxy's or a portal's HTML
+            self._failed(label, key, ValueError("a 200 reply that is no chat completion (an HTML page?)"))
+        if response is None and self._stop is not None:
+            # outside the except block: no __context__ that could hold the key; the batch
+            # cancels the requests still in flight
+            raise self._stop
+        if response is None:
+            return None
         self._failures_in_a_row = 0
         # a server that sends a number (or content parts) is read as text; anything else is no
         # reply, a counted failure, never an AttributeError that loses the run
