@@ -43,3 +43,25 @@ def test_a_claim_left_by_a_killed_run_does_not_hold_up_the_next(tmp_path):
     cache.db.execute("UPDATE claims SET owner = ?", (dead,))  # as a run killed mid-request left it
     cache.db.commit()
     assert cache.claim("k", 600)
+
+
+def test_an_items_rows_own_system_message_is_said_and_counted(tmp_path):
+    """A stray `system` column in a test file changes the frontier prompt of its items: never unsaid."""
+    from helpers import paths
+    from helpers.offline.fake_openai import FakeOpenAI
+
+    rows = [json.loads(line) for line in paths.TEST_SAMPLE.read_text().splitlines()[:3]]
+    rows[1]["system"] = "You are a pirate."
+    test = tmp_path / "test.jsonl"
+    test.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with FakeOpenAI() as server:
+        line = [sys.executable, "-m", "helpers", "frontier", "--base-url", server.url, "--test", str(test)]
+        line += ["--size", "3", "--no-cache", "--leaderboard", str(tmp_path / "board.csv")]
+        run = subprocess.run(line, capture_output=True, text=True, env={**ENV, "OPENAI_API_KEY": server.api_key})
+        systems = [json.loads(request["body"])["messages"][0]["content"] for request in server.chat_requests()]
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (
+        f"{test}: items carry a prompt of their own in place of the course's (`system` in 1 of 3 items): their "
+        "prompts use it; remove those fields for the course's prompt"
+    ) in run.stderr.splitlines()
+    assert systems.count("You are a pirate.") == 1

@@ -8,12 +8,14 @@ import contextlib
 import json
 import sys
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.core.items import Item
 from helpers.core.prices import parse_raw_price
+from helpers.core.prompts import PROMPT_2024, PROMPT_2025
 from helpers.data.curation import duplicate_keys
 from helpers.data.raw import SkipReport, iter_lines, read_record, say_if_cut
 from helpers.files import atomic_open, atomic_path, readable, refuse_unfinished_set
@@ -70,7 +72,30 @@ def load_items(path: str | Path) -> tuple[list[Item], SkipReport]:
         items.append(reason)
         report.kept += 1
     say_if_cut(path, report)
+    say_own_prompts(path, items)
     return items, report
+
+
+PROMPT_FIELDS = ("question", "prefix", "system")
+COURSE_PROMPTS = (PROMPT_2024, PROMPT_2025)
+
+
+def say_own_prompts(path: Path, items: Sequence[Item]) -> None:
+    """A row's `question`, `prefix` or `system` (how pricer keeps a prompt of one's own) replaces
+    the course's in every prompt of that item, the frontier model's system message included: one
+    line counts the items that carry one, so a stray column never changes a prompt unsaid."""
+    own: Counter[str] = Counter()
+    for item in items:
+        prompt = item.prompt_format
+        own.update(f for f in PROMPT_FIELDS if getattr(prompt, f) not in {getattr(c, f) for c in COURSE_PROMPTS})
+    if own:
+        fields = ", ".join(f"`{name}` in {count:,}" for name, count in sorted(own.items()))
+        print(
+            f"{path}: items carry a prompt of their own in place of the course's ({fields} of "
+            f"{len(items):,} items): their prompts use it; remove those fields for the course's prompt",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _item_or_reason(line: bytes) -> Item | str:
