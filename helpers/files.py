@@ -46,10 +46,18 @@ def make_room(path: Path, folder: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
+def through_links(path: str | Path) -> Path:
+    """The file a write to `path` is meant for: a symbolic link's target (as `open` writes
+    through a link), so replacing it never puts a copy in the link's place."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside `path`: write it, and on success it replaces `path`."""
-    path = Path(path)
+    """A temporary path beside `path` (beside a link's target): write it, and on success it
+    replaces `path`."""
+    path = through_links(path)
     make_room(path)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     os.close(handle)
@@ -90,7 +98,7 @@ def atomic_set(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     and on success they replace `paths`. A kill between two renames would leave a new train beside
     an old test, sharing items; so a mark lies beside each file until all are in, and a reader
     that finds one refuses the file (`refuse_unfinished_set`)."""
-    targets = [Path(path) for path in paths]
+    targets = [through_links(path) for path in paths]
     for target in targets:
         make_room(target)
     temporaries: list[Path] = []

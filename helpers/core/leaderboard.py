@@ -16,7 +16,7 @@ from typing import Any
 from helpers.core.prices import decimal_point
 from helpers.core.tester import TestResult
 from helpers.errors import ConfigError, DataError
-from helpers.files import atomic_open, make_room, read_csv, save_figure
+from helpers.files import atomic_open, make_room, read_csv, save_figure, through_links
 from helpers.store import Store
 
 LEADERBOARD = "leaderboard.csv"  # its key in the store
@@ -91,6 +91,7 @@ def _record(row: dict[str, Any], path: Path) -> None:
     reader sees half a file. Rows it cannot read are written back as they were."""
     from filelock import FileLock
 
+    path = through_links(path)  # one lock, one file, whether it is named by a link or by its target
     make_room(path)
     with FileLock(f"{path}.lock", timeout=120):
         fields, usable, unread = _read(path)
