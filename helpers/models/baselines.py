@@ -75,7 +75,8 @@ class BaselineConfig:
     embedding_model: str = (
         EMBEDDING_MODEL  # neighbours: the sentence-transformers model (the hub's, else the offline copy)
     )
-    neighbours_k: int = 5  # neighbours: similar items averaged
+    neighbours_k: int = 5  # neighbours: similar items averaged (and boosted_neighbours: items shown to the trees)
+    neighbour_folds: int = 5  # boosted_neighbours: folds, so that no training item sees its own price
 
 
 def held_out(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

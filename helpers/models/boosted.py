@@ -64,23 +64,23 @@ def tree_pricer(model, matrix: Callable[[list[Item]], csr_matrix], log_price: bo
     return pricer
 
 
+def lightgbm_regressor(config: BaselineConfig):
+    """The default's trees, untrained: `config`'s rounds, leaves and rate, one thread (the same
+    trees on every run)."""
+    import lightgbm as lgb
+
+    return lgb.LGBMRegressor(
+        n_estimators=config.boosted_trees, learning_rate=config.boosted_learning_rate,
+        num_leaves=config.boosted_leaves, subsample=0.8, subsample_freq=1, colsample_bytree=0.5,
+        random_state=config.seed, n_jobs=1, verbose=-1,
+    )  # fmt: skip
+
+
 def fit_boosted_trees(train: list[Item], config: BaselineConfig) -> Predictor:
     """LightGBM: hundreds of small trees, each fitted to what the trees before it still get
     wrong, on the log price (a $10 miss on a $20 item weighs as much as $100 on $200)."""
-    import lightgbm as lgb
-
     matrix = tfidf_and_features(train)
-    model = lgb.LGBMRegressor(
-        n_estimators=config.boosted_trees,
-        learning_rate=config.boosted_learning_rate,
-        num_leaves=config.boosted_leaves,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.5,
-        random_state=config.seed,
-        n_jobs=1,  # one thread: the same trees on every run
-        verbose=-1,
-    )
+    model = lightgbm_regressor(config)
     model.fit(matrix(train), np.log1p([item.price for item in train]))
     return tree_pricer(model, matrix, log_price=True, name="boosted_trees_pricer")
 

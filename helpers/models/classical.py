@@ -23,6 +23,7 @@ from helpers.models.baselines import (
 )
 from helpers.models.boosted import fit_boosted_trees, fit_xgboost
 from helpers.models.ensemble import fit_ensemble
+from helpers.models.neighbour_trees import fit_boosted_neighbours
 from helpers.models.neural_net import fit_neural_net
 from helpers.models.retrieval import fit_neighbours
 
@@ -46,6 +47,7 @@ BASELINES: dict[str, Callable[..., Predictor]] = {
     "word2vec_forest": fit_word2vec_forest,
     "tfidf_ridge": fit_tfidf_ridge,
     "boosted_trees": fit_boosted_trees,  # the 2025 edition's model, with LightGBM
+    "boosted_neighbours": fit_boosted_neighbours,  # the same, shown its nearest training items' prices
     "xgboost": fit_xgboost,  # the 2025 edition's model as the course ran it
     "neural_net": fit_neural_net,  # the 2025 edition's
     "neighbours": fit_neighbours,  # week 8's retrieval alone
@@ -54,7 +56,8 @@ BASELINES: dict[str, Callable[..., Predictor]] = {
 WORD2VEC = ("word2vec_lr", "word2vec_svr", "word2vec_forest")  # these also take the shared DocumentVectors
 # Not `neighbours` unless asked: embedding every training item takes a minute a few thousand on a CPU.
 # Not `xgboost`: less accurate than boosted_trees and slower to fit (docs/benchmarks.md, benchmarks/boosted.py).
-ASKED_ONLY = ("neighbours", "xgboost")
+# Not `boosted_neighbours` unless asked: it embeds every training item too.
+ASKED_ONLY = ("neighbours", "xgboost", "boosted_neighbours")
 DEFAULT_BASELINES = [name for name in BASELINES if name not in ASKED_ONLY]
 
 
