@@ -29,7 +29,7 @@ from helpers.data.raw import LoadConfig
 from helpers.errors import ConfigError
 from helpers.evaluation.scoring import Scoring, score
 from helpers.models.baselines import BaselineConfig
-from helpers.models.classical import DEFAULT_BASELINES, fit_baselines
+from helpers.models.classical import fit_baselines
 from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
 from helpers.models.loading import detect_hardware
@@ -53,8 +53,7 @@ class MainJob:
         default_factory=lambda: str(paths.results())
     )  # every output goes here; rows add to its leaderboard
     workers: int = 0  # processes that parse raw records (0: one per CPU)
-    # the classical baselines trained (default: every one but neighbours and xgboost, with boosted_neighbours)
-    models: list[str] | None = None
+    models: list[str] | None = None  # the classical baselines trained (default: every one not asked for by name)
     forest_trees: int = 100  # random forest: trees
     boosted_trees: int | None = None  # gradient-boosted trees: rounds (default: BaselineConfig's)
     nn_epochs: int | None = None  # neural net: the most epochs (default: BaselineConfig's)
@@ -119,8 +118,7 @@ def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callab
             print(path)
 
     def baselines() -> None:
-        models = job.models or [*DEFAULT_BASELINES, "boosted_neighbours"]  # week 8's idea in week 6's best model
-        config = BaselineConfig(models=models, forest_trees=job.forest_trees)
+        config = BaselineConfig(models=job.models, forest_trees=job.forest_trees)
         config.boosted_trees = job.boosted_trees or config.boosted_trees
         config.nn_epochs = job.nn_epochs or config.nn_epochs
         train = read_items(str(paths.TRAIN_SAMPLE))
