@@ -136,7 +136,7 @@ def test_the_stand_in_describes_the_product_without_the_offer():
         "Save $10 off the list price. Boils fast. Steel body.\nFeatures: steel\nURL: http://x/1"
     )
     (found,) = stand_in_deals(prompt)
-    assert found["description"] == "Kettle, 1.7 L. Boils fast. Steel body."
+    assert found["description"] == "Kettle, 1.7 L (simulated deal). Boils fast. Steel body."
 
 
 def test_structured_outputs_come_back_as_a_deal_selection(chat, feed):

@@ -503,8 +503,9 @@ def stand_in_deals(prompt: str, limit: int = 5) -> list[dict[str, Any]]:
         found = PRICE.search(f"{fields.get('Details', '')} {fields.get('Features', '')}")
         if "Title" not in fields or "URL" not in fields or found is None:
             continue
-        # the product, not the offer: a price in the description would be read by the pricers
-        title = re.sub(r"\s+for \$.*$", "", fields["Title"])
+        # the product, not the offer (a price in the description would be read by the pricers);
+        # the title's "(simulated deal)" stays, so the app's table says what each deal is
+        title = re.sub(r"\s+for \$[\d,.]+(?: off)?", "", fields["Title"])
         details = " ".join(s for s in re.split(r"(?<=[.!?])\s+", fields.get("Details", "")) if "$" not in s)
         description = f"{title}. {details}".strip()[:400]
         deals.append({"description": description, "price": float(found[1].replace(",", "")), "url": fields["URL"]})
