@@ -198,3 +198,12 @@ def smol_service(real_model_dir, smol_adapter, tmp_path_factory):
         os.environ.pop("PRICER_RESULTS") if old is None else os.environ.__setitem__("PRICER_RESULTS", old)
     yield service
     service.stop()
+
+
+@pytest.fixture
+def server():
+    """The OpenAI-compatible stand-in on loopback, for one test."""
+    from helpers.offline.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as running:
+        yield running

@@ -25,14 +25,8 @@ from helpers.models.batches import (
 )
 from helpers.models.frontier import FrontierConfig, cost_of
 from helpers.models.summaries import Summariser, SummaryConfig
-from helpers.offline.fake_openai import FakeOpenAI, Fault
+from helpers.offline.fake_openai import Fault
 from helpers.store import FolderStore
-
-
-@pytest.fixture
-def server():
-    with FakeOpenAI() as running:
-        yield running
 
 
 def summariser(server, tiny_dir, tmp_path) -> Summariser:

@@ -11,13 +11,6 @@ from helpers.core.tester import Tester
 from helpers.errors import PricerError
 from helpers.models.concurrently import Concurrently, cached_client
 from helpers.models.frontier import FrontierAuthError, FrontierUnavailable
-from helpers.offline.fake_openai import FakeOpenAI
-
-
-@pytest.fixture
-def server():
-    with FakeOpenAI() as running:
-        yield running
 
 
 @pytest.fixture

@@ -11,12 +11,6 @@ from helpers.models.frontier import FrontierConfig, FrontierPricer
 from helpers.offline.fake_openai import FakeOpenAI
 
 
-@pytest.fixture
-def server():
-    with FakeOpenAI() as running:
-        yield running
-
-
 def tuner_for(server, tmp_path, lines: list[str] | None = None, store=None, **overrides) -> FineTuner:
     config = FineTuneConfig(
         base_url=server.url, api_key=server.api_key, workdir=str(tmp_path / "ft"), poll_seconds=0.01, **overrides

@@ -8,13 +8,7 @@ import pytest
 from helpers.core.items import Item
 from helpers.core.tester import Tester
 from helpers.models.frontier import FrontierAuthError, FrontierConfig, FrontierPricer
-from helpers.offline.fake_openai import FakeOpenAI, Fault
-
-
-@pytest.fixture
-def server():
-    with FakeOpenAI() as running:
-        yield running
+from helpers.offline.fake_openai import Fault
 
 
 @pytest.fixture

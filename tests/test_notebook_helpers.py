@@ -98,19 +98,25 @@ def test_a_smoke_run_writes_where_the_environment_says(monkeypatch, tmp_path):
     assert paths.results() == tmp_path / "chosen"
 
 
-def test_in_a_notebook_a_full_disk_is_one_line_and_a_bug_keeps_its_traceback(capsys, monkeypatch, tmp_path):
+@pytest.fixture
+def shell(monkeypatch, tmp_path):
+    """A kernel's shell, without a screen to draw charts on, after the notebook's setup."""
     from IPython.core.interactiveshell import InteractiveShell
 
     from helpers import notebook
 
-    class Shell(InteractiveShell):  # a kernel's shell, without a screen to draw charts on
+    class Shell(InteractiveShell):
         def enable_gui(self, gui=None) -> None:
             pass
 
-    shell = Shell()
-    monkeypatch.setattr(notebook, "_shell", lambda: shell)
+    running = Shell()
+    monkeypatch.setattr(notebook, "_shell", lambda: running)
     monkeypatch.setenv("PRICER_RESULTS", str(tmp_path))
     notebook.setup()
+    return running
+
+
+def test_in_a_notebook_a_full_disk_is_one_line_and_a_bug_keeps_its_traceback(capsys, shell):
     capsys.readouterr()
     shell.run_cell("raise OSError(28, 'No space left on device', '/content/drive/MyDrive/pricer/leaderboard.csv')")
     assert capsys.readouterr().out == (
@@ -122,23 +128,12 @@ def test_in_a_notebook_a_full_disk_is_one_line_and_a_bug_keeps_its_traceback(cap
     assert "Traceback" in shown.out + shown.err and "Bad file descriptor" in shown.out + shown.err
 
 
-def test_a_chart_is_shown_as_a_compact_png_of_a_fifth_of_the_bytes(monkeypatch, tmp_path):
+def test_a_chart_is_shown_as_a_compact_png_of_a_fifth_of_the_bytes(shell):
     import io
 
-    from IPython.core.interactiveshell import InteractiveShell
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from helpers import notebook
-
-    class Shell(InteractiveShell):
-        def enable_gui(self, gui=None) -> None:
-            pass
-
-    shell = Shell()
-    monkeypatch.setattr(notebook, "_shell", lambda: shell)
-    monkeypatch.setenv("PRICER_RESULTS", str(tmp_path))
-    notebook.setup()
     figure = Figure(figsize=(12, 8))
     figure.subplots().scatter(
         range(250), [i * 1.3 % 97 for i in range(250)], s=3, c=["red", "green", "orange"] * 83 + ["red"]

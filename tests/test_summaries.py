@@ -5,8 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from helpers.core.items import Item, cut_summary, get_tokenizer
 from helpers.core.prompts import PROMPT_2025
 from helpers.core.tester import Tester
@@ -15,18 +13,12 @@ from helpers.models.baselines import BaselineConfig
 from helpers.models.classical import fit_baselines
 from helpers.models.frontier import FrontierConfig
 from helpers.models.summaries import Summariser, SummaryConfig
-from helpers.offline.fake_openai import FakeOpenAI, Fault
+from helpers.offline.fake_openai import Fault
 
 SUMMARY = (
     "Title: Stainless Steel Electric Kettle\nCategory: Appliances\nBrand: Acme\n"
     "Description: A 1.7 litre kettle that boils water quickly.\nDetails: Auto shut-off and a boil-dry guard."
 )
-
-
-@pytest.fixture
-def server():
-    with FakeOpenAI() as running:
-        yield running
 
 
 def summariser(server, tiny_dir, tmp_path, **overrides) -> Summariser:
