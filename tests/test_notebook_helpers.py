@@ -128,7 +128,7 @@ def test_in_a_notebook_a_full_disk_is_one_line_and_a_bug_keeps_its_traceback(cap
     assert "Traceback" in shown.out + shown.err and "Bad file descriptor" in shown.out + shown.err
 
 
-def test_a_chart_is_shown_as_a_compact_png_of_a_fifth_of_the_bytes(shell):
+def test_a_chart_is_shown_as_a_compact_png_of_a_sixth_of_the_bytes(shell):
     import io
 
     from matplotlib.figure import Figure
@@ -142,4 +142,4 @@ def test_a_chart_is_shown_as_a_compact_png_of_a_fifth_of_the_bytes(shell):
     plain = io.BytesIO()
     figure.savefig(plain, format="png", bbox_inches="tight")
     assert len(shown) < len(plain.getvalue()) / 3
-    assert Image.open(io.BytesIO(shown)).size[0] > 700  # still a full-width chart
+    assert Image.open(io.BytesIO(shown)).size[0] > 650  # still a full-width chart
