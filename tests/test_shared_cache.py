@@ -45,6 +45,15 @@ def test_a_claim_left_by_a_killed_run_does_not_hold_up_the_next(tmp_path):
     assert cache.claim("k", 600)
 
 
+def test_a_request_answered_since_a_run_looked_is_not_claimed_again(tmp_path):
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    # run A looked and found nothing; run B then answered and released its claim
+    ResponseCache(tmp_path / "cache.sqlite").put(
+        "k", {"reply": "Price is $10", "prompt_tokens": 1, "completion_tokens": 1}
+    )
+    assert not cache.claim("k", 600)  # A does not send it again: the answer is in the cache
+
+
 def test_an_items_rows_own_system_message_is_said_and_counted(tmp_path):
     """A stray `system` column in a test file changes the frontier prompt of its items: never unsaid."""
     from helpers import paths

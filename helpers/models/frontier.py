@@ -199,7 +199,8 @@ class ResponseCache:
 
     def claim(self, key: str, seconds: float) -> bool:
         """True when this run may send the request for `key` (no other living run is sending
-        it): claimed for `seconds`. False: another run is, and its answer will be in the cache."""
+        it, and none has answered it since this run looked): claimed for `seconds`. False: another
+        run is sending it or has answered it, and its answer will be in the cache."""
         if self.db is None:
             return True
         now = time.time()
@@ -207,6 +208,8 @@ class ResponseCache:
             try:
                 self.db.execute("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT, until REAL)")
                 self.db.execute("BEGIN IMMEDIATE")  # no other run claims between the look and the claim
+                if self.db.execute("SELECT 1 FROM replies WHERE key = ?", (key,)).fetchone():
+                    return False  # answered since this run looked: the caller finds it in the cache
                 row = self.db.execute("SELECT owner, until FROM claims WHERE key = ?", (key,)).fetchone()
                 if row and row[0] != self.OWNER and row[1] > now and _running(row[0]):
                     return False
