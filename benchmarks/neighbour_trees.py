@@ -1,4 +1,5 @@
-"""The boosted trees with and without their nearest training items' prices as features.
+"""The boosted trees with and without their nearest training items' prices as features, and
+the stack (the ensemble: non-negative dollar weights on out-of-fold prices) with and without them.
 
     python benchmarks/neighbour_trees.py SHARED_DATA_FOLDER [--held-out 520] [--seed 42]
 
@@ -6,7 +7,8 @@ On real curated items: the two curated files of the project's shared data (2,000
 categories and 1,480 Appliances items), of which `--held-out` Appliances items, drawn with the
 seed, are the test set and every other item trains. Embedding uses all-MiniLM-L6-v2 (the offline
 package's copy), kept on disk after the first run. Prints a Markdown table for docs/benchmarks.md:
-each model's average error with its 95% interval, and the fit time.
+each model's average error with its 95% interval, and the fit time (a stack's: beyond its
+members' fits on every item, which it reuses).
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ import os
 import platform
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from helpers.core.items import Item
 from helpers.core.tester import Tester
 from helpers.models.baselines import BaselineConfig
-from helpers.models.boosted import fit_boosted_trees
-from helpers.models.neighbour_trees import fit_boosted_neighbours
+from helpers.models.classical import fit_baselines
 from helpers.models.retrieval import offline_embedding_model
+from helpers.models.stack import fit_stack
 
 
 def read(path: Path) -> list[Item]:
@@ -46,13 +49,29 @@ def main() -> None:
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
     print(f"{len(train):,} training items, {len(test):,} held-out Appliances items; {machine}")
     print("| model | average error | 95% interval | fit (s) |\n|---|---|---|---|")
-    for name, fit in (("boosted_trees", fit_boosted_trees), ("boosted_neighbours", fit_boosted_neighbours)):
-        start = time.perf_counter()
-        predictor = fit(train, config)
-        seconds = time.perf_counter() - start
+    fitted = {}
+
+    def report(name, predictor, seconds):
         result = Tester(predictor, test, size=len(test), verbose=False, progress=False).run()
         low, high = result.error_interval()
         print(f"| {name} | ${result.average_error:,.2f} | ${low:,.2f}–${high:,.2f} | {seconds:,.0f} |", flush=True)
+
+    for name in ("tfidf_ridge", "neural_net", "boosted_trees", "boosted_neighbours"):
+        start = time.perf_counter()
+        fitted.update(fit_baselines(train, replace(config, models=[name]), name))
+        report(name, fitted[name], time.perf_counter() - start)
+
+    def members(items, names):
+        return fit_baselines(items, replace(config, models=names), "members")
+
+    for label, names in (
+        ("ensemble (stack of tfidf_ridge, boosted_trees, neural_net)", ["tfidf_ridge", "boosted_trees", "neural_net"]),
+        ("ensemble, boosted_neighbours in it", ["tfidf_ridge", "boosted_trees", "boosted_neighbours", "neural_net"]),
+    ):
+        start = time.perf_counter()
+        stack = fit_stack(train, names, members, config.stack_folds, config.seed, fitted)
+        print(stack, flush=True)
+        report(label, stack, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

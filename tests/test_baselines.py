@@ -3,13 +3,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from sklearn.model_selection import KFold
 
 from helpers.core.items import Item
 from helpers.core.tester import Tester
 from helpers.errors import ConfigError
-from helpers.models.baselines import BaselineConfig, get_rank, get_weight, is_top_electronics_brand
+from helpers.models.baselines import BaselineConfig, fit_constant, get_rank, get_weight, is_top_electronics_brand
 from helpers.models.classical import BASELINES, DEFAULT_BASELINES, fit_baselines
 from helpers.models.ensemble import Ensemble, choose_blend
+from helpers.models.stack import dollar_weights, out_of_fold
 
 FAST = dict(forest_trees=10, boosted_trees=150, nn_epochs=12)
 
@@ -134,19 +136,37 @@ def test_the_neural_net_is_repeatable_with_its_seed_and_stops_early(small_train,
     assert first.epochs < 30 and first.best_epoch == first.epochs - config.nn_patience
 
 
-def test_the_ensemble_fits_its_weights_on_validation_items_only(small_train, bundled_test):
-    config = BaselineConfig(models=["ensemble"], ensemble_members=["constant", "tfidf_ridge"])
-    ensemble = fit_baselines(small_train, config)["ensemble"]
-    validation = ensemble.validation
-    assert len(validation) == int(len(small_train) * config.validation_share)
-    assert all(item in small_train for item in validation)
-    assert not any(item in validation for item in bundled_test)
-    rest = [item for item in small_train if item not in validation]
-    # the members learnt from the other training items: the constant is their mean, not all items'
-    assert ensemble.members["constant"](bundled_test[0]) == pytest.approx(np.mean([i.price for i in rest]))
-    # and the blend is chosen on the validation items' prices and the members' guesses there
-    refit = choose_blend(ensemble.inputs(validation), [item.price for item in validation])
-    assert ensemble.weights == pytest.approx(refit.weights)
+def test_the_stack_prices_each_training_item_with_members_that_did_not_train_on_it(small_train):
+    items = small_train[:90]
+    prices = out_of_fold(
+        items, lambda rest, names: {"constant": fit_constant(rest, BaselineConfig())}, ["constant"], 3, 7
+    )
+    # the constant is the mean of the training items it saw: never the item's own fold
+    for kept, held in KFold(3, shuffle=True, random_state=7).split(np.arange(90)):
+        assert prices[held, 0] == pytest.approx(np.full(len(held), np.mean([items[i].price for i in kept])))
+
+
+def test_dollar_weights_are_non_negative_and_least_absolute_error():
+    rng = np.random.default_rng(3)
+    a, b = rng.lognormal(4, 1, 300), rng.lognormal(4, 1, 300)
+    truths = 0.6 * a + 0.4 * b
+    weights = dollar_weights(np.column_stack([a, b, -a]), truths)  # a member that is always wrong way round
+    assert weights == pytest.approx([0.6, 0.4, 0.0], abs=1e-6)
+
+
+def test_the_ensemble_is_a_stack_never_worse_out_of_fold_than_its_best_member(small_train, bundled_test):
+    config = BaselineConfig(
+        models=["constant", "tfidf_ridge", "ensemble"], ensemble_members=["constant", "tfidf_ridge"]
+    )
+    fitted = fit_baselines(small_train, config)
+    ensemble = fitted["ensemble"]
+    assert ensemble.members["tfidf_ridge"] is fitted["tfidf_ridge"]  # trained once on every item, not again
+    assert ensemble.error <= min(ensemble.alone.values()) + 1e-9
+    assert all(weight >= 0 for weight in ensemble.weights.values())
+    assert str(ensemble).endswith(f"{ensemble.best}, is ${ensemble.alone[ensemble.best]:,.2f}")
+    weights = np.array(list(ensemble.weights.values()))
+    members = np.column_stack([[member(item) for item in bundled_test[:5]] for member in ensemble.members.values()])
+    assert ensemble.predict_batch(bundled_test[:5]) == pytest.approx(np.maximum(members @ weights, 0))
 
 
 def test_the_blend_is_never_worse_on_validation_than_its_best_member():

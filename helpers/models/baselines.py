@@ -68,10 +68,11 @@ class BaselineConfig:
     nn_batch: int = 64  # neural net: items a step
     nn_epochs: int = 40  # neural net: the most passes over the training items
     nn_patience: int = 4  # epochs without a better validation error before training stops
-    validation_share: float = 0.1  # of the training items, held out by the neural net and the ensemble
+    validation_share: float = 0.1  # of the training items, held out by the neural net's early stopping
     ensemble_members: list[str] = field(
         default_factory=lambda: ["tfidf_ridge", "boosted_trees", "neural_net"]
     )  # the baselines the ensemble weighs
+    stack_folds: int = 3  # the ensemble: folds its members price the training items in, out of fold
     embedding_model: str = (
         EMBEDDING_MODEL  # neighbours: the sentence-transformers model (the hub's, else the offline copy)
     )

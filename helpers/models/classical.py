@@ -22,19 +22,21 @@ from helpers.models.baselines import (
     fit_word2vec_svr,
 )
 from helpers.models.boosted import fit_boosted_trees, fit_xgboost
-from helpers.models.ensemble import fit_ensemble
 from helpers.models.neighbour_trees import fit_boosted_neighbours
 from helpers.models.neural_net import fit_neural_net
 from helpers.models.retrieval import fit_neighbours
+from helpers.models.stack import fit_stack
 
 
-def _ensemble(train: list[Item], config: BaselineConfig) -> Predictor:
-    """Week 8's ensemble over `config.ensemble_members`, each trained by `fit_baselines`."""
+def _ensemble(train: list[Item], config: BaselineConfig, trained: dict[str, Predictor] | None = None) -> Predictor:
+    """Week 8's ensemble over `config.ensemble_members`, each trained by `fit_baselines`, as a
+    stack (`helpers.models.stack`); members in `trained` are not trained again on every item."""
 
-    def members(rest: list[Item], names: list[str]) -> dict[str, Predictor]:
-        return fit_baselines(rest, replace(config, models=names), "Training the ensemble's members")
+    def members(items: list[Item], names: list[str]) -> dict[str, Predictor]:
+        return fit_baselines(items, replace(config, models=names), "Training the ensemble's members")
 
-    return fit_ensemble(train, config, members)
+    names = list(config.ensemble_members)
+    return fit_stack(train, names, members, config.stack_folds, config.seed, trained)
 
 
 BASELINES: dict[str, Callable[..., Predictor]] = {
@@ -83,6 +85,8 @@ def fit_baselines(
         if name in WORD2VEC:
             vectors = vectors or DocumentVectors(train, config)
             predictors[name] = BASELINES[name](train, config, vectors)
+        elif name == "ensemble":  # its members already trained here are not trained again
+            predictors[name] = _ensemble(train, config, predictors)
         else:
             predictors[name] = BASELINES[name](train, config)
     return predictors

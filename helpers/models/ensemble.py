@@ -1,7 +1,8 @@
-"""The ensemble (week 8's ensemble agent): other predictors' prices, blended.
+"""Week 8's ensemble: other predictors' prices, blended on validation items.
 
-Its weights are fitted on a validation split carved from the training items, never on the test
-items: the members train on the rest of the training items and price the validation items.
+Its weights are fitted on validation items, never on the test items, priced by members that did
+not train on them (week 8's ensemble agent and notebook; the classical ensemble is a stack over
+out-of-fold prices instead, `helpers.models.stack`).
 The course fits one linear regression over every member (in log prices, with the lowest and the
 highest guess as two more inputs); with many members and few validation items that regression
 gives wild weights (+2.7 on one, -1.8 on another) and ends worse than its best member. So the
@@ -23,7 +24,6 @@ import numpy as np
 from helpers.core.items import Item
 from helpers.core.tester import Predictor, answers_of, usable_guess
 from helpers.errors import DataError
-from helpers.models.baselines import BaselineConfig, held_out
 
 
 def prices_of(predictor: Predictor, items: Sequence[Item]) -> list[float]:
@@ -151,18 +151,3 @@ class Ensemble:
 
     def __call__(self, item: Item) -> float:
         return self.predict_batch([item])[0]
-
-
-def split_validation(items: Sequence[Item], share: float, seed: int) -> tuple[list[Item], list[Item]]:
-    """(the items the members train on, the validation items the weights are fitted on)."""
-    kept, held = held_out(len(items), share, seed)
-    return [items[i] for i in sorted(kept)], [items[i] for i in sorted(held)]
-
-
-def fit_ensemble(
-    train: Sequence[Item], config: BaselineConfig, fit_members: Callable[[list[Item], list[str]], dict[str, Callable]]
-) -> Ensemble:
-    """The ensemble over `config.ensemble_members`, trained from `train` alone: `fit_members(items,
-    names)` trains the members on all but the validation share, whose items fit the weights."""
-    rest, validation = split_validation(train, config.validation_share, config.seed)
-    return Ensemble(fit_members(rest, list(config.ensemble_members)), validation)

@@ -15,7 +15,7 @@ from helpers.core.items import Item
 from helpers.core.tester import Predictor
 from helpers.models.baselines import BaselineConfig
 from helpers.models.boosted import lightgbm_regressor, tfidf_and_features, tree_pricer
-from helpers.models.retrieval import Embedder, VectorStore
+from helpers.models.retrieval import VectorStore, shared_embedder
 
 
 def neighbour_features(similarities: np.ndarray, log_prices: np.ndarray) -> np.ndarray:
@@ -44,7 +44,7 @@ def fit_boosted_neighbours(train: list[Item], config: BaselineConfig) -> Predict
     """The default boosted trees over TF-IDF, the hand-made features and the neighbours' prices."""
     from scipy.sparse import csr_matrix, hstack
 
-    embedder = Embedder(config.embedding_model)
+    embedder = shared_embedder(config.embedding_model)
     store = VectorStore.for_items(train, embedder=embedder)  # embedded once, kept on disk
     log_prices = np.log1p([item.price for item in train])
     k = config.neighbours_k

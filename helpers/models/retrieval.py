@@ -15,6 +15,7 @@ which ships its exact weights; on a machine with the hub, the hub's copy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -57,6 +58,7 @@ class Embedder:
         self.name, self.batch_size, self.progress = model, batch_size, progress
         self._model = loaded
         self.items_per_second: float | None = None
+        self._seen: dict[bytes, np.ndarray] = {}  # a text's vector, by its digest: each text embedded once
 
     @property
     def model(self):
@@ -65,14 +67,27 @@ class Embedder:
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        start = time.perf_counter()
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, show_progress_bar=self.progress and len(texts) > self.batch_size,
-            normalize_embeddings=True, convert_to_numpy=True,
-        )  # fmt: skip
-        if texts:
-            self.items_per_second = len(texts) / (time.perf_counter() - start)
-        return np.asarray(vectors, dtype=np.float32)
+        """One unit-length row a text; a text this embedder has met before is not embedded again
+        (the stack's folds and the test items meet the same texts many times)."""
+        keys = [hashlib.sha1(text.encode()).digest() for text in texts]
+        new = {key: text for key, text in zip(keys, texts) if key not in self._seen}
+        if new:
+            start = time.perf_counter()
+            vectors = self.model.encode(
+                list(new.values()), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=self.progress and len(new) > self.batch_size,
+            )  # fmt: skip
+            self.items_per_second = len(new) / (time.perf_counter() - start)
+            self._seen.update(zip(new, np.asarray(vectors, dtype=np.float32)))
+        if not keys:  # as the model answers for no texts
+            return np.asarray(self.model.encode([], convert_to_numpy=True), dtype=np.float32)
+        return np.stack([self._seen[key] for key in keys])
+
+
+@functools.cache
+def shared_embedder(model: str) -> Embedder:
+    """One embedder a model in this process, so that its vectors are reused by every fit."""
+    return Embedder(model)
 
 
 def _load(name: str):
@@ -197,7 +212,7 @@ def rag_messages(store: VectorStore, k: int = 5) -> Callable[[Item], list[dict[s
 def fit_neighbours(train: list[Item], config) -> Callable[[Item], float]:
     """A predictor: the similarity-weighted average (of log prices) of the k nearest training items.
     `config` is a BaselineConfig (its embedding model and k)."""
-    store = VectorStore.for_items(train, embedder=Embedder(config.embedding_model))
+    store = VectorStore.for_items(train, embedder=shared_embedder(config.embedding_model))
 
     def predict_batch(items: list[Item]) -> list[float]:
         prices = []

@@ -420,7 +420,8 @@ def fit_tfidf_ridge(train: list[Item], config: BaselineConfig) -> Predictor:
 
 
 # %%
-score("tfidf_ridge", fit_tfidf_ridge(train, config))
+tfidf_ridge = fit_tfidf_ridge(train, config)
+score("tfidf_ridge", tfidf_ridge)
 
 # %% [markdown]
 # ## The 2025 edition's boosted trees: XGBoost as the course ran it, and LightGBM
@@ -539,12 +540,12 @@ def fit_xgboost(train: list[Item], config: BaselineConfig) -> Predictor:
 
 
 # %%
-fit_seconds = {}
+fit_seconds, fitted = {}, {}
 for name, fit in (("xgboost", fit_xgboost), ("boosted_trees", fit_boosted_trees)):
     start = time.perf_counter()
-    predictor = fit(train, config)
+    fitted[name] = fit(train, config)
     fit_seconds[name] = time.perf_counter() - start
-    score(name, predictor)
+    score(name, fitted[name])
 
 # %%
 course, default = results["xgboost"], results["boosted_trees"]
@@ -710,19 +711,26 @@ score("neural_net", network)
 # %% [markdown]
 # ## An ensemble of the three best
 #
-# Week 8's idea, early: a blend of the log prices of TF-IDF ridge, the boosted trees and the
-# network (and their lowest and highest guess), with non-negative weights, each input kept only
-# if it lowers the cross-validated error (week 8 day 2 shows the code). Its weights must not be
-# fitted on items its members trained on, where they all look better than they are: so the
-# members train again on 90% of the training items, and the blend is chosen on the other 10%.
+# Week 8's idea, early: a weighted sum of the prices of TF-IDF ridge, the boosted trees and the
+# network. Its weights must not be fitted on items its members trained on, where they all look
+# better than they are. So it is a *stack*: the training items are cut in three folds, each
+# fold priced by members trained on the other two, and the weights are the non-negative ones
+# with the least average dollar error over those out-of-fold prices (a linear programme solves
+# it exactly). Every training item helps choose the weights, not a tenth of them; the best
+# member alone is one of the weightings tried, so the stack is never worse than it on those
+# prices. The members that price the test items are the ones trained above, on every item.
 
 # %%
-from helpers.models.ensemble import fit_ensemble
+from helpers.models.stack import fit_stack
 
 fits = {"tfidf_ridge": fit_tfidf_ridge, "boosted_trees": fit_boosted_trees, "neural_net": fit_neural_net}
+trained = {"tfidf_ridge": tfidf_ridge, "boosted_trees": fitted["boosted_trees"], "neural_net": network}
 print(f"members: {', '.join(config.ensemble_members)}")
-ensemble = fit_ensemble(train, config, lambda items, names: {name: fits[name](items, config) for name in names})
-print(ensemble.blend)  # the inputs chosen, their weights, and the best member alone
+ensemble = fit_stack(
+    train, config.ensemble_members, lambda items, names: {name: fits[name](items, config) for name in names},
+    config.stack_folds, config.seed, trained,
+)  # fmt: skip
+print(ensemble)  # the weights, and the best member alone, on the out-of-fold prices
 score("ensemble", ensemble)
 
 # %% [markdown]
