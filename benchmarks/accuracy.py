@@ -19,10 +19,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from helpers.classical.baselines import BaselineConfig
+from helpers.classical.registry import DEFAULT_BASELINES, fit_baselines
 from helpers.core.tester import Tester
 from helpers.data.item_files import load_items
-from helpers.models.baselines import BaselineConfig
-from helpers.models.classical import DEFAULT_BASELINES, fit_baselines
+from helpers.week8.neighbour_trees import EVERY_BASELINE
 
 FILES = ("amazon2023_curated_6categories.jsonl", "amazon2023_curated_appliances.jsonl")
 
@@ -52,7 +53,7 @@ def main() -> None:
     rows = []
     for name in models:
         start = time.perf_counter()
-        predictor = fit_baselines(train, replace(config, models=[name]))[name]
+        predictor = fit_baselines(train, replace(config, models=[name]), registry=EVERY_BASELINE)[name]
         seconds = time.perf_counter() - start
         result = Tester(predictor, test, title=name, size=len(test), verbose=False, progress=False).run()
         low, high = result.error_interval()
@@ -64,7 +65,7 @@ def main() -> None:
         interval = f"${low:,.2f}–${high:,.2f}"
         print(f"| {name} | ${error:,.2f} | {interval} | {rmsle:.2f} | {hits:.1f}% | {seconds:.1f} | {extra} |")
     if args.neighbours:
-        from helpers.models.retrieval import Embedder
+        from helpers.week8.retrieval import Embedder
 
         embedder = Embedder(progress=False)
         embedder.embed([item.text for item in train[:64]])  # the model loaded and warmed up

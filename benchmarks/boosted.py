@@ -22,12 +22,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from helpers import paths
+from helpers.classical.baselines import BaselineConfig
+from helpers.classical.boosted import tfidf_and_features, tree_pricer, word_counts
 from helpers.core.items import Item
 from helpers.core.tester import Tester
 from helpers.data.item_files import load_items
-from helpers.models.baselines import BaselineConfig
-from helpers.models.boosted import tfidf_and_features, tree_pricer, word_counts
+from helpers.plumbing import paths
 
 
 def regressor(library: str, trees: int, rate: float, config: BaselineConfig, threads: int, sampled: bool):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from helpers import paths
+from helpers.plumbing import paths
 
 SHAPES = {
     "llama-3.1-8b": dict(
@@ -143,9 +143,9 @@ def main() -> None:
         return
 
     from helpers.data.item_files import load_items
-    from helpers.models.inference import InferenceConfig, Predictors
-    from helpers.models.loading import detect_hardware, load_base, memory_mb
-    from helpers.models.training import TrainConfig, build_trainer
+    from helpers.language.inference import InferenceConfig, Predictors
+    from helpers.language.loading import detect_hardware, load_base, memory_mb
+    from helpers.language.training import TrainConfig, build_trainer
 
     hardware = detect_hardware()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="pricer-bench-"))

@@ -16,9 +16,9 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
-from helpers import paths
-from helpers.core.items import ItemConfig, get_tokenizer
 from helpers.data.raw import LoadConfig, load_raw
+from helpers.data.rules import ItemConfig, get_tokenizer
+from helpers.plumbing import paths
 
 
 def main() -> None:

@@ -17,12 +17,12 @@ import platform
 import time
 from pathlib import Path
 
-from helpers import paths
+from helpers.plumbing import paths
 
 
 def score(base_model: str, adapter: str | None, items, batch_size: int) -> dict:
     from helpers.core.tester import Tester
-    from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
+    from helpers.language.inference import InferenceConfig, Predictors, load_for_inference
 
     config = InferenceConfig(base_model=base_model, adapter=adapter, batch_size=batch_size)
     predictors = Predictors(*load_for_inference(config), config)
@@ -43,7 +43,7 @@ def score(base_model: str, adapter: str | None, items, batch_size: int) -> dict:
 def loss_chart(losses: list[tuple[int, float]], path: Path) -> None:
     from matplotlib.figure import Figure
 
-    from helpers.files import save_figure
+    from helpers.plumbing.files import save_figure
 
     figure = Figure(figsize=(8, 4))
     axes = figure.subplots()
@@ -67,8 +67,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from helpers.data.item_files import load_items
-    from helpers.models.loading import detect_hardware
-    from helpers.models.training import TrainConfig, train
+    from helpers.language.loading import detect_hardware
+    from helpers.language.training import TrainConfig, train
     from helpers.offline.smollm2 import build
 
     out = Path(args.out)

@@ -22,12 +22,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from helpers.classical.baselines import BaselineConfig
+from helpers.classical.registry import fit_baselines
+from helpers.classical.stack import fit_stack
 from helpers.core.items import Item
 from helpers.core.tester import Tester
-from helpers.models.baselines import BaselineConfig
-from helpers.models.classical import fit_baselines
-from helpers.models.retrieval import offline_embedding_model
-from helpers.models.stack import fit_stack
+from helpers.week8.neighbour_trees import EVERY_BASELINE
+from helpers.week8.retrieval import offline_embedding_model
 
 
 def read(path: Path) -> list[Item]:
@@ -58,11 +59,11 @@ def main() -> None:
 
     for name in ("tfidf_ridge", "neural_net", "boosted_trees", "boosted_neighbours"):
         start = time.perf_counter()
-        fitted.update(fit_baselines(train, replace(config, models=[name]), name))
+        fitted.update(fit_baselines(train, replace(config, models=[name]), name, EVERY_BASELINE))
         report(name, fitted[name], time.perf_counter() - start)
 
     def members(items, names):
-        return fit_baselines(items, replace(config, models=names), "members")
+        return fit_baselines(items, replace(config, models=names), "members", EVERY_BASELINE)
 
     for label, names in (
         ("ensemble (stack of tfidf_ridge, boosted_trees, neural_net)", ["tfidf_ridge", "boosted_trees", "neural_net"]),

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers import paths
+from helpers.plumbing import paths
 
 COURSE = r'''
 import json, re, sys

@@ -38,10 +38,10 @@ def random_adapter(base: str, folder: Path) -> Path:
 
 def main() -> None:
     from helpers.data.item_files import load_items
-    from helpers.models.frontier import FrontierConfig
-    from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
+    from helpers.language.frontier import FrontierConfig
+    from helpers.language.inference import InferenceConfig, Predictors, load_for_inference
     from helpers.offline import smollm2
-    from helpers.paths import TEST_SAMPLE
+    from helpers.plumbing.paths import TEST_SAMPLE
     from helpers.week8.service import ServeConfig, Service
     from helpers.week8.specialist import ServicePricer
 

@@ -2,7 +2,7 @@
 and `agree`, which sets a notebook's own version of a step beside helpers'.
 
 Each Colab notebook runs on a machine of its own, so a notebook reads what an earlier one made
-from the store (`helpers.store`: a Drive folder, your hub namespace, or locally the results
+from the store (`helpers.plumbing.store`: a Drive folder, your hub namespace, or locally the results
 folder) and writes what a later one needs back there. In full mode an input the store lacks is
 a one-line message naming the notebook that makes it and the course's public fallback; it never
 falls back to the bundled sample unasked. Smoke mode (`PRICER_SMOKE=1`) runs a notebook offline
@@ -19,20 +19,20 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpers import paths
 from helpers.core.items import Item
 from helpers.core.tester import TEST_SIZE
 from helpers.data.hub_datasets import load_hub_items
 from helpers.data.item_files import load_items, save_items
-from helpers.errors import ConfigError, PricerError
-from helpers.files import atomic_path, cannot_write, readable
-from helpers.models.training import LATEST_RUN, TrainConfig, train
+from helpers.language.training import LATEST_RUN, TrainConfig, train
 from helpers.offline.deal_feed import DealFeed
 from helpers.offline.fake_openai import FakeOpenAI
 from helpers.offline.tiny import TinyConfig, build
+from helpers.plumbing import paths
+from helpers.plumbing.errors import ConfigError, PricerError
+from helpers.plumbing.files import atomic_path, cannot_write, readable
+from helpers.plumbing.secrets import describe, get_secret, redact
+from helpers.plumbing.store import Store, missing, open_store
 from helpers.presets import BASE_MODEL, preset
-from helpers.secrets import describe, get_secret, redact
-from helpers.store import Store, missing, open_store
 from helpers.week8.deals import COURSE_FEEDS
 from helpers.week8.service import ServeConfig, Service
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from helpers.core.prompts import PROMPT_2024, PROMPT_2025, PromptFormat
-from helpers.errors import ConfigError
+from helpers.plumbing.errors import ConfigError
 
+EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # week 8's: the vectors of retrieval
 ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]  # LoRA on the attention projections
 MLP = ["gate_proj", "up_proj", "down_proj"]  # and on the MLP's, in the 2025 edition's full run
 

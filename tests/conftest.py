@@ -20,9 +20,10 @@ from hypothesis import settings
 settings.register_profile("pricer", deadline=None)
 settings.load_profile("pricer")
 
-from helpers import paths
-from helpers.core.items import Item, ItemConfig
+from helpers.core.items import Item
 from helpers.data.item_files import load_items
+from helpers.data.rules import ItemConfig
+from helpers.plumbing import paths
 
 
 @pytest.fixture(scope="session")
@@ -115,8 +116,8 @@ def trained_adapter(tmp_path_factory) -> tuple[Path, dict]:
     import subprocess
     import sys
 
-    from helpers.config import as_flags
-    from helpers.models.training import TrainConfig
+    from helpers.cli.config import as_flags
+    from helpers.language.training import TrainConfig
 
     work = tmp_path_factory.mktemp("week7")
     config = TrainConfig.pipeline_check(base_model=str(work / "tiny"), output=str(work / "adapter"), save_steps=15)
@@ -207,3 +208,14 @@ def server():
 
     with FakeOpenAI() as running:
         yield running
+
+
+# The quick loop, `pytest -m "not slow" tests/core tests/data tests/plumbing tests/cli`, leaves out
+# every test that loads or trains a model (these fixtures) and those marked slow by hand.
+MODELS = {"tiny_model_dir", "real_model_dir", "trained_adapter", "smol_adapter", "smol_service", "course"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if MODELS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -68,3 +68,46 @@ def test_the_core_and_the_command_lines_help_load_no_heavy_library():
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+# The rooms, and the rooms each may import from: arrows point down only. The core knows nothing
+# of the stages above it; the classical models and the language models know nothing of each
+# other; week 8 builds on both; the command line and the notebooks' helpers sit on top.
+BELOW = {
+    "plumbing": set(),
+    "core": {"plumbing"},
+    "presets": {"core", "plumbing"},
+    "data": {"core", "plumbing", "presets"},
+    "classical": {"core", "plumbing", "presets", "data"},
+    "language": {"core", "plumbing", "presets", "data"},
+    "offline": {"core", "plumbing", "presets", "data"},
+    "week8": {"core", "plumbing", "presets", "data", "classical", "language", "offline"},
+    "notebook": {"core", "plumbing", "presets", "data", "classical", "language", "offline", "week8"},
+    "cli": {"core", "plumbing", "presets", "data", "classical", "language", "offline", "week8", "notebook"},
+    "__main__": {"cli"},
+}
+
+
+def room(module: str) -> str:
+    return module.split(".")[1] if "." in module else module
+
+
+def test_every_module_lives_in_a_known_room():
+    assert {room(name) for name in MODULES if name != "helpers"} == set(BELOW)
+
+
+def test_rooms_import_only_the_rooms_below_them():
+    upward = sorted(
+        f"{name} imports {target}"
+        for name, path in MODULES.items()
+        if name != "helpers"
+        for _, target in own_imports(path)
+        if room(target) != room(name) and room(target) not in BELOW[room(name)]
+    )
+    assert upward == []
+
+
+def test_the_core_imports_nothing_of_the_project_but_itself_and_the_plumbing():
+    core = {name: path for name, path in MODULES.items() if room(name) == "core"}
+    outside = {target for path in core.values() for _, target in own_imports(path)} - set(core)
+    assert outside and all(room(target) == "plumbing" for target in outside)

@@ -8,18 +8,25 @@ turns and the file is replaced whole, so no row is lost and no reader sees half 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from helpers.core.items import Item
 from helpers.core.prices import decimal_point
-from helpers.core.tester import TestResult
-from helpers.errors import ConfigError, DataError
-from helpers.files import atomic_open, make_room, read_csv, save_figure, through_links
-from helpers.store import Store
+from helpers.plumbing import paths
+from helpers.plumbing.errors import ConfigError, DataError
+from helpers.plumbing.files import atomic_open, make_room, read_csv, save_figure, through_links
+from helpers.plumbing.store import Store
 
 LEADERBOARD = "leaderboard.csv"  # its key in the store
+BUNDLED_SAMPLE = "bundled-sample"  # the bundled test sample's leaderboard key
+BUNDLED_TRAIN = "bundled-train"  # the bundled training sample's
 LEADERBOARD_FIELDS = [
     "model",
     "trained_on",
@@ -35,6 +42,67 @@ LEADERBOARD_FIELDS = [
     "r2",
     "when",
 ]
+
+
+class Scored(Protocol):
+    """What a row is made from: the Tester's result."""
+
+    title: str
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+# --- a row's keys: which training set and which test set, from their content -----------------
+
+
+def _digest(items: Sequence[Item]) -> str:
+    text = json.dumps([[item.test_prompt(), item.price] for item in items], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _rows_digest(prompts: Sequence[str], completions: Sequence[str]) -> str:
+    text = json.dumps([list(prompts), list(completions)], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _item_rows(items: Sequence[Item]) -> tuple[list[str], list[str]]:
+    """The (prompts, completions) a model trained on these items learns from."""
+    return [item.test_prompt() for item in items], [item.completion for item in items]
+
+
+def _sample(path: Path) -> list[Item]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [Item.from_dict(json.loads(line)) for line in lines if line.strip()]
+
+
+@lru_cache(maxsize=1)
+def _bundled_digest() -> str:
+    return _digest(_sample(paths.TEST_SAMPLE))
+
+
+@lru_cache(maxsize=1)
+def _bundled_train_digest() -> str:
+    return _rows_digest(*_item_rows(_sample(paths.TRAIN_SAMPLE)))
+
+
+def dataset_key(items: Sequence[Item]) -> str:
+    """The leaderboard key of a test set, from its content: the same items give the same key
+    whether they were read from a file, from the hub, in a notebook or on the command line."""
+    digest = _digest(items)
+    return BUNDLED_SAMPLE if digest == _bundled_digest() else f"testset-{digest[:10]}"
+
+
+def rows_key(prompts: Sequence[str], completions: Sequence[str]) -> str:
+    """The leaderboard key of what a model learnt from, from the training rows themselves: one
+    model name trained on two sets gives two leaderboard rows, never one that replaces the other."""
+    digest = _rows_digest(prompts, completions)
+    return BUNDLED_TRAIN if digest == _bundled_train_digest() else f"trainset-{digest[:10]}"
+
+
+def training_key(items: Sequence[Item]) -> str:
+    """`rows_key` of the rows these items make: the key a baseline, a RAG store or a QLoRA run
+    trained on the same items shares."""
+    return rows_key(*_item_rows(items))
 
 
 NUMBERS = ("n", "average_error", "rmsle", "hit_rate", "failures", "error_ci_low", "error_ci_high")
@@ -68,10 +136,10 @@ def _parsed(row: dict[str, Any]) -> dict[str, Any] | None:
     return {**row, **figures, **optional, "trained_on": trained_on}
 
 
-def record(result: TestResult, where: Store | str | Path) -> None:
+def record(result: Scored, where: Store | str | Path) -> None:
     """Add or replace the row for (model, training set, test set) in a leaderboard: the store's, which every
     notebook and the command line share, or a CSV file of its own. Only that: the model's answers
-    are kept by `helpers.evaluation.predictions.keep_answers`, when asked for."""
+    are kept by `helpers.core.answers.keep_answers`, when asked for."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if not _text(row["model"]) or not _text(row["dataset"]):
         raise ConfigError(

@@ -14,23 +14,20 @@ the running error, and the per-item lines folded after the first twenty.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from helpers import paths
 from helpers.core.items import Item, item_key
+from helpers.core.leaderboard import dataset_key, training_key
 from helpers.core.prices import MAX_PRICE
-from helpers.errors import ConfigError, DataError, PricerError
-from helpers.files import save_figure
+from helpers.plumbing.errors import ConfigError, DataError, PricerError
+from helpers.plumbing.files import save_figure
 
 GREEN = "\033[92m"
 YELLOW = "\033[93m"
@@ -40,8 +37,6 @@ COLOR_MAP = {"red": RED, "orange": YELLOW, "green": GREEN}
 TEST_SIZE = 250  # the course scores the first 250 test items
 DEFAULT_BATCH = 32  # items per predict_batch call, for a batched predictor that names no size
 SHOWN = 20  # per-item lines printed before the rest are folded into one line
-BUNDLED_SAMPLE = "bundled-sample"  # the bundled test sample's leaderboard key
-BUNDLED_TRAIN = "bundled-train"  # the bundled training sample's
 
 
 class Predictor(Protocol):
@@ -75,56 +70,6 @@ def answers_of(predictor: Predictor, items: Sequence[Item]) -> list[float | None
     return [answer for batch in in_batches(predictor, items) for answer in batch]
 
 
-def _digest(items: Sequence[Item]) -> str:
-    text = json.dumps([[item.test_prompt(), item.price] for item in items], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _rows_digest(prompts: Sequence[str], completions: Sequence[str]) -> str:
-    text = json.dumps([list(prompts), list(completions)], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _item_rows(items: Sequence[Item]) -> tuple[list[str], list[str]]:
-    """The (prompts, completions) a model trained on these items learns from."""
-    return [item.test_prompt() for item in items], [item.completion for item in items]
-
-
-def _sample(path: Path) -> list[Item]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [Item.from_dict(json.loads(line)) for line in lines if line.strip()]
-
-
-@lru_cache(maxsize=1)
-def _bundled_digest() -> str:
-    return _digest(_sample(paths.TEST_SAMPLE))
-
-
-@lru_cache(maxsize=1)
-def _bundled_train_digest() -> str:
-    return _rows_digest(*_item_rows(_sample(paths.TRAIN_SAMPLE)))
-
-
-def dataset_key(items: Sequence[Item]) -> str:
-    """The leaderboard key of a test set, from its content: the same items give the same key
-    whether they were read from a file, from the hub, in a notebook or on the command line."""
-    digest = _digest(items)
-    return BUNDLED_SAMPLE if digest == _bundled_digest() else f"testset-{digest[:10]}"
-
-
-def rows_key(prompts: Sequence[str], completions: Sequence[str]) -> str:
-    """The leaderboard key of what a model learnt from, from the training rows themselves: one
-    model name trained on two sets gives two leaderboard rows, never one that replaces the other."""
-    digest = _rows_digest(prompts, completions)
-    return BUNDLED_TRAIN if digest == _bundled_train_digest() else f"trainset-{digest[:10]}"
-
-
-def training_key(items: Sequence[Item]) -> str:
-    """`rows_key` of the rows these items make: the key a baseline, a RAG store or a QLoRA run
-    trained on the same items shares."""
-    return rows_key(*_item_rows(items))
-
-
 def color_for(error: float, truth: float) -> str:
     if error < 40 or error / truth < 0.2:
         return "green"
@@ -145,6 +90,12 @@ def usable_guess(guess: Any) -> float | None:
     if not math.isfinite(value) or value < 0 or value > MAX_PRICE:
         return None
     return value
+
+
+def prices_of(predictor: Predictor, items: Sequence[Item]) -> list[float]:
+    """Every item's price from `predictor`, in batches where it can; a failure (no price, a
+    negative or non-finite one) counts as $0, as the Tester scores it."""
+    return [usable_guess(answer) or 0.0 for answer in answers_of(predictor, items)]
 
 
 @dataclass

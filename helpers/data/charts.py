@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.core.items import Item
-from helpers.files import save_figure
+from helpers.plumbing.files import save_figure
 
 
 @dataclass(frozen=True, slots=True)

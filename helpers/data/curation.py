@@ -17,7 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from helpers.core.items import Item
-from helpers.secrets import get_secret
+from helpers.plumbing.secrets import get_secret
 
 T = TypeVar("T")
 
@@ -165,7 +165,7 @@ def to_dataset_dict(train: list[Item], test: list[Item]):
 
 
 def push_to_hub(dataset_dict, repo_id: str, token: str | None = None) -> str:
-    """Upload as a private data set; the token comes from `helpers.secrets` when not given."""
+    """Upload as a private data set; the token comes from `helpers.plumbing.secrets` when not given."""
 
     dataset_dict.push_to_hub(repo_id, private=True, token=token or get_secret("HF_TOKEN"))
     return f"https://huggingface.co/datasets/{repo_id}"

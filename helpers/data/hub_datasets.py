@@ -19,8 +19,8 @@ from helpers.core.items import Item
 from helpers.core.prices import read_reply
 from helpers.core.prompts import PROMPT_2024, PromptFormat
 from helpers.data.item_files import load_items
-from helpers.errors import DataError
-from helpers.hub import explain, looks_local
+from helpers.plumbing.errors import DataError
+from helpers.plumbing.hub import explain, looks_local
 
 ITEM_SUFFIXES = (".jsonl", ".json", ".gz", ".parquet")  # what a local items file is called
 

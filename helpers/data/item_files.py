@@ -18,7 +18,7 @@ from helpers.core.prices import parse_raw_price
 from helpers.core.prompts import PROMPT_2024, PROMPT_2025
 from helpers.data.curation import duplicate_keys
 from helpers.data.raw import SkipReport, iter_lines, read_record, say_if_cut
-from helpers.files import atomic_open, atomic_path, readable, refuse_unfinished_set
+from helpers.plumbing.files import atomic_open, atomic_path, readable, refuse_unfinished_set
 
 
 @dataclass

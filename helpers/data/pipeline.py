@@ -12,8 +12,8 @@ from helpers.data.curation import CurationConfig, balance, balance_index, dedupe
 from helpers.data.hub_datasets import read_items
 from helpers.data.item_files import copy_rows, index_items, item_writer, save_items
 from helpers.data.raw import LoadConfig, SkipReport, stream_raw
-from helpers.errors import ConfigError, DataError
-from helpers.files import atomic_set, refuse_overwrite
+from helpers.plumbing.errors import ConfigError, DataError
+from helpers.plumbing.files import atomic_set, refuse_overwrite
 
 
 def refuse_charts(folder: str | Path, overwrite: bool) -> None:

@@ -23,11 +23,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from helpers.core.items import Draft, Item, ItemConfig, build_items, draft
-from helpers.errors import DataError
-from helpers.files import readable
-from helpers.hub import explain
-from helpers.processes import pool_worker_start
+from helpers.core.items import Item
+from helpers.data.rules import Draft, ItemConfig, build_items, draft
+from helpers.plumbing.errors import DataError
+from helpers.plumbing.files import readable
+from helpers.plumbing.hub import explain
+from helpers.plumbing.processes import pool_worker_start
 
 HUB_DATASET = "McAuley-Lab/Amazon-Reviews-2023"
 

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from helpers import paths
 from helpers.core.items import Item
 from helpers.core.tester import TEST_SIZE
 from helpers.data.item_files import load_items
-from helpers.errors import ConfigError
 from helpers.offline.loopback import Loopback
+from helpers.plumbing import paths
+from helpers.plumbing.errors import ConfigError
 
 FEEDS = ("electronics", "computers", "smart-home")  # as the course's three dealnews feeds
 # A fixed port (PRICER_FEED_PORT, else 8642), so that a deal's URL is the same on every run and

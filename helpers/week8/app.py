@@ -19,9 +19,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from helpers.errors import ConfigError, PricerError
-from helpers.secrets import redact
-from helpers.store import Store
+from helpers.plumbing.errors import ConfigError, PricerError
+from helpers.plumbing.secrets import redact
+from helpers.plumbing.store import Store
 from helpers.week8.agent import LOGGER
 from helpers.week8.deals import Opportunity
 from helpers.week8.framework import DealAgentFramework, DealsConfig, assemble, framework_log, hunting

@@ -21,23 +21,23 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from helpers import paths
 from helpers.core.items import Item
 from helpers.data.hub_datasets import read_items
-from helpers.errors import ConfigError
-from helpers.models.frontier import FrontierConfig, make_client
-from helpers.models.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model, stored_vectors
+from helpers.language.frontier import FrontierConfig, make_client
 from helpers.offline import smollm2
 from helpers.offline.deal_feed import DealFeed
 from helpers.offline.fake_openai import FakeOpenAI
-from helpers.secrets import get_secret, redact
-from helpers.store import Store
+from helpers.plumbing import paths
+from helpers.plumbing.errors import ConfigError
+from helpers.plumbing.secrets import get_secret, redact
+from helpers.plumbing.store import Store
 from helpers.week8.agent import LOGGER, Agent, PricingAgent, show_agent_logs
 from helpers.week8.deals import FeedConfig, Opportunity
 from helpers.week8.memory import Memory
 from helpers.week8.messaging import MessagingAgent
 from helpers.week8.planning import DEAL_THRESHOLD, AutonomousPlanningAgent, PlanningAgent
 from helpers.week8.pricers import ClassicalAgent, EnsembleAgent, FrontierAgent
+from helpers.week8.retrieval import EMBEDDING_MODEL, Embedder, VectorStore, offline_embedding_model, stored_vectors
 from helpers.week8.scanner import ScannerAgent
 from helpers.week8.service import ServeConfig, Service
 from helpers.week8.specialist import Preprocessor, SpecialistAgent

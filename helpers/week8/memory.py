@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from helpers.files import atomic_open
-from helpers.store import Store
+from helpers.plumbing.files import atomic_open
+from helpers.plumbing.store import Store
 from helpers.week8.deals import Opportunity
 
 KEY = "deals/memory.jsonl"  # the memory's place in the store

@@ -8,7 +8,7 @@ message that could not be sent never stops the hunt for deals. Neither key is ev
 
 from __future__ import annotations
 
-from helpers.secrets import get_secret
+from helpers.plumbing.secrets import get_secret
 from helpers.week8.agent import Agent
 from helpers.week8.deals import Opportunity
 

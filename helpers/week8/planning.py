@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from helpers.models.frontier import FrontierAuthError, refusal
+from helpers.language.frontier import FrontierAuthError, refusal
 from helpers.week8.agent import Agent
 from helpers.week8.deals import Deal, DealSelection, Opportunity
 from helpers.week8.messaging import MessagingAgent

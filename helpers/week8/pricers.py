@@ -5,7 +5,7 @@
 - `ClassicalAgent`: a classical model of week 6 (by default the boosted trees, the 2025
   edition's best), trained on the training items;
 - `EnsembleAgent`: their prices and the specialist's, combined as the validation items chose
-  (`helpers.models.ensemble.choose_blend`: members added one at a time while non-negative
+  (`helpers.week8.ensemble.choose_blend`: members added one at a time while non-negative
   weights in log prices lower the cross-validated error, kept only where they beat the best
   member alone): on the items it was fitted on, the ensemble is never worse than its best
   member. A member that gives no price (a service down) sits out, and the weights of
@@ -18,17 +18,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from helpers.classical.baselines import BaselineConfig
+from helpers.classical.registry import fit_baselines
 from helpers.core.items import Item
+from helpers.core.leaderboard import training_key
 from helpers.core.prompts import PROMPT_2024, PromptFormat
-from helpers.core.tester import answers_of, training_key, usable_guess
-from helpers.errors import PricerError
-from helpers.models.baselines import BaselineConfig
-from helpers.models.classical import fit_baselines
-from helpers.models.ensemble import Blend, choose_blend
-from helpers.models.frontier import FrontierConfig, FrontierPricer
-from helpers.models.retrieval import VectorStore, rag_messages
-from helpers.secrets import redact
+from helpers.core.tester import answers_of, usable_guess
+from helpers.language.frontier import FrontierConfig, FrontierPricer
+from helpers.plumbing.errors import PricerError
+from helpers.plumbing.secrets import redact
 from helpers.week8.agent import Agent, PricingAgent, item_for
+from helpers.week8.ensemble import Blend, choose_blend
+from helpers.week8.neighbour_trees import EVERY_BASELINE
+from helpers.week8.retrieval import VectorStore, rag_messages
 from helpers.week8.specialist import Preprocessor
 
 
@@ -51,7 +53,7 @@ class ClassicalAgent(PricingAgent):
 
     def __init__(self, train: list[Item], model: str = "boosted_trees", config: BaselineConfig | None = None):
         self.log(f"Classical Agent is training {model} on {len(train):,} items")
-        self.pricer = fit_baselines(train, config or BaselineConfig(models=[model]))[model]
+        self.pricer = fit_baselines(train, config or BaselineConfig(models=[model]), registry=EVERY_BASELINE)[model]
         self.log("Classical Agent is ready")
 
 

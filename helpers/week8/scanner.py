@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from helpers.models.frontier import FrontierAuthError, refusal
-from helpers.secrets import redact
+from helpers.language.frontier import FrontierAuthError, refusal
+from helpers.plumbing.secrets import redact
 from helpers.week8.agent import Agent
 from helpers.week8.deals import DealSelection, FeedConfig, ScrapedDeal, fetch_deals
 
@@ -47,7 +47,7 @@ Deals:
     USER_PROMPT_SUFFIX = "\n\nInclude exactly 5 deals, no more."
 
     def __init__(self, client, model: str = "gpt-4o-mini", feeds: FeedConfig | None = None):
-        """`client`: an `openai.OpenAI` client (`helpers.models.frontier.make_client`)."""
+        """`client`: an `openai.OpenAI` client (`helpers.language.frontier.make_client`)."""
         self.client, self.model, self.feeds = client, model, feeds or FeedConfig()
         self.log(f"Scanner Agent is ready: {len(self.feeds.feeds)} feeds, {model}")
 

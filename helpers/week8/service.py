@@ -30,13 +30,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import paths
-from helpers.errors import ConfigError, DataError, ModelAccessError
-from helpers.hub import check_folder, explain, looks_local
-from helpers.models.inference import check_adapter
-from helpers.models.loading import detect_hardware
+from helpers.language.inference import check_adapter
+from helpers.language.loading import detect_hardware
+from helpers.plumbing import paths
+from helpers.plumbing.errors import ConfigError, DataError, ModelAccessError
+from helpers.plumbing.hub import check_folder, explain, looks_local
+from helpers.plumbing.processes import die_with_parent
 from helpers.presets import BASE_MODEL
-from helpers.processes import die_with_parent
 
 ENGINES = ("transformers", "vllm")
 SERVED_QUANTIZATIONS = ("4bit", "8bit", "none")

@@ -3,7 +3,7 @@ the preprocessor that turns a deal's free text into the shape the models were tr
 
 The specialist asks the service for a text completion of the course's test prompt, greedily,
 as many tokens as `model_predict` generates in process, and reads the price as week 7 does.
-It goes through the frontier models' machinery (`helpers.models.frontier.Chat`): the same
+It goes through the frontier models' machinery (`helpers.language.frontier.Chat`): the same
 `openai` client, the same response cache on disk, the same retries and stop after failures.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 from helpers.core.items import Item
 from helpers.core.prompts import summary_messages
-from helpers.models.frontier import FrontierConfig, FrontierPricer, make_client
-from helpers.models.inference import InferenceConfig
-from helpers.models.summaries import Summariser
+from helpers.language.frontier import FrontierConfig, FrontierPricer, make_client
+from helpers.language.inference import InferenceConfig
+from helpers.language.summaries import Summariser
 from helpers.week8.agent import MAX_DESCRIPTION, Agent, PricingAgent
 
 

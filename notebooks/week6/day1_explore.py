@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -77,8 +77,8 @@ SMOKE, store = setup(STORE if COLAB else None)
 # %%
 import json
 
-from helpers import paths
 from helpers.data.raw import resolve
+from helpers.plumbing import paths
 
 CATEGORY = "Appliances"  # any category of the data set: "Electronics", "Toys_and_Games", ...
 SOURCE = CATEGORY
@@ -113,7 +113,7 @@ print(f"{len(priced):,} of the first {len(records):,} records have a price ({len
 # secrets); in smoke mode a tiny local one stands in, built the Llama 3 way.
 
 # %%
-from helpers.core.items import ItemConfig, build_item
+from helpers.data.rules import ItemConfig, build_item
 from helpers.notebook import base_model
 
 item_config = ItemConfig(tokenizer=base_model(with_model=False))

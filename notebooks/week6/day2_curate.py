@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -68,9 +68,9 @@ from helpers.notebook import setup
 SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
-from helpers.core.items import ItemConfig
 from helpers.data.curation import CurationConfig
 from helpers.data.raw import LoadConfig
+from helpers.data.rules import ItemConfig
 
 LITE = False  # True: Appliances only, 25,000 / 2,000
 DEDUPE = True  # the 2025 edition's step: a product listed twice could sit in train and test both
@@ -92,9 +92,9 @@ curation
 # has a progress bar and a skip report). In smoke mode the bundled curated items stand in.
 
 # %%
-from helpers import paths
 from helpers.data.item_files import load_items
 from helpers.data.raw import load_categories
+from helpers.plumbing import paths
 
 if SMOKE:
     items = load_items(paths.TRAIN_SAMPLE)[0] + load_items(paths.TEST_SAMPLE)[0]
@@ -247,8 +247,8 @@ for message in summary_messages(test[0].text):
 
 # %%
 from helpers import presets
-from helpers.models.frontier import FrontierConfig
-from helpers.models.summaries import Summariser, SummaryConfig
+from helpers.language.frontier import FrontierConfig
+from helpers.language.summaries import Summariser, SummaryConfig
 from helpers.notebook import base_model, openai_endpoint
 
 SUMMARIES = 20
@@ -286,7 +286,7 @@ print(summarised[0].test_prompt())
 # %%
 import json
 
-from helpers.models.batches import summary_rows
+from helpers.language.batches import summary_rows
 
 BATCH_ITEMS = 5 if SMOKE else 20  # a taste, within the SUMMARIES above (the course batches the whole set)
 batch_items = test[:BATCH_ITEMS]
@@ -308,11 +308,11 @@ agree("the batch's requests, row by row", rows, summary_rows(batch_items, summar
 # same kernel carries on with the batch it made.)
 
 # %%
-from helpers import paths
-from helpers.files import atomic_open
-from helpers.models.batches import BatchState, fingerprint, pick_up, save_batch
-from helpers.models.frontier import make_client
-from helpers.secrets import redact
+from helpers.language.batches import BatchState, fingerprint, pick_up, save_batch
+from helpers.language.frontier import make_client
+from helpers.plumbing import paths
+from helpers.plumbing.files import atomic_open
+from helpers.plumbing.secrets import redact
 
 client = make_client(BASE_URL, API_KEY)  # an openai.OpenAI client; the key is never printed
 batch_file = paths.results("summaries", "batch_input.jsonl")
@@ -354,7 +354,7 @@ while True:
 # that failed, so that none is silently lost.
 
 # %%
-from helpers.models.batches import check_completed, read_results
+from helpers.language.batches import check_completed, read_results
 
 check_completed(batch)  # a failed, expired or cancelled batch: one line saying why
 output = client.files.content(batch.output_file_id).text if batch.output_file_id else ""
@@ -385,7 +385,7 @@ agree(
 # from one ask to the next, so there `agree` may show differences in wording, not in kind.
 
 # %%
-from helpers.models.batches import batch_cost
+from helpers.language.batches import batch_cost
 
 batch_summarised = [
     summariser.summarised(item, replies[f"item-{n}"].strip())

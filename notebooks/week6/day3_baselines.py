@@ -27,8 +27,8 @@
 # the bag of words $114, word2vec with linear regression $115, with a random forest $97.
 #
 # Each `fit_*` function takes the training items and returns a predictor. The command line's
-# `python -m helpers baselines` runs the very same functions from `helpers/models/`: a cell
-# that starts `# as in helpers.models.baselines: ...` is a copy of them, kept in step by a test. Edit a
+# `python -m helpers baselines` runs the very same functions from `helpers/classical/`: a cell
+# that starts `# as in helpers.classical.baselines: ...` is a copy of them, kept in step by a test. Edit a
 # cell here to try an idea; the score below it changes, and helpers stays as it was.
 
 # %%
@@ -72,7 +72,7 @@ from helpers.notebook import setup
 SMOKE, store = setup(STORE if COLAB else None)
 
 # %%
-from helpers.models.baselines import BaselineConfig
+from helpers.classical.baselines import BaselineConfig
 from helpers.notebook import curated
 
 DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025": the course's own
@@ -90,10 +90,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from helpers.core.answers import keep_answers, remember
 from helpers.core.items import Item
 from helpers.core.leaderboard import record
 from helpers.core.tester import Predictor, Tester
-from helpers.evaluation.predictions import keep_answers, remember
 
 predictors, results = {}, {}
 
@@ -115,7 +115,7 @@ def score(name: str, predictor: Predictor) -> None:
 
 
 # %%
-# as in helpers.models.baselines: fit_random, fit_constant
+# as in helpers.classical.baselines: fit_random, fit_constant
 def fit_random(train: list[Item], config: BaselineConfig) -> Predictor:
     rng = random.Random(config.seed)
 
@@ -146,13 +146,13 @@ score("constant", fit_constant(train, config))
 # items lack a weight or a rank; they get the training items' average instead.
 
 # %%
-from helpers.models.baselines import POUNDS_PER, TOP_ELECTRONICS_BRANDS
+from helpers.classical.baselines import POUNDS_PER, TOP_ELECTRONICS_BRANDS
 
 print(f"weights read in: {', '.join(POUNDS_PER)}\ntop brands: {', '.join(TOP_ELECTRONICS_BRANDS)}")
 
 
 # %%
-# as in helpers.models.baselines: get_weight, get_rank, is_top_electronics_brand, fit_features
+# as in helpers.classical.baselines: get_weight, get_rank, is_top_electronics_brand, fit_features
 def get_weight(item: Item) -> float | None:
     """Item weight in pounds from details["Item Weight"], e.g. "2.5 Pounds", "12 ounces"."""
     text = item.details.get("Item Weight")
@@ -213,7 +213,7 @@ for item in train[:5]:
 
 
 # %%
-# as in helpers.models.baselines: fit_features_lr
+# as in helpers.classical.baselines: fit_features_lr
 def fit_features_lr(train: list[Item], config: BaselineConfig) -> Predictor:
     from sklearn.linear_model import LinearRegression
 
@@ -241,7 +241,7 @@ score("features_lr", fit_features_lr(train, config))
 
 
 # %%
-# as in helpers.models.baselines: fit_bow_lr
+# as in helpers.classical.baselines: fit_bow_lr
 def fit_bow_lr(train: list[Item], config: BaselineConfig) -> Predictor:
     """Bag of words: how often each of the commonest words appears (English stop words left
     out), then a linear regression that gives each word a price."""
@@ -284,7 +284,7 @@ score("bow_lr", bow_lr)
 
 
 # %%
-# as in helpers.models.baselines: stable_hash, DocumentVectors
+# as in helpers.classical.baselines: stable_hash, DocumentVectors
 def stable_hash(text: str) -> int:
     """gensim seeds word vectors with hash(word); Python's str hash changes every run."""
     return zlib.crc32(text.encode("utf-8"))
@@ -338,7 +338,7 @@ else:
 
 
 # %%
-# as in helpers.models.baselines: fit_on_vectors, fit_word2vec_lr, fit_word2vec_svr, fit_word2vec_forest
+# as in helpers.classical.baselines: fit_on_vectors, fit_word2vec_lr, fit_word2vec_svr, fit_word2vec_forest
 def fit_on_vectors(
     regressor, train: list[Item], vectors: DocumentVectors, name: str, sample: int | None = None, seed: int = 42
 ) -> Predictor:
@@ -397,7 +397,7 @@ score("word2vec_forest", fit_word2vec_forest(train, config, vectors))
 
 
 # %%
-# as in helpers.models.baselines: fit_tfidf_ridge
+# as in helpers.classical.baselines: fit_tfidf_ridge
 def fit_tfidf_ridge(train: list[Item], config: BaselineConfig) -> Predictor:
     """Beyond the course: word and character n-grams, ridge regression on the log price."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -447,13 +447,13 @@ import time
 
 from scipy.sparse import csr_matrix
 
-from helpers.errors import ConfigError
+from helpers.plumbing.errors import ConfigError
 
 print({name: value for name, value in vars(config).items() if name.startswith(("boosted", "xgb_"))})
 
 
 # %%
-# as in helpers.models.boosted: tfidf_and_features, word_counts, tree_pricer
+# as in helpers.classical.boosted: tfidf_and_features, word_counts, tree_pricer
 def tfidf_and_features(train: list[Item]) -> Callable[[list[Item]], csr_matrix]:
     """The default's inputs: TF-IDF of the 20,000 commonest words and word pairs, then the course's
     four hand-made features (weight, rank, length, brand), learnt from `train`."""
@@ -498,7 +498,7 @@ def tree_pricer(model, matrix: Callable[[list[Item]], csr_matrix], log_price: bo
 
 
 # %%
-# as in helpers.models.boosted: lightgbm_regressor, fit_boosted_trees, fit_xgboost
+# as in helpers.classical.boosted: lightgbm_regressor, fit_boosted_trees, fit_xgboost
 def lightgbm_regressor(config: BaselineConfig):
     """The default's trees, untrained: `config`'s rounds, leaves and rate, one thread (the same
     trees on every run)."""
@@ -579,13 +579,13 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers.models.baselines import held_out
+from helpers.classical.baselines import held_out
 
 print({name: value for name, value in vars(config).items() if name.startswith("nn_")})
 
 
 # %%
-# as in helpers.models.neural_net: TrainingRun, deep_neural_network, train_with_early_stopping, fit_neural_net
+# as in helpers.classical.neural_net: TrainingRun, deep_neural_network, train_with_early_stopping, fit_neural_net
 @dataclass
 class TrainingRun:
     """What early stopping did: the epochs trained, and the one whose weights were kept."""
@@ -721,7 +721,7 @@ score("neural_net", network)
 # prices. The members that price the test items are the ones trained above, on every item.
 
 # %%
-from helpers.models.stack import fit_stack
+from helpers.classical.stack import fit_stack
 
 fits = {"tfidf_ridge": fit_tfidf_ridge, "boosted_trees": fit_boosted_trees, "neural_net": fit_neural_net}
 trained = {"tfidf_ridge": tfidf_ridge, "boosted_trees": fitted["boosted_trees"], "neural_net": network}

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -85,9 +85,9 @@ train, validation, test = (curated(split, store, DATA) for split in ("train", "v
 # it is on.
 
 # %%
-from helpers import paths
+from helpers.classical.human import export_prompts, fill_prices
 from helpers.core.tester import TEST_SIZE
-from helpers.evaluation.human import export_prompts, fill_prices
+from helpers.plumbing import paths
 
 store.put(export_prompts(test, paths.results("human_input.csv"), size=TEST_SIZE), "human_input.csv")
 print(f"Prompts to price: human_input.csv in the store {store}")
@@ -99,10 +99,10 @@ if SMOKE and store.get("human_output.csv") is None:
     )
 
 # %%
+from helpers.classical.human import read_prices
+from helpers.core.answers import Answers, keep_answers
 from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
-from helpers.evaluation.human import read_prices
-from helpers.evaluation.predictions import Answers, keep_answers
 from helpers.notebook import HUMAN_STAND_IN, labelled
 
 human_out = store.get("human_output.csv")
@@ -150,8 +150,8 @@ for message in messages_for(test[0]):
 
 # %%
 from helpers.core.prices import extract_price
-from helpers.models.concurrently import cached_client
-from helpers.models.frontier import DEFAULT_MODELS
+from helpers.language.concurrently import cached_client
+from helpers.language.frontier import DEFAULT_MODELS
 from helpers.notebook import openai_endpoint
 
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
@@ -186,8 +186,8 @@ for item in test[:3]:
 # `python -m helpers frontier` runs) must give the same prices on the first items.
 
 # %%
-from helpers.models.concurrently import Concurrently
-from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.language.concurrently import Concurrently
+from helpers.language.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import OFFLINE_CHAT, agree, labelled
 
 FIRST = 5
@@ -212,7 +212,7 @@ print(f"frontier_price's calls so far: {openai.stats}")
 # rest), and its answers wait in the store.
 
 # %%
-from helpers.evaluation.predictions import remember
+from helpers.core.answers import remember
 
 for pricer in pricers.values():
     remember(pricer.__name__, pricer, validation, store)

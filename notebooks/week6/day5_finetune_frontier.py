@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -76,8 +76,8 @@ DATA = None  # None: day 2's items from the store; "course-2024" or "course-2025
 train, validation, test = (curated(split, store, DATA) for split in ("train", "validation", "test"))
 
 # %%
-from helpers.models.concurrently import cached_client
-from helpers.models.finetune_openai import FineTuneConfig, FineTuner
+from helpers.language.concurrently import cached_client
+from helpers.language.finetune_openai import FineTuneConfig, FineTuner
 from helpers.notebook import openai_endpoint
 
 # None, None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment, .env or Colab. In smoke mode
@@ -115,9 +115,9 @@ def example_for(item: Item) -> dict:
 print(json.dumps(example_for(train[0]), indent=2)[:900])
 
 # %%
-from helpers.files import atomic_open
-from helpers.models.finetune_openai import chat_example, check_jsonl
+from helpers.language.finetune_openai import chat_example, check_jsonl
 from helpers.notebook import agree
+from helpers.plumbing.files import atomic_open
 
 fine_tune_train = train[: config.train_size]
 fine_tune_validation = train[config.train_size : config.train_size + config.validation_size]
@@ -137,7 +137,7 @@ agree("the examples, line by line", map(example_for, fine_tune_train), map(chat_
 # second bill.
 
 # %%
-from helpers.models.finetune_openai import JobState, refusal_explained
+from helpers.language.finetune_openai import JobState, refusal_explained
 
 state = tuner.saved()
 if state is not None:
@@ -190,11 +190,11 @@ state
 # Beside it, helpers' `FrontierPricer` must give the same prices on the first items.
 
 # %%
+from helpers.core.answers import keep_answers
 from helpers.core.leaderboard import leaderboard, record
 from helpers.core.tester import Tester
-from helpers.evaluation.predictions import keep_answers
-from helpers.models.concurrently import Concurrently
-from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.language.concurrently import Concurrently
+from helpers.language.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import OFFLINE_CHAT, labelled
 
 if state.status != "succeeded":
@@ -226,7 +226,7 @@ keep_answers(result, store)
 # The validation items too, for week 8's ensemble.
 
 # %%
-from helpers.evaluation.predictions import remember
+from helpers.core.answers import remember
 
 remember(TUNED, tuned, validation, store)
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -95,19 +95,19 @@ print(f"base model: {BASE_MODEL}")
 # which has no bf16 in hardware; fp32 on a CPU) just before it is multiplied.
 
 # %%
-from helpers.models.loading import detect_hardware, load_tokenizer
+from helpers.language.loading import detect_hardware, load_tokenizer
 
 hardware = detect_hardware()
 print(f"{hardware}: {hardware.why}")
 tokenizer = load_tokenizer(BASE_MODEL)  # a gated model you have no access to yet: one line saying so
 
 # %%
-from helpers.errors import ConfigError
-from helpers.models.loading import QUANTIZATIONS, Hardware
+from helpers.language.loading import QUANTIZATIONS, Hardware
+from helpers.plumbing.errors import ConfigError
 
 
 # %%
-# as in helpers.models.loading: quantization_config
+# as in helpers.language.loading: quantization_config
 def quantization_config(kind: str, hardware: Hardware):
     """A BitsAndBytesConfig for "4bit" (NF4, double quantisation) or "8bit"; None for "none"."""
     from transformers import BitsAndBytesConfig
@@ -176,7 +176,7 @@ plt.show()
 # %%
 import pandas as pd
 
-from helpers.models.tokenization import model_facts
+from helpers.language.model_facts import model_facts
 from helpers.presets import LLAMA_31_8B_CARD
 
 facts = model_facts(model.config)
@@ -196,7 +196,7 @@ pd.DataFrame({"this model": facts, "Llama 3.1 8B model card": LLAMA_31_8B_CARD})
 model
 
 # %%
-from helpers.models.training import TrainConfig
+from helpers.language.training import TrainConfig
 
 config = TrainConfig.for_preset(PRESET)  # the edition's LoRA values (2024: r=32 on the four attention projections)
 count = 0
@@ -228,7 +228,7 @@ agree("LoRA parameters, worked out here and counted by peft", [count], [trainabl
 # of it; for LoRA's few parameters it is another story.
 
 # %%
-from helpers.models.tokenization import chinchilla, training_tokens
+from helpers.language.model_facts import chinchilla, training_tokens
 from helpers.notebook import curated
 
 train = curated("train", store, DATA)

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -85,7 +85,7 @@ print(f"base model: {BASE_MODEL}")
 # built the Llama 3 way.
 
 # %%
-from helpers.models.loading import load_tokenizer
+from helpers.language.loading import load_tokenizer
 
 tokenizer = load_tokenizer(BASE_MODEL)
 PRICES = ["7", "42", "123", "349", "999", "1000", "129.99", "12345"]
@@ -105,8 +105,8 @@ for price in PRICES:
 # %%
 import pandas as pd
 
-from helpers.models.retrieval import EMBEDDING_MODEL, offline_embedding_model
-from helpers.models.tokenization import load_tokenizers
+from helpers.language.model_facts import load_tokenizers
+from helpers.week8.retrieval import EMBEDDING_MODEL, offline_embedding_model
 
 OTHERS = {"Qwen 2.5": "Qwen/Qwen2.5-7B", "Phi-3": "microsoft/Phi-3-mini-4k-instruct", "Gemma 2": "google/gemma-2-9b"}
 tokenizers = {"this base model": tokenizer} | load_tokenizers({} if SMOKE else OTHERS)
@@ -133,7 +133,7 @@ pd.DataFrame(
 # pad token, which Llama lacks).
 
 # %%
-from helpers.models.loading import load_base
+from helpers.language.loading import load_base
 from helpers.notebook import curated, scored_size
 
 model, tokenizer = load_base(BASE_MODEL, "4bit")
@@ -183,7 +183,7 @@ record(result, store)
 # answers as one at a time.
 
 # %%
-from helpers.models.inference import InferenceConfig, Predictors
+from helpers.language.inference import InferenceConfig, Predictors
 from helpers.notebook import agree
 
 batched = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_new_tokens=4))

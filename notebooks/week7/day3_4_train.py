@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -35,7 +35,7 @@
 # You build the three objects trl needs, with the course's values: a `LoraConfig` (what to
 # train), an `SFTConfig` (how), and the `SFTTrainer` that puts them to work. The first two are
 # built by functions the command line's `train` runs too: the cells that start `# as in
-# helpers.models.training: ...` are copies of them, kept in step by a test; edit them here to try other
+# helpers.language.training: ...` are copies of them, kept in step by a test; edit them here to try other
 # settings. helpers does what no lesson is about: reading the data, the store, resuming, the
 # time estimate.
 
@@ -101,9 +101,9 @@ print(f"base model: {BASE_MODEL}")
 # %%
 import os
 
-from helpers import paths
-from helpers.models.training import TrainConfig
+from helpers.language.training import TrainConfig
 from helpers.notebook import training_data
+from helpers.plumbing import paths
 
 RUN = "pricer-run-1"  # a new name for a new run; the same name, with RESUME, to carry one on
 RESUME = False  # True after a lost runtime: carry on from the newest checkpoint in the store
@@ -132,7 +132,7 @@ config
 # the price in whole dollars. Kept apart, the trainer can tell which tokens are the answer.
 
 # %%
-from helpers.models.training import sample_rows, training_rows
+from helpers.language.training import sample_rows, training_rows
 
 rows = sample_rows(training_rows(config.train, config.prompt_format), config)  # TRAIN_SIZE of them, seeded
 print(f"{len(rows):,} rows; the first:")
@@ -152,12 +152,12 @@ print(f"{rows[0]['prompt'][-120:]!r} -> {rows[0]['completion']!r}")
 #   overfitting.
 
 # %%
-from helpers.models.loading import Hardware
-from helpers.models.training import TrainConfig, checkpointing, hub_model
+from helpers.language.loading import Hardware
+from helpers.language.training import TrainConfig, checkpointing, hub_model
 
 
 # %%
-# as in helpers.models.training: lora_config
+# as in helpers.language.training: lora_config
 def lora_config(config: TrainConfig):
     """What to train: small matrices of rank r beside the target projections."""
     from peft import LoraConfig
@@ -191,7 +191,7 @@ lora.r, lora.lora_alpha, sorted(lora.target_modules)
 
 
 # %%
-# as in helpers.models.training: sft_config
+# as in helpers.language.training: sft_config
 def sft_config(config: TrainConfig, hardware: Hardware):
     """How to train: trl's SFTConfig for this run on this hardware."""
     from trl import SFTConfig
@@ -234,7 +234,7 @@ def sft_config(config: TrainConfig, hardware: Hardware):
 
 
 # %%
-from helpers.models.loading import detect_hardware
+from helpers.language.loading import detect_hardware
 
 hardware = detect_hardware()
 print(hardware.why)
@@ -251,8 +251,8 @@ args = sft_config(config, hardware)
 # %%
 from trl import SFTTrainer
 
-from helpers.models.loading import load_base
-from helpers.models.training import check_lengths, keep_adapter_precision, run_callbacks, starting_point, wandb_mode
+from helpers.language.loading import load_base
+from helpers.language.training import check_lengths, keep_adapter_precision, run_callbacks, starting_point, wandb_mode
 
 checkpoint = starting_point(config)  # None for a fresh run
 if config.wandb:
@@ -295,7 +295,7 @@ print(f"of its {len(ids)} tokens the loss grades {len(graded)}: {tokenizer.decod
 # notes this run as the newest for day 5.
 
 # %%
-from helpers.models.training import save_adapter
+from helpers.language.training import save_adapter
 
 trainer.train(resume_from_checkpoint=checkpoint)
 print(f"the adapter is in {save_adapter(trainer, config)}")

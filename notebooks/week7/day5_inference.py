@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -95,14 +95,14 @@ ADAPTER_PATH, REVISION = adapter(store, ADAPTER)
 # at a fixed `revision` (a commit, or a checkpoint's branch), so the results can be reproduced.
 
 # %%
-from helpers.errors import ConfigError
-from helpers.models.loading import QUANTIZATIONS, Hardware, detect_hardware
+from helpers.language.loading import QUANTIZATIONS, Hardware, detect_hardware
+from helpers.plumbing.errors import ConfigError
 
 hardware = detect_hardware()
 
 
 # %%
-# as in helpers.models.loading: quantization_config
+# as in helpers.language.loading: quantization_config
 def quantization_config(kind: str, hardware: Hardware):
     """A BitsAndBytesConfig for "4bit" (NF4, double quantisation) or "8bit"; None for "none"."""
     from transformers import BitsAndBytesConfig
@@ -125,8 +125,8 @@ def quantization_config(kind: str, hardware: Hardware):
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
-from helpers.models.inference import check_adapter
-from helpers.models.loading import load_tokenizer
+from helpers.language.inference import check_adapter
+from helpers.language.loading import load_tokenizer
 
 quant_config = quantization_config("4bit", hardware)
 tokenizer = load_tokenizer(BASE_MODEL)  # with a pad token, which Llama lacks; one line if the model is gated
@@ -215,10 +215,10 @@ print(
 # ## Both through the Tester
 
 # %%
+from helpers.core.answers import keep_answers
 from helpers.core.leaderboard import record
 from helpers.core.tester import Tester
-from helpers.evaluation.predictions import keep_answers
-from helpers.models.checkpoints import adapter_trained_on
+from helpers.language.checkpoints import adapter_trained_on
 from helpers.notebook import labelled
 
 LEARNT = adapter_trained_on(ADAPTER_PATH)  # the key of the rows it trained on, kept beside the adapter
@@ -236,7 +236,7 @@ keep_answers(improved, store)
 # The validation items too, for week 8's ensemble (the model never trained on them).
 
 # %%
-from helpers.evaluation.predictions import remember
+from helpers.core.answers import remember
 
 remember(IMPROVED, improved_model_predict, validation, store)
 
@@ -250,7 +250,7 @@ remember(IMPROVED, improved_model_predict, validation, store)
 # 1, helpers also follows a number written over several tokens, for digit-by-digit tokenizers.)
 
 # %%
-from helpers.models.inference import InferenceConfig, Predictors
+from helpers.language.inference import InferenceConfig, Predictors
 from helpers.notebook import agree
 
 batched = Predictors(model, tokenizer, InferenceConfig(base_model=BASE_MODEL, max_number_tokens=1))

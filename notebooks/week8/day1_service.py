@@ -146,7 +146,7 @@ for item in test[:3]:
 # process too, and week 7's batched `model_predict` set beside the service's answers.
 
 # %%
-from helpers.models.inference import InferenceConfig, Predictors, load_for_inference
+from helpers.language.inference import InferenceConfig, Predictors, load_for_inference
 from helpers.notebook import agree
 
 FIRST = 5
@@ -171,7 +171,7 @@ agree(
 # %%
 from typing import Any
 
-from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.language.frontier import FrontierConfig, FrontierPricer
 from helpers.week8.agent import Agent, PricingAgent
 from helpers.week8.specialist import served_model
 
@@ -285,7 +285,7 @@ print(labelled(f"\nthe specialist's price: {'no price' if price is None else f'$
 # %%
 import importlib.util
 
-from helpers import paths
+from helpers.plumbing import paths
 
 DEPLOY_TO_MODAL = False
 MODAL_APP = paths.ROOT / "helpers" / "week8" / "modal_pricer.py"  # the course's Modal app, with this project's prompt

@@ -92,7 +92,7 @@ if SMOKE:
 # %%
 from sentence_transformers import SentenceTransformer
 
-from helpers.models.retrieval import EMBEDDING_MODEL, offline_embedding_model
+from helpers.week8.retrieval import EMBEDDING_MODEL, offline_embedding_model
 
 MODEL = (offline_embedding_model() if SMOKE else None) or EMBEDDING_MODEL
 encoder = SentenceTransformer(MODEL)
@@ -109,7 +109,7 @@ print(f"similarity of an item to itself in capitals: {first @ second:.3f}; to an
 # embed everything again.
 
 # %%
-from helpers.models.retrieval import Embedder, stored_vectors
+from helpers.week8.retrieval import Embedder, stored_vectors
 
 vectors = stored_vectors(train, store, Embedder(MODEL, loaded=encoder))
 print(f"{len(vectors):,} vectors in {vectors.folder}, kept in the store {store}")
@@ -210,7 +210,7 @@ agree(
 import chromadb
 from chromadb.config import Settings
 
-from helpers import paths
+from helpers.plumbing import paths
 
 chroma = chromadb.PersistentClient(path=str(paths.results("chroma")), settings=Settings(anonymized_telemetry=False))
 collection = chroma.get_or_create_collection("products", metadata={"hnsw:space": "cosine"})
@@ -266,7 +266,7 @@ def rag_messages_for(item: Item) -> list[dict[str, str]]:
 
 
 # %%
-from helpers.models.retrieval import rag_messages
+from helpers.week8.retrieval import rag_messages
 
 print(rag_messages_for(item)[1]["content"][:1500])
 agree(
@@ -280,12 +280,12 @@ agree(
 # every reply cached, is what is scored; helpers' `FrontierPricer` with your messages beside it.
 
 # %%
+from helpers.core.answers import keep_answers, remember
 from helpers.core.leaderboard import record
 from helpers.core.prices import extract_price
 from helpers.core.tester import Tester
-from helpers.evaluation.predictions import keep_answers, remember
-from helpers.models.concurrently import Concurrently, cached_client
-from helpers.models.frontier import FrontierConfig, FrontierPricer
+from helpers.language.concurrently import Concurrently, cached_client
+from helpers.language.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import OFFLINE_CHAT, labelled, openai_endpoint
 
 BASE_URL, API_KEY = openai_endpoint()  # in smoke mode a loopback server stands in for the model
@@ -329,8 +329,8 @@ def neighbours_pricer(item: Item) -> float:
 
 
 # %%
-from helpers.models.baselines import BaselineConfig
-from helpers.models.retrieval import fit_neighbours
+from helpers.classical.baselines import BaselineConfig
+from helpers.week8.retrieval import fit_neighbours
 
 batched = fit_neighbours(train, BaselineConfig(embedding_model=MODEL))  # the command line's, on the same store
 agree("neighbours, here and batched in helpers", map(neighbours_pricer, test[:10]), batched.predict_batch(test[:10]))
@@ -350,8 +350,8 @@ remember("neighbours", neighbours_pricer, validation, store)
 # nothing. The vectors are those above: nothing is embedded again.
 
 # %%
-from helpers.models.baselines import BaselineConfig
-from helpers.models.neighbour_trees import fit_boosted_neighbours
+from helpers.classical.baselines import BaselineConfig
+from helpers.week8.neighbour_trees import fit_boosted_neighbours
 
 trees = fit_boosted_neighbours(train, BaselineConfig(embedding_model=MODEL))
 results["boosted_neighbours"] = Tester.test(trees, test, title="boosted_neighbours", size=SIZE, trained_on=train)
@@ -376,7 +376,7 @@ record(results["boosted_neighbours"], store)
 # items, which it never saw.
 
 # %%
-from helpers.evaluation.predictions import stored
+from helpers.core.answers import stored
 
 members = stored(store, validation, test[:SIZE])
 print(f"{len(members)} members: {', '.join(members)}")
@@ -389,7 +389,7 @@ from typing import Any
 
 
 # %%
-# as in helpers.models.ensemble: Blend, fit_log_weights, blend_error, cross_validated_error, choose_blend
+# as in helpers.week8.ensemble: Blend, fit_log_weights, blend_error, cross_validated_error, choose_blend
 @dataclass
 class Blend:
     """How validation chose to combine the members' prices: one member alone, or non-negative
@@ -495,8 +495,8 @@ def ensemble_pricer(item: Item) -> float:
 
 
 # %%
-from helpers.models.ensemble import Ensemble
 from helpers.notebook import WITH_STAND_INS
+from helpers.week8.ensemble import Ensemble
 
 agree(
     "the ensemble, here and helpers'",
@@ -555,14 +555,16 @@ board
 # %%
 from collections.abc import Sequence
 
+from helpers.classical.baselines import BaselineConfig
+from helpers.classical.registry import fit_baselines
+from helpers.core.leaderboard import training_key
 from helpers.core.prompts import PROMPT_2024, PromptFormat
-from helpers.core.tester import answers_of, training_key, usable_guess
-from helpers.errors import PricerError
-from helpers.models.baselines import BaselineConfig
-from helpers.models.classical import fit_baselines
-from helpers.models.retrieval import VectorStore, rag_messages
-from helpers.secrets import redact
+from helpers.core.tester import answers_of, usable_guess
+from helpers.plumbing.errors import PricerError
+from helpers.plumbing.secrets import redact
 from helpers.week8.agent import Agent, PricingAgent, item_for
+from helpers.week8.neighbour_trees import EVERY_BASELINE
+from helpers.week8.retrieval import VectorStore, rag_messages
 from helpers.week8.specialist import Preprocessor
 
 
@@ -587,7 +589,7 @@ class ClassicalAgent(PricingAgent):
 
     def __init__(self, train: list[Item], model: str = "boosted_trees", config: BaselineConfig | None = None):
         self.log(f"Classical Agent is training {model} on {len(train):,} items")
-        self.pricer = fit_baselines(train, config or BaselineConfig(models=[model]))[model]
+        self.pricer = fit_baselines(train, config or BaselineConfig(models=[model]), registry=EVERY_BASELINE)[model]
         self.log("Classical Agent is ready")
 
 

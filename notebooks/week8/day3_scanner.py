@@ -180,7 +180,7 @@ class Opportunity(BaseModel):
 
 
 # %%
-from helpers.models.frontier import make_client
+from helpers.language.frontier import make_client
 from helpers.notebook import openai_endpoint
 from helpers.week8.scanner import ScannerAgent
 
@@ -206,8 +206,8 @@ for deal in selection.deals:
 # %%
 from pydantic import ValidationError
 
-from helpers.models.frontier import FrontierAuthError, refusal
-from helpers.secrets import redact
+from helpers.language.frontier import FrontierAuthError, refusal
+from helpers.plumbing.secrets import redact
 from helpers.week8.agent import Agent
 from helpers.week8.deals import ScrapedDeal
 
@@ -242,7 +242,7 @@ Deals:
     USER_PROMPT_SUFFIX = "\n\nInclude exactly 5 deals, no more."
 
     def __init__(self, client, model: str = "gpt-4o-mini", feeds: FeedConfig | None = None):
-        """`client`: an `openai.OpenAI` client (`helpers.models.frontier.make_client`)."""
+        """`client`: an `openai.OpenAI` client (`helpers.language.frontier.make_client`)."""
         self.client, self.model, self.feeds = client, model, feeds or FeedConfig()
         self.log(f"Scanner Agent is ready: {len(self.feeds.feeds)} feeds, {model}")
 
@@ -364,7 +364,7 @@ else:
 # a line in the log too: it never stops the hunt. Neither key is ever shown.
 
 # %%
-from helpers.secrets import get_secret
+from helpers.plumbing.secrets import get_secret
 from helpers.week8.messaging import PUSHOVER_URL
 
 

@@ -155,7 +155,7 @@ def handle_tool_call(message) -> list[dict]:
 # does, after a few rounds: a model that never stops asking would cost money forever).
 
 # %%
-from helpers.models.frontier import make_client
+from helpers.language.frontier import make_client
 from helpers.notebook import openai_endpoint
 
 BASE_URL, API_KEY = openai_endpoint()  # None, None: OPENAI_BASE_URL / OPENAI_API_KEY; smoke: the stand-in
@@ -182,7 +182,7 @@ print(f"the model's last word: {choice.message.content}; {len(messages)} message
 # with: a notification only once a run, and only for a deal the scan returned.
 
 # %%
-from helpers.models.frontier import FrontierAuthError, refusal
+from helpers.language.frontier import FrontierAuthError, refusal
 from helpers.week8.agent import Agent
 from helpers.week8.deals import Opportunity
 from helpers.week8.messaging import MessagingAgent
@@ -373,12 +373,12 @@ class AutonomousPlanningAgent(Agent):
 # "" goes without it). The vector store comes from the store, as day 2 left it.
 
 # %%
-from helpers.models.frontier import FrontierConfig
-from helpers.models.retrieval import EMBEDDING_MODEL, Embedder, offline_embedding_model, stored_vectors
+from helpers.language.frontier import FrontierConfig
 from helpers.notebook import curated, deal_feeds, pricing_service
 from helpers.week8.agent import show_agent_logs
 from helpers.week8.deals import FeedConfig
 from helpers.week8.pricers import ClassicalAgent, FrontierAgent
+from helpers.week8.retrieval import EMBEDDING_MODEL, Embedder, offline_embedding_model, stored_vectors
 from helpers.week8.specialist import Preprocessor, SpecialistAgent
 
 SPECIALIST = None

@@ -117,14 +117,14 @@ table_only.launch(inline=True, prevent_thread_lock=True)
 # without it.
 
 # %%
-from helpers.models.frontier import FrontierConfig, make_client
-from helpers.models.retrieval import EMBEDDING_MODEL, Embedder, offline_embedding_model, stored_vectors
+from helpers.language.frontier import FrontierConfig, make_client
 from helpers.notebook import curated, deal_feeds, openai_endpoint, pricing_service
 from helpers.week8.deals import FeedConfig
 from helpers.week8.framework import SIMULATED_DEALS, STAND_IN_CHAT, DealAgentFramework, Team
 from helpers.week8.messaging import MessagingAgent
 from helpers.week8.planning import PlanningAgent
 from helpers.week8.pricers import ClassicalAgent, EnsembleAgent, FrontierAgent
+from helpers.week8.retrieval import EMBEDDING_MODEL, Embedder, offline_embedding_model, stored_vectors
 from helpers.week8.scanner import ScannerAgent
 from helpers.week8.specialist import Preprocessor, SpecialistAgent
 
