@@ -37,6 +37,18 @@ from helpers.week8.deals import COURSE_FEEDS
 from helpers.week8.service import ServeConfig, Service
 
 REPO = "pricer-course/pricer"  # GitHub owner/name that the badges and set-up cells point at
+
+
+def colab_url(repo: str, notebook: str = "") -> str:
+    """The Colab badge's address of `notebook` ("week6/day1_explore.ipynb") in `repo`. The one
+    owner of the badge's and the set-up cell's text that name the repository: notebooks/sync.py
+    writes them from these, and `fork` rewrites them with these."""
+    return f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{notebook}"
+
+
+def repo_line(repo: str) -> str:
+    """The assignment that names the repository, here and in every notebook's set-up cell."""
+    return f'REPO = "{repo}"'
 DRIVE = "/content/drive/MyDrive/pricer"  # the store when a Colab notebook chooses STORE = "drive"
 CURATE = "week6/day2_curate.ipynb"
 TRAIN = "week7/day3_4_train.ipynb"
@@ -312,13 +324,14 @@ def fork(repo: str, root: Path = paths.ROOT) -> list[Path]:
     current = re.search(rb'^REPO = "([^"\r\n]+)"', source, re.MULTILINE)
     if current is None or not notebooks:
         raise ConfigError(f"{root} is not a pricer repository: no notebooks, or no REPO in helpers/notebook.py")
-    old, new = current[1], repo.encode("ascii")
+    old, new = current[1].decode("ascii"), repo
     changes = []
     for path in [*notebooks, here]:
         data = readable(path, "notebook").read_bytes()
-        forked = data.replace(b"github/" + old + b"/", b"github/" + new + b"/")
-        for quote in (b'"', b'\\"'):  # in a .py file, and inside an .ipynb's JSON strings
-            forked = forked.replace(b"REPO = " + quote + old + quote, b"REPO = " + quote + new + quote)
+        forked = data.replace(colab_url(old).encode(), colab_url(new).encode())
+        forked = forked.replace(repo_line(old).encode(), repo_line(new).encode())  # a .py file, and helpers'
+        escaped = repo_line(old).replace('"', '\\"'), repo_line(new).replace('"', '\\"')
+        forked = forked.replace(escaped[0].encode(), escaped[1].encode())  # inside an .ipynb's JSON strings
         if forked != data:
             changes.append((path, forked))
     with contextlib.ExitStack() as stack:

@@ -4,7 +4,8 @@ of step (exit status 1); a test runs the check in CI.
 
 Three kinds of cell have one source elsewhere:
 - the Colab badge in the first cell, and the set-up cell (the second), in every notebook alike:
-  written from `SETUP` below and `helpers.notebook.REPO` (`python -m helpers fork` changes both);
+  written from `SETUP` below and `helpers.notebook`'s `REPO`, `colab_url` and `repo_line`, the
+  text that `python -m helpers fork` rewrites;
 - a code cell whose first line is `# as in helpers.MODULE: name, name`: the source of those
   functions or classes, verbatim. The notebook runs its own copy (edit it, and what the notebook
   scores changes), and the command line runs the same code from helpers;
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's helpers, also when run from elsewhere
 
-from helpers.notebook import REPO  # noqa: E402
+from helpers.notebook import REPO, colab_url, repo_line  # noqa: E402
 
 COPY = re.compile(r"^# as in (helpers(?:\.\w+)+): (\w+(?:, \w+)*)$")
 BADGE = re.compile(r"https://colab\.research\.google\.com/github/[^)\s]+")
@@ -40,7 +41,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = "{repo}"  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
+{repo_line}  # GitHub owner/name (`python -m helpers fork OWNER/NAME` points it at a fork)
 STORE = "drive"  # in Colab, where results outlive this machine: "drive" (Google Drive) or "hf" (your hub)
 COLAB = "google.colab" in sys.modules
 CLONE = Path("/content/pricer")  # where Colab keeps the repository
@@ -80,8 +81,7 @@ def notebooks(root: Path = ROOT) -> list[Path]:
 
 
 def badge_url(script: Path, repo: str = REPO) -> str:
-    week, name = script.parent.name, script.with_suffix(".ipynb").name
-    return f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{week}/{name}"
+    return colab_url(repo, f"{script.parent.name}/{script.with_suffix('.ipynb').name}")
 
 
 def copied(marker: str) -> str:
@@ -100,7 +100,7 @@ def in_step(notebook, url: str) -> list[str]:
     badge = BADGE.sub(url, first.source)
     if badge != first.source:
         first.source, changed = badge, [*changed, "the Colab badge"]
-    setup = SETUP.format(repo=REPO)
+    setup = SETUP.format(repo_line=repo_line(REPO))
     if second.source != setup:
         second.source, changed = setup, [*changed, "the set-up cell"]
     for cell in notebook.cells[2:]:

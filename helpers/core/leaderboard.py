@@ -139,7 +139,7 @@ def _parsed(row: dict[str, Any]) -> dict[str, Any] | None:
 def record(result: Scored, where: Store | str | Path) -> None:
     """Add or replace the row for (model, training set, test set) in a leaderboard: the store's, which every
     notebook and the command line share, or a CSV file of its own. Only that: the model's answers
-    are kept by `helpers.core.answers.keep_answers`, when asked for."""
+    are kept beside it by `helpers.core.answers.score_and_keep`, the one call that scores, records and keeps."""
     row = {**result.to_dict(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if not _text(row["model"]) or not _text(row["dataset"]):
         raise ConfigError(

@@ -90,10 +90,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from helpers.core.answers import keep_answers, remember
+from helpers.core.answers import remember, score_and_keep
 from helpers.core.items import Item
-from helpers.core.leaderboard import record
-from helpers.core.tester import Predictor, Tester
+from helpers.core.tester import Predictor
 
 predictors, results = {}, {}
 
@@ -101,9 +100,7 @@ predictors, results = {}, {}
 def score(name: str, predictor: Predictor) -> None:
     """Through the Tester, onto the leaderboard, its answers kept; then the validation items, for week 8."""
     predictors[name] = predictor
-    results[name] = Tester.test(predictor, test, title=name, trained_on=train)  # one row per training set
-    record(results[name], store)
-    keep_answers(results[name], store)
+    results[name] = score_and_keep(predictor, test, store, title=name, trained_on=train)  # one row per training set
     remember(name, predictor, validation, store)
 
 

@@ -100,17 +100,13 @@ if SMOKE and store.get("human_output.csv") is None:
 
 # %%
 from helpers.classical.human import read_prices
-from helpers.core.answers import Answers, keep_answers
-from helpers.core.leaderboard import record
-from helpers.core.tester import Tester
+from helpers.core.answers import Answers, score_and_keep
 from helpers.notebook import HUMAN_STAND_IN, labelled
 
 human_out = store.get("human_output.csv")
 if human_out:
     human_pricer = Answers.of("human", test, read_prices(human_out, expected=TEST_SIZE))
-    human = Tester.test(human_pricer, test, title=labelled("human", HUMAN_STAND_IN))  # smoke: says what it is
-    record(human, store)
-    keep_answers(human, store)
+    human = score_and_keep(human_pricer, test, store, title=labelled("human", HUMAN_STAND_IN))  # smoke: says what it is
 else:
     print("Fill in human_input.csv and save it in the store as human_output.csv to score yourself.")
 
@@ -201,9 +197,7 @@ for model in DEFAULT_MODELS:  # gpt-4o-mini, gpt-4o
         pricers[model].predict_batch(test[:FIRST]),
         helpers_pricer.predict_batch(test[:FIRST]),
     )
-    results[model] = Tester.test(pricers[model], test, title=name)
-    record(results[model], store)
-    keep_answers(results[model], store)
+    results[model] = score_and_keep(pricers[model], test, store, title=name)
 print(f"frontier_price's calls so far: {openai.stats}")
 
 # %% [markdown]

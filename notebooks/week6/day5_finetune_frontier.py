@@ -190,9 +190,8 @@ state
 # Beside it, helpers' `FrontierPricer` must give the same prices on the first items.
 
 # %%
-from helpers.core.answers import keep_answers
-from helpers.core.leaderboard import leaderboard, record
-from helpers.core.tester import Tester
+from helpers.core.answers import score_and_keep
+from helpers.core.leaderboard import leaderboard
 from helpers.language.concurrently import Concurrently
 from helpers.language.frontier import FrontierConfig, FrontierPricer
 from helpers.notebook import OFFLINE_CHAT, labelled
@@ -217,10 +216,8 @@ agree(
     tuned.predict_batch(test[:5]),
     helpers_pricer.predict_batch(test[:5]),
 )
-result = Tester.test(tuned, test, title=TUNED, trained_on=fine_tune_train)
+result = score_and_keep(tuned, test, store, title=TUNED, trained_on=fine_tune_train)
 print(f"tuned_price's calls: {openai.stats}")
-record(result, store)
-keep_answers(result, store)
 
 # %% [markdown]
 # The validation items too, for week 8's ensemble.

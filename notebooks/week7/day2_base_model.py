@@ -167,12 +167,17 @@ def model_predict(item: Item) -> float | None:
 print(f"guess {model_predict(test[0])}, truth {test[0].price}")
 
 # %%
-from helpers.core.leaderboard import record
-from helpers.core.tester import Tester
+from helpers.core.answers import score_and_keep
 from helpers.notebook import labelled
 
-result = Tester.test(model_predict, test, title=labelled("base model_predict"), size=SIZE)  # smoke: says so
-record(result, store)
+result = score_and_keep(
+    model_predict,
+    test,
+    store,
+    title=labelled("base model_predict"),
+    size=SIZE,
+    keep=False,
+)  # smoke: says so
 
 # %% [markdown]
 # The base model writes a number, but not a price it has learnt: the course's $395.72 is worse

@@ -215,22 +215,16 @@ print(
 # ## Both through the Tester
 
 # %%
-from helpers.core.answers import keep_answers
-from helpers.core.leaderboard import record
-from helpers.core.tester import Tester
+from helpers.core.answers import score_and_keep
 from helpers.language.checkpoints import adapter_trained_on
 from helpers.notebook import labelled
 
 LEARNT = adapter_trained_on(ADAPTER_PATH)  # the key of the rows it trained on, kept beside the adapter
 PLAIN, IMPROVED = labelled("fine-tuned model_predict"), labelled("fine-tuned improved_model_predict")
-plain = Tester.test(model_predict, test, title=PLAIN, size=SIZE, trained_on=LEARNT)
-record(plain, store)
-keep_answers(plain, store)
+plain = score_and_keep(model_predict, test, store, title=PLAIN, size=SIZE, trained_on=LEARNT)
 
 # %%
-improved = Tester.test(improved_model_predict, test, title=IMPROVED, size=SIZE, trained_on=LEARNT)
-record(improved, store)
-keep_answers(improved, store)
+improved = score_and_keep(improved_model_predict, test, store, title=IMPROVED, size=SIZE, trained_on=LEARNT)
 
 # %% [markdown]
 # The validation items too, for week 8's ensemble (the model never trained on them).
@@ -267,10 +261,15 @@ agree(
 # items, models a few dollars apart cannot be told apart; with 2,000 they often can.
 
 # %%
-every = Tester.test(
-    batched.improved_model_predict, test, title=f"{IMPROVED}, every test item", size=len(test), trained_on=LEARNT
+every = score_and_keep(
+    batched.improved_model_predict,
+    test,
+    store,
+    title=f"{IMPROVED}, every test item",
+    size=len(test),
+    trained_on=LEARNT,
+    keep=False,  # the same model's answers are kept under its own name above
 )
-record(every, store)
 print(improved.summary())
 print(every.summary())
 

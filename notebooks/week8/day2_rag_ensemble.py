@@ -280,8 +280,7 @@ agree(
 # every reply cached, is what is scored; helpers' `FrontierPricer` with your messages beside it.
 
 # %%
-from helpers.core.answers import keep_answers, remember
-from helpers.core.leaderboard import record
+from helpers.core.answers import remember, score_and_keep
 from helpers.core.prices import extract_price
 from helpers.core.tester import Tester
 from helpers.language.concurrently import Concurrently, cached_client
@@ -306,10 +305,10 @@ agree(
     rag.predict_batch(test[:5]),
     FrontierPricer(config, rag_messages_for).predict_batch(test[:5]),
 )
-results = {rag.__name__: Tester.test(rag, test, title=rag.__name__, size=SIZE, trained_on=train)}  # shown them
+results = {
+    rag.__name__: score_and_keep(rag, test, store, title=rag.__name__, size=SIZE, trained_on=train)
+}  # shown them
 print(f"rag_price's calls: {openai.stats}")
-record(results[rag.__name__], store)
-keep_answers(results[rag.__name__], store)
 remember(rag.__name__, rag, validation, store)
 
 # %% [markdown]
@@ -334,9 +333,7 @@ from helpers.week8.retrieval import fit_neighbours
 
 batched = fit_neighbours(train, BaselineConfig(embedding_model=MODEL))  # the command line's, on the same store
 agree("neighbours, here and batched in helpers", map(neighbours_pricer, test[:10]), batched.predict_batch(test[:10]))
-results["neighbours"] = Tester.test(neighbours_pricer, test, title="neighbours", size=SIZE, trained_on=train)
-record(results["neighbours"], store)
-keep_answers(results["neighbours"], store)
+results["neighbours"] = score_and_keep(neighbours_pricer, test, store, title="neighbours", size=SIZE, trained_on=train)
 remember("neighbours", neighbours_pricer, validation, store)
 
 # %% [markdown]
@@ -354,8 +351,9 @@ from helpers.classical.baselines import BaselineConfig
 from helpers.week8.neighbour_trees import fit_boosted_neighbours
 
 trees = fit_boosted_neighbours(train, BaselineConfig(embedding_model=MODEL))
-results["boosted_neighbours"] = Tester.test(trees, test, title="boosted_neighbours", size=SIZE, trained_on=train)
-record(results["boosted_neighbours"], store)
+results["boosted_neighbours"] = score_and_keep(
+    trees, test, store, title="boosted_neighbours", size=SIZE, trained_on=train, keep=False
+)
 
 # %% [markdown]
 # ## The ensemble of every model
@@ -503,14 +501,15 @@ agree(
     map(ensemble_pricer, test[:SIZE]),
     Ensemble(members, validation).predict_batch(test[:SIZE]),
 )
-results["ensemble of every model"] = Tester.test(
+results["ensemble of every model"] = score_and_keep(
     ensemble_pricer,
     test,
+    store,
     title=labelled("ensemble of every model", WITH_STAND_INS),  # smoke: says what it blends
     size=SIZE,
     trained_on=validation,  # its weights' items
+    keep=False,  # its answers are not a member of the next ensemble
 )
-record(results["ensemble of every model"], store)
 results["ensemble of every model"].running_chart()
 # on the test items, which chose nothing: did the blend beat the best member alone?
 alone = Tester(members[blend.best], test, size=SIZE, verbose=False).run().average_error
@@ -722,6 +721,5 @@ estimate = ensemble.price("Quadcast HyperX condenser mic, connects via usb-c to 
 from helpers.notebook import labelled
 
 agent_name = labelled("ensemble agent")
-results[agent_name] = Tester.test(ensemble, test, title=agent_name, size=SIZE)
-record(results[agent_name], store)
+results[agent_name] = score_and_keep(ensemble, test, store, title=agent_name, size=SIZE, keep=False)
 leaderboard(store, dataset=results["neighbours"].dataset)

@@ -8,11 +8,12 @@ import sys
 
 import pytest
 
-from helpers.core.answers import Answers, keep_answers, remember, stored
+from helpers.core.answers import Answers, remember, score_and_keep, stored
 from helpers.core.items import item_key
-from helpers.core.tester import Tester
+from helpers.core.leaderboard import read_leaderboard
 from helpers.data.item_files import load_items
 from helpers.plumbing import paths
+from helpers.plumbing.errors import DataError
 from helpers.plumbing.store import FolderStore
 from helpers.week8.ensemble import Ensemble
 
@@ -34,20 +35,40 @@ def _files(store: FolderStore):
     }
 
 
-def test_keeping_a_scores_answers_keeps_each_test_answer_by_item(store, items):
+def test_one_call_scores_records_the_row_and_keeps_each_test_answer_by_item(store, items):
     answers = {item_key(item): item.price * 2 for item in items[:20]}
     answers[item_key(items[3])] = None  # a reply with no price
 
     def doubler(item):
         return answers[item_key(item)]
 
-    keep_answers(Tester(doubler, items, title="doubler", size=20, verbose=False).run(), store)
+    result = score_and_keep(doubler, items, store, title="doubler", size=20, verbose=False)
     kept = _files(store)["doubler"]["answers"]
     assert kept == answers and len(kept) == 20
+    [row] = read_leaderboard(store.root / "leaderboard.csv")
+    assert row["model"] == "doubler" and float(row["average_error"]) == pytest.approx(result.average_error, abs=0.01)
+
+
+def test_a_blend_is_recorded_without_its_answers_kept(store, items):
+    score_and_keep(lambda item: 10.0, items, store, title="blend", size=20, verbose=False, keep=False)
+    assert [row["model"] for row in read_leaderboard(store.root / "leaderboard.csv")] == ["blend"]
+    assert "blend" not in _files(store)
+
+
+def test_a_csv_leaderboard_takes_the_row_alone(tmp_path, items):
+    score_and_keep(lambda item: 10.0, items, tmp_path / "board.csv", title="ten", size=20, verbose=False)
+    assert [row["model"] for row in read_leaderboard(tmp_path / "board.csv")] == ["ten"]
+    assert not (tmp_path / "predictions").exists()
+
+
+def test_a_run_where_every_item_failed_is_one_line_and_recorded_nowhere(store, items):
+    with pytest.raises(DataError, match="every one of the 20 items failed"):
+        score_and_keep(lambda item: None, items, store, title="silent", size=20, verbose=False)
+    assert not (store.root / "leaderboard.csv").exists() and _files(store) == {}
 
 
 def test_remember_keeps_another_set_of_items_beside_the_test_answers(store, items):
-    keep_answers(Tester(lambda item: 10.0, items, title="ten", size=20, verbose=False).run(), store)
+    score_and_keep(lambda item: 10.0, items, store, title="ten", size=20, verbose=False)
     remember("ten", lambda item: 10.0, items[30:50], store)
     assert set(_files(store)["ten"]["answers"]) == {item_key(item) for item in items[:20] + items[30:50]}
 
