@@ -62,7 +62,8 @@ def test_a_config_missing_a_field_says_which(capsys):
 
 
 def test_a_smoke_run_keeps_its_results_apart_from_the_real_ones(monkeypatch, tmp_path, capsys):
-    from helpers import notebook, paths
+    from helpers import notebook
+    from helpers.plumbing import paths
 
     assert notebook.SMOKE_RESULTS == paths.ROOT / "results" / "smoke"
     monkeypatch.setattr(notebook, "SMOKE_RESULTS", tmp_path / "smoke")
@@ -77,7 +78,8 @@ def test_a_smoke_run_keeps_its_results_apart_from_the_real_ones(monkeypatch, tmp
 
 
 def test_the_first_cell_says_what_it_used_locally_and_full_mode_how_to_go_offline(monkeypatch, tmp_path, capsys):
-    from helpers import notebook, paths
+    from helpers import notebook
+    from helpers.plumbing import paths
 
     monkeypatch.setenv("PRICER_SMOKE", "")
     monkeypatch.setenv("PRICER_RESULTS", str(tmp_path))
@@ -89,7 +91,8 @@ def test_the_first_cell_says_what_it_used_locally_and_full_mode_how_to_go_offlin
 
 
 def test_a_smoke_run_writes_where_the_environment_says(monkeypatch, tmp_path):
-    from helpers import notebook, paths
+    from helpers import notebook
+    from helpers.plumbing import paths
 
     monkeypatch.setenv("PRICER_SMOKE", "1")
     monkeypatch.setenv("PRICER_RESULTS", str(tmp_path / "chosen"))
