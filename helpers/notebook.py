@@ -49,6 +49,8 @@ def colab_url(repo: str, notebook: str = "") -> str:
 def repo_line(repo: str) -> str:
     """The assignment that names the repository, here and in every notebook's set-up cell."""
     return f'REPO = "{repo}"'
+
+
 DRIVE = "/content/drive/MyDrive/pricer"  # the store when a Colab notebook chooses STORE = "drive"
 CURATE = "week6/day2_curate.ipynb"
 TRAIN = "week7/day3_4_train.ipynb"

@@ -1,12 +1,12 @@
-"""Classical baselines from the course (2024 and 2025 editions, and week 8's), plus TF-IDF ridge.
+"""Classical baselines from the course (2024 and 2025 editions), plus TF-IDF ridge.
 
 Each `fit_*` function learns from training items and returns a predictor `item -> price` that
 the Tester can call. Week 6 day 3 shows these functions in its cells, copied verbatim (see
 `notebooks/sync.py`), so that what the notebook teaches is what `python -m helpers baselines`
 runs. The word2vec vectors are learnt once and shared by the three models that use them, as in
 the course. The 2025 edition's gradient-boosted trees (LightGBM, and XGBoost as the course ran
-it) and neural network, week 8's retrieval and ensemble live in modules of their own (`boosted`,
-`neural_net`, `retrieval`, `ensemble`), and `classical` trains any of them by name.
+it), its neural network and the stack live in modules of their own beside this one (`boosted`,
+`neural_net`, `stack`), and `registry` trains any of them by name.
 """
 
 from __future__ import annotations
