@@ -795,12 +795,12 @@ def test_leaderboard_charts_beside_the_main_jobs_chart_not_over_it(tmp_path):
 
 
 def test_fork_run_twice_says_the_notebooks_already_point_there(tmp_path):
-    from helpers.notebook import REPO
+    from helpers.notebook import REPO, colab_url
 
     (tmp_path / "helpers").mkdir()
     (tmp_path / "helpers" / "notebook.py").write_text(f'REPO = "{REPO}"\n')
     (tmp_path / "notebooks" / "week6").mkdir(parents=True)
-    (tmp_path / "notebooks" / "week6" / "day1.py").write_text(f"# colab.research.google.com/github/{REPO}/blob/main\n")
+    (tmp_path / "notebooks" / "week6" / "day1.py").write_text(f"# [badge]({colab_url(REPO, 'week6/day1.ipynb')})\n")
     first = cli("fork", "learner/my-pricer", "--root", str(tmp_path))
     assert first.stdout.splitlines()[-1] == "2 files now point at learner/my-pricer: commit and push them to your fork"
     again = cli("fork", "learner/my-pricer", "--root", str(tmp_path))
