@@ -46,7 +46,7 @@ def score(
         refuse_unwritable(scoring.leaderboard)  # before the items are priced, not after
     learnt = scoring.trained_on if scoring.trained_on is not None else trained_on
     result = score_and_keep(
-        predictor, test, scoring.leaderboard or store, scoring.dataset,
+        predictor, test, scoring.leaderboard or store, scoring.dataset, strict=True,
         title=title, size=scoring.size, verbose=False, progress=progress, trained_on=learnt,
     )  # fmt: skip
     row = {**result.to_dict(), **(extra() if extra else {})}

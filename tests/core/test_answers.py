@@ -61,9 +61,16 @@ def test_a_csv_leaderboard_takes_the_row_alone(tmp_path, items):
     assert not (tmp_path / "predictions").exists()
 
 
-def test_a_run_where_every_item_failed_is_one_line_and_recorded_nowhere(store, items):
+def test_a_run_where_every_item_failed_is_recorded_nowhere_and_says_so(store, items, capsys):
+    result = score_and_keep(lambda item: None, items, store, title="silent", size=20, verbose=False)
+    assert result.failure_count == 20
+    assert capsys.readouterr().out.strip().endswith("silent: every one of the 20 items failed, so nothing was recorded")
+    assert not (store.root / "leaderboard.csv").exists() and _files(store) == {}
+
+
+def test_on_the_command_line_a_run_where_every_item_failed_is_a_one_line_error(store, items):
     with pytest.raises(DataError, match="every one of the 20 items failed"):
-        score_and_keep(lambda item: None, items, store, title="silent", size=20, verbose=False)
+        score_and_keep(lambda item: None, items, store, strict=True, title="silent", size=20, verbose=False)
     assert not (store.root / "leaderboard.csv").exists() and _files(store) == {}
 
 
