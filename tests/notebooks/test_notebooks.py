@@ -357,9 +357,12 @@ def test_an_edit_to_a_frontier_function_moves_its_score(course, tmp_path, name, 
     copy = tmp_path / "store"
     shutil.copytree(store, copy)
     script = jupytext.read(ROOT / "notebooks" / f"{name}.py")
-    [cell] = [cell for cell in script.cells if header in cell.source]
-    cell.source = cell.source.replace(header, header + "    return 42.0  # a learner's edit\n", 1)
-    recorded = next(i for i, cell in enumerate(script.cells) if "record(results[" in cell.source and i > 0)
+    [edited] = [i for i, cell in enumerate(script.cells) if header in cell.source]
+    script.cells[edited].source = script.cells[edited].source.replace(
+        header, header + "    return 42.0  # a learner's edit\n", 1
+    )
+    # the first cell after it that scores, records and keeps
+    recorded = next(i for i, cell in enumerate(script.cells) if "score_and_keep(" in cell.source and i > edited)
     script.cells = script.cells[: recorded + 1]
     printed = run_notebook(ROOT / "notebooks" / f"{name}.py", tmp_path / "edited", copy, script)
 
