@@ -138,3 +138,16 @@ def test_the_vector_map_draws_a_seeded_sample_coloured_by_category(tmp_path):
     assert (tmp_path / "map.png").stat().st_size > 0
     again = vector_map(vectors, categories, sample=120).axes[0]
     assert np.array_equal(again.collections[0].get_offsets(), axes.collections[0].get_offsets())
+
+
+def test_an_embedder_embeds_each_text_once(bundled_train):
+    fresh = Embedder(EMBEDDING_MODEL, progress=False)
+    texts = [item.text for item in bundled_train[:6]]
+    encoded = []
+    encode = fresh.model.encode
+    fresh.model.encode = lambda batch, **kwargs: encoded.append(list(batch)) or encode(batch, **kwargs)
+    first = fresh.embed(texts[:4])
+    again = fresh.embed([texts[3], texts[5], texts[0], texts[5]])  # two met before, one new (twice)
+    assert encoded == [texts[:4], [texts[5]]]
+    assert np.array_equal(again[0], first[3]) and np.array_equal(again[2], first[0])
+    assert np.array_equal(again[1], again[3]) and again.shape == (4, first.shape[1])
