@@ -76,8 +76,11 @@ class Stack:
         return min(self.alone, key=self.alone.get)
 
     def predict_batch(self, items: Sequence[Item]) -> list[float]:
-        prices = np.column_stack([prices_of(self.members[name], items) for name in self.weights])
-        return [float(p) for p in np.maximum(prices @ np.array(list(self.weights.values())), 0.0)]
+        used = {name: weight for name, weight in self.weights.items() if weight > 0}  # a zero weight: not asked
+        if not used:  # every weight zero: the least dollar error was $0 for everything
+            return [0.0] * len(items)
+        prices = np.column_stack([prices_of(self.members[name], items) for name in used])
+        return [float(p) for p in np.maximum(prices @ np.array(list(used.values())), 0.0)]
 
     def __call__(self, item: Item) -> float:
         return self.predict_batch([item])[0]
