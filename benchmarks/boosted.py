@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from helpers.classical.baselines import BaselineConfig
-from helpers.classical.boosted import tfidf_and_features, tree_pricer, word_counts
+from helpers.classical.baselines import BaselineConfig, batched_pricer
+from helpers.classical.boosted import tfidf_and_features, word_counts
 from helpers.core.items import Item
 from helpers.core.tester import Tester
 from helpers.data.item_files import load_items
@@ -58,7 +58,7 @@ def fit(library: str, recipe: str, train: list[Item], config: BaselineConfig, th
         model = regressor(library, config.boosted_trees, config.boosted_learning_rate, config, threads, sampled=True)
     prices = np.array([item.price for item in train])
     model.fit(matrix(train), np.log1p(prices) if log_price else prices)
-    return tree_pricer(model, matrix, log_price, f"{library}_{recipe}")
+    return batched_pricer(model, matrix, log_price, f"{library}_{recipe}")
 
 
 def installed_mb(distribution: str) -> float:

@@ -226,6 +226,23 @@ class DocumentVectors:
         return np.mean([self.model.wv[word] for word in words], axis=0)
 
 
+def batched_pricer(model, matrix: Callable[[list[Item]], object], log_price: bool, name: str) -> Predictor:
+    """A fitted scikit-learn-style model as a predictor `item -> price`, and batched
+    (`predict_batch`) for the Tester: a model is quick on 256 rows at once and slow one row at a
+    time. `matrix` turns items into the model's inputs; `log_price`: the model learnt the log."""
+
+    def predict_batch(items: list[Item]) -> list[float]:
+        guesses = model.predict(matrix(items))
+        return [max(float(p), 0.0) for p in (np.expm1(guesses) if log_price else guesses)]
+
+    def pricer(item: Item) -> float:
+        return predict_batch([item])[0]
+
+    pricer.__name__ = name
+    pricer.predict_batch, pricer.batch_size = predict_batch, 256
+    return pricer
+
+
 def fit_on_vectors(
     regressor, train: list[Item], vectors: DocumentVectors, name: str, sample: int | None = None, seed: int = 42
 ) -> Predictor:
@@ -236,14 +253,7 @@ def fit_on_vectors(
         rows = np.random.default_rng(seed).choice(rows, size=sample, replace=False)
         print(f"{name}: trained on a sample of {sample:,} of the {len(train):,} items", flush=True)
     regressor.fit(vectors.train[rows], np.array([item.price for item in train])[rows])
-    if hasattr(regressor, "n_jobs"):
-        regressor.n_jobs = 1  # one item at a time: threads cost more than they save
-
-    def pricer(item: Item) -> float:
-        return max(float(regressor.predict([vectors(item)])[0]), 0.0)
-
-    pricer.__name__ = name
-    return pricer
+    return batched_pricer(regressor, lambda items: np.array([vectors(item) for item in items]), False, name)
 
 
 def fit_word2vec_lr(train: list[Item], config: BaselineConfig, vectors: DocumentVectors) -> Predictor:
@@ -281,8 +291,4 @@ def fit_tfidf_ridge(train: list[Item], config: BaselineConfig) -> Predictor:
         Ridge(alpha=1.0),
     )
     model.fit([item.text for item in train], np.log1p([item.price for item in train]))
-
-    def tfidf_ridge_pricer(item: Item) -> float:
-        return max(float(np.expm1(model.predict([item.text])[0])), 0.0)
-
-    return tfidf_ridge_pricer
+    return batched_pricer(model, lambda items: [item.text for item in items], True, "tfidf_ridge_pricer")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers.classical.baselines import BaselineConfig, fit_features
+from helpers.classical.baselines import BaselineConfig, batched_pricer, fit_features
 from helpers.core.items import Item
 from helpers.core.tester import Predictor
 from helpers.plumbing.errors import ConfigError
@@ -48,22 +48,6 @@ def word_counts(train: list[Item], config: BaselineConfig) -> Callable[[list[Ite
     return lambda items: vectorizer.transform([item.text for item in items]).astype(np.float64)  # as any library takes
 
 
-def tree_pricer(model, matrix: Callable[[list[Item]], csr_matrix], log_price: bool, name: str) -> Predictor:
-    """A fitted model as a predictor `item -> price`, and batched (`predict_batch`) for the
-    Tester: trees are quick on 256 rows at once and slow one row at a time."""
-
-    def predict_batch(items: list[Item]) -> list[float]:
-        guesses = model.predict(matrix(items))
-        return [max(float(p), 0.0) for p in (np.expm1(guesses) if log_price else guesses)]
-
-    def pricer(item: Item) -> float:
-        return predict_batch([item])[0]
-
-    pricer.__name__ = name
-    pricer.predict_batch, pricer.batch_size = predict_batch, 256
-    return pricer
-
-
 def lightgbm_regressor(config: BaselineConfig):
     """The default's trees, untrained: `config`'s rounds, leaves and rate, one thread (the same
     trees on every run)."""
@@ -82,7 +66,7 @@ def fit_boosted_trees(train: list[Item], config: BaselineConfig) -> Predictor:
     matrix = tfidf_and_features(train)
     model = lightgbm_regressor(config)
     model.fit(matrix(train), np.log1p([item.price for item in train]))
-    return tree_pricer(model, matrix, log_price=True, name="boosted_trees_pricer")
+    return batched_pricer(model, matrix, log_price=True, name="boosted_trees_pricer")
 
 
 def fit_xgboost(train: list[Item], config: BaselineConfig) -> Predictor:
@@ -101,4 +85,4 @@ def fit_xgboost(train: list[Item], config: BaselineConfig) -> Predictor:
         n_jobs=config.xgb_jobs,
     )
     model.fit(matrix(train), np.array([item.price for item in train]))
-    return tree_pricer(model, matrix, log_price=False, name="xgboost_pricer")
+    return batched_pricer(model, matrix, log_price=False, name="xgboost_pricer")

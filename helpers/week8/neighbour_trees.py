@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.classical.baselines import BaselineConfig
-from helpers.classical.boosted import lightgbm_regressor, tfidf_and_features, tree_pricer
+from helpers.classical.baselines import BaselineConfig, batched_pricer
+from helpers.classical.boosted import lightgbm_regressor, tfidf_and_features
 from helpers.classical.registry import BASELINES, Registry
 from helpers.core.items import Item
 from helpers.core.tester import Predictor
@@ -58,7 +58,7 @@ def fit_boosted_neighbours(train: list[Item], config: BaselineConfig) -> Predict
         similarities, positions = store.index.search(embedder.embed([item.text for item in items]), k)
         return hstack([words(items), csr_matrix(neighbour_features(similarities, log_prices[positions]))]).tocsr()
 
-    return tree_pricer(model, matrix, log_price=True, name="boosted_neighbours_pricer")
+    return batched_pricer(model, matrix, log_price=True, name="boosted_neighbours_pricer")
 
 
 # Every classical model by name, and week 8's two that embed the training items: what the command

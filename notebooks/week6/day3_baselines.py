@@ -335,6 +335,25 @@ else:
 
 
 # %%
+# as in helpers.classical.baselines: batched_pricer
+def batched_pricer(model, matrix: Callable[[list[Item]], object], log_price: bool, name: str) -> Predictor:
+    """A fitted scikit-learn-style model as a predictor `item -> price`, and batched
+    (`predict_batch`) for the Tester: a model is quick on 256 rows at once and slow one row at a
+    time. `matrix` turns items into the model's inputs; `log_price`: the model learnt the log."""
+
+    def predict_batch(items: list[Item]) -> list[float]:
+        guesses = model.predict(matrix(items))
+        return [max(float(p), 0.0) for p in (np.expm1(guesses) if log_price else guesses)]
+
+    def pricer(item: Item) -> float:
+        return predict_batch([item])[0]
+
+    pricer.__name__ = name
+    pricer.predict_batch, pricer.batch_size = predict_batch, 256
+    return pricer
+
+
+# %%
 # as in helpers.classical.baselines: fit_on_vectors, fit_word2vec_lr, fit_word2vec_svr, fit_word2vec_forest
 def fit_on_vectors(
     regressor, train: list[Item], vectors: DocumentVectors, name: str, sample: int | None = None, seed: int = 42
@@ -346,14 +365,7 @@ def fit_on_vectors(
         rows = np.random.default_rng(seed).choice(rows, size=sample, replace=False)
         print(f"{name}: trained on a sample of {sample:,} of the {len(train):,} items", flush=True)
     regressor.fit(vectors.train[rows], np.array([item.price for item in train])[rows])
-    if hasattr(regressor, "n_jobs"):
-        regressor.n_jobs = 1  # one item at a time: threads cost more than they save
-
-    def pricer(item: Item) -> float:
-        return max(float(regressor.predict([vectors(item)])[0]), 0.0)
-
-    pricer.__name__ = name
-    return pricer
+    return batched_pricer(regressor, lambda items: np.array([vectors(item) for item in items]), False, name)
 
 
 def fit_word2vec_lr(train: list[Item], config: BaselineConfig, vectors: DocumentVectors) -> Predictor:
@@ -409,11 +421,7 @@ def fit_tfidf_ridge(train: list[Item], config: BaselineConfig) -> Predictor:
         Ridge(alpha=1.0),
     )
     model.fit([item.text for item in train], np.log1p([item.price for item in train]))
-
-    def tfidf_ridge_pricer(item: Item) -> float:
-        return max(float(np.expm1(model.predict([item.text])[0])), 0.0)
-
-    return tfidf_ridge_pricer
+    return batched_pricer(model, lambda items: [item.text for item in items], True, "tfidf_ridge_pricer")
 
 
 # %%
@@ -450,7 +458,7 @@ print({name: value for name, value in vars(config).items() if name.startswith(("
 
 
 # %%
-# as in helpers.classical.boosted: tfidf_and_features, word_counts, tree_pricer
+# as in helpers.classical.boosted: tfidf_and_features, word_counts
 def tfidf_and_features(train: list[Item]) -> Callable[[list[Item]], csr_matrix]:
     """The default's inputs: TF-IDF of the 20,000 commonest words and word pairs, then the course's
     four hand-made features (weight, rank, length, brand), learnt from `train`."""
@@ -478,22 +486,6 @@ def word_counts(train: list[Item], config: BaselineConfig) -> Callable[[list[Ite
     return lambda items: vectorizer.transform([item.text for item in items]).astype(np.float64)  # as any library takes
 
 
-def tree_pricer(model, matrix: Callable[[list[Item]], csr_matrix], log_price: bool, name: str) -> Predictor:
-    """A fitted model as a predictor `item -> price`, and batched (`predict_batch`) for the
-    Tester: trees are quick on 256 rows at once and slow one row at a time."""
-
-    def predict_batch(items: list[Item]) -> list[float]:
-        guesses = model.predict(matrix(items))
-        return [max(float(p), 0.0) for p in (np.expm1(guesses) if log_price else guesses)]
-
-    def pricer(item: Item) -> float:
-        return predict_batch([item])[0]
-
-    pricer.__name__ = name
-    pricer.predict_batch, pricer.batch_size = predict_batch, 256
-    return pricer
-
-
 # %%
 # as in helpers.classical.boosted: lightgbm_regressor, fit_boosted_trees, fit_xgboost
 def lightgbm_regressor(config: BaselineConfig):
@@ -514,7 +506,7 @@ def fit_boosted_trees(train: list[Item], config: BaselineConfig) -> Predictor:
     matrix = tfidf_and_features(train)
     model = lightgbm_regressor(config)
     model.fit(matrix(train), np.log1p([item.price for item in train]))
-    return tree_pricer(model, matrix, log_price=True, name="boosted_trees_pricer")
+    return batched_pricer(model, matrix, log_price=True, name="boosted_trees_pricer")
 
 
 def fit_xgboost(train: list[Item], config: BaselineConfig) -> Predictor:
@@ -533,7 +525,7 @@ def fit_xgboost(train: list[Item], config: BaselineConfig) -> Predictor:
         n_jobs=config.xgb_jobs,
     )
     model.fit(matrix(train), np.array([item.price for item in train]))
-    return tree_pricer(model, matrix, log_price=False, name="xgboost_pricer")
+    return batched_pricer(model, matrix, log_price=False, name="xgboost_pricer")
 
 
 # %%
