@@ -26,6 +26,7 @@ from helpers.classical.baselines import BaselineConfig
 from helpers.classical.human import read_prices
 from helpers.classical.registry import DEFAULT_BASELINES, fit_baselines
 from helpers.cli.config import add_arguments, from_arguments
+from helpers.cli.fork import fork, github_repo
 from helpers.cli.main_job import MainJob, run_main_job
 from helpers.cli.scoring import Scoring, score, shared
 from helpers.core.answers import Answers
@@ -42,7 +43,6 @@ from helpers.language.inference import InferenceConfig, Predictors, load_for_inf
 from helpers.language.loading import QUANTIZATIONS, distributed
 from helpers.language.summaries import Summariser, SummaryConfig
 from helpers.language.training import TrainConfig, run_summary, train
-from helpers.notebook import fork, github_repo
 from helpers.offline import smollm2, tiny
 from helpers.offline.tiny import TinyConfig
 from helpers.plumbing import paths
