@@ -129,21 +129,20 @@ def test_notebook_runs_alone_in_smoke_mode(path, tmp_path, monkeypatch):
 
 # The course's order, in steps: the notebooks of one step need nothing of each other, only what
 # the steps before put in the store, so they run side by side, two at a time, as learners'
-# separate machines would.
+# separate machines would; the longest first, so that the two machines finish a step together.
 COURSE_STEPS = [
     ["week6/day1_explore", "week6/day2_curate"],
     [
         "week6/day3_baselines",
-        "week6/day4_frontier",
-        "week6/day5_finetune_frontier",
-        "week7/day1_quantization",
-        "week7/day2_base_model",
         "week7/day3_4_train",
+        "week7/day2_base_model",
+        "week6/day4_frontier",
+        "week7/day1_quantization",
+        "week6/day5_finetune_frontier",
         "week8/day3_scanner",  # it needs no model: the feeds and the chat model
     ],
-    ["week7/day5_inference", "week8/day1_service"],  # the adapter of days 3-4
-    ["week8/day2_rag_ensemble", "week8/day4_planning"],  # every model's answers; the adapter again
-    ["week8/day5_app"],  # day 4's memory
+    ["week8/day4_planning", "week8/day1_service", "week7/day5_inference"],  # the adapter of days 3-4
+    ["week8/day2_rag_ensemble", "week8/day5_app"],  # every model's answers; day 4's memory
 ]
 COURSE_ORDER = sorted(name for step in COURSE_STEPS for name in step)  # weeks, then days: the course's order
 FEED_PORT = free_port()  # the simulated deal feeds' port on every machine of the course's run: the same URLs
