@@ -270,8 +270,9 @@ def test_the_course_runs_in_order_on_separate_machines_sharing_only_the_store(co
         learnt[CHAT["fine-tuned gpt-4o-mini"]].startswith("trainset-")
         and learnt[CHAT["fine-tuned gpt-4o-mini"]] != trained
     )
-    # the trees shown their neighbours' prices reuse day 2's vectors: the training items are embedded once
-    assert printed["week8/day2_rag_ensemble"].count("embedded ") == 1
+    # the training items are embedded once in the course (by week 8 day 2 or day 4, whichever runs
+    # first): every other notebook, and the trees shown their neighbours' prices, reuse those vectors
+    assert sum(text.count("embedded ") for text in printed.values()) == 1
     # week 8's ensemble took in the models of every week that priced the validation items too
     members = next(line for line in printed["week8/day2_rag_ensemble"].splitlines() if " members: " in line)
     tuned = TINY["fine-tuned improved_model_predict"]
